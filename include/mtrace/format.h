@@ -1,0 +1,126 @@
+/* ---------------------------------------------------------------------------
+ * mtrace snapshot file format: the one definition shared by the writer
+ * (preload/writer.c) and the reader (report/snapshot_read.c).
+ *
+ * A snapshot is little-endian, 8-byte aligned, and laid out as:
+ *
+ *   +--------------------------+ offset 0
+ *   | mt_file_header           |  magic "MTRSNAP\0", version, sizes, counters
+ *   +--------------------------+ header.header_size
+ *   | mt_section[section_count]|  directory: kind, entry size, offset, count
+ *   +--------------------------+
+ *   | section payloads ...     |  each 8-byte aligned, inside the file
+ *   +--------------------------+ header.file_size - 8
+ *   | "MTRSEND\0"              |  trailer: a file cut short has no trailer
+ *   +--------------------------+ header.file_size
+ *
+ * Every record type carries its entry size in the directory, so a newer
+ * writer may append fields to a record and an older reader still reads the
+ * prefix it knows. Strings are referenced by byte offset into the STRINGS
+ * blob; offset 0 is always the empty string. docs/FORMAT.md quotes this.
+ * ------------------------------------------------------------------------- */
+#ifndef MTRACE_FORMAT_H
+#define MTRACE_FORMAT_H
+
+#include <stdint.h>
+
+#define MT_FILE_MAGIC "MTRSNAP"          /* 8 bytes with the NUL */
+#define MT_FILE_TRAILER "MTRSEND"        /* 8 bytes with the NUL */
+#define MT_FILE_VERSION 1u
+#define MT_BUILD_ID_MAX 32u
+
+/* Why the snapshot was written. Values are on disk: never renumber. */
+enum mt_reason {
+    MT_REASON_EXIT = 1,      /* exit() or return from main */
+    MT_REASON_SIGNAL = 2,    /* MTRACE_SIGNAL received */
+    MT_REASON_TIMER = 3,     /* MTRACE_INTERVAL elapsed */
+    MT_REASON_API = 4,       /* mtrace_snapshot() called */
+    MT_REASON_PEAK = 5,      /* a new peak snapshot */
+};
+
+/* Section kinds. Values are on disk: never renumber, 0 stays unassigned. */
+enum mt_section_kind {
+    MT_SEC_STRINGS = 1,      /* char[count]: NUL-terminated strings, entry_size 1 */
+    MT_SEC_MODULES = 2,      /* struct mt_module[count] */
+    MT_SEC_FRAMES = 3,       /* struct mt_frame[count] */
+    MT_SEC_STACKS = 4,       /* struct mt_stack[count] */
+};
+
+/* Frame kinds. Values are on disk: never renumber. */
+enum mt_frame_kind {
+    MT_FRAME_NATIVE = 0,     /* addr = return address (innermost: the call site) */
+    MT_FRAME_PYTHON = 1,     /* addr = file string << 32 | function string; line */
+};
+
+struct mt_file_header {
+    char magic[8];               /* MT_FILE_MAGIC */
+    uint32_t version;            /* MT_FILE_VERSION */
+    uint32_t header_size;        /* sizeof(struct mt_file_header) of the writer */
+    uint64_t file_size;          /* total bytes including the trailer */
+    uint32_t section_count;
+    uint32_t section_entry_size; /* sizeof(struct mt_section) of the writer */
+    uint64_t pid;
+    uint64_t ppid;               /* parent pid (a forked child names its parent) */
+    uint64_t start_time_ns;      /* CLOCK_REALTIME when tracing started */
+    uint64_t time_ns;            /* CLOCK_REALTIME when this snapshot was taken */
+    uint32_t reason;             /* enum mt_reason */
+    uint32_t sequence;           /* %n: 0 for the first snapshot of the process */
+    uint32_t program;            /* string: program path (/proc/self/exe) */
+    uint32_t cmdline;            /* string: command line, arguments separated by ' ' */
+    uint32_t max_depth;          /* MTRACE_DEPTH in force */
+    uint32_t flags;              /* MT_HDR_* */
+    uint64_t current_bytes;      /* traced heap bytes live now */
+    uint64_t current_blocks;
+    uint64_t peak_bytes;         /* highest current_bytes seen (since the last reset) */
+    uint64_t peak_blocks;        /* blocks live at that peak */
+    uint64_t total_allocs;       /* allocations traced in total */
+    uint64_t total_bytes;        /* bytes allocated in total */
+    uint64_t total_frees;        /* frees of traced blocks */
+    uint64_t dropped;            /* events lost to tracer-memory exhaustion */
+    uint64_t rss_bytes;          /* VmRSS when written */
+    uint64_t peak_rss_bytes;     /* VmHWM when written */
+};
+
+enum mt_header_flags {
+    MT_HDR_FORKED = 1u << 0,     /* this process is a fork child of ppid */
+};
+
+struct mt_section {
+    uint32_t kind;               /* enum mt_section_kind */
+    uint32_t entry_size;         /* bytes per entry as written */
+    uint64_t offset;             /* from the start of the file, 8-byte aligned */
+    uint64_t count;              /* number of entries */
+};
+
+struct mt_module {
+    uint64_t start;              /* lowest mapped address of the object */
+    uint64_t end;                /* one past the highest */
+    uint64_t bias;               /* load bias: runtime address - ELF vaddr */
+    uint32_t path;               /* string: path as the loader knows it */
+    uint32_t build_id_size;      /* 0 when the object has no NT_GNU_BUILD_ID */
+    uint8_t build_id[MT_BUILD_ID_MAX];
+};
+
+struct mt_frame {
+    uint64_t addr;               /* see enum mt_frame_kind */
+    uint32_t kind;               /* enum mt_frame_kind */
+    uint32_t line;               /* Python line; 0 for native frames */
+};
+
+struct mt_stack {
+    uint64_t first_frame;        /* index into FRAMES, innermost frame first */
+    uint32_t frame_count;
+    uint32_t flags;              /* MT_STACK_* */
+    uint64_t alloc_count;        /* allocations made from this stack, in total */
+    uint64_t alloc_bytes;
+    uint64_t live_count;         /* still allocated when the snapshot was taken */
+    uint64_t live_bytes;
+    uint64_t peak_count;         /* live when the process's traced heap peaked */
+    uint64_t peak_bytes;
+};
+
+enum mt_stack_flags {
+    MT_STACK_TRUNCATED = 1u << 0, /* the stack was deeper than max_depth */
+};
+
+#endif /* MTRACE_FORMAT_H */

@@ -1,0 +1,41 @@
+/* ---------------------------------------------------------------------------
+ * api.c: the public C API of include/mtrace.h. Each entry holds the guard
+ * while it works, so it may be called from any thread at any time.
+ * ------------------------------------------------------------------------- */
+#define _GNU_SOURCE
+#include "mtrace.h"
+#include "internal.h"
+#include "mtrace/format.h"
+
+#define API __attribute__((visibility("default")))
+
+API unsigned mtrace_version(void)
+{
+    return (MTRACE_VERSION_MAJOR << 16) | (MTRACE_VERSION_MINOR << 8) | MTRACE_VERSION_PATCH;
+}
+
+API int mtrace_snapshot(char *path, size_t size)
+{
+    if (mt_state != MT_ON)
+        return -1;
+    if (path && size)
+        path[0] = '\0';
+    return mt_write_snapshot(MT_REASON_API, path, size) ? 0 : -1;
+}
+
+API void mtrace_get_traced(size_t *current, size_t *peak)
+{
+    uint64_t c = 0, p = 0;
+    if (mt_state != MT_OFF)
+        mt_stacks_totals(&c, &p);
+    if (current)
+        *current = (size_t)c;
+    if (peak)
+        *peak = (size_t)p;
+}
+
+API void mtrace_reset_peak(void)
+{
+    if (mt_state != MT_OFF)
+        mt_stacks_reset_peak();
+}

@@ -1,0 +1,140 @@
+/* ---------------------------------------------------------------------------
+ * Cross-file declarations of the shim, grouped by the file that defines
+ * them. Everything here has hidden visibility: the only exported symbols of
+ * libmtrace.so are the malloc family (interpose.c) and the public API
+ * (api.c, include/mtrace.h). Error convention: functions returning bool
+ * return true on success.
+ * ------------------------------------------------------------------------- */
+#ifndef MT_INTERNAL_H
+#define MT_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "lock.h"
+
+#define MT_HIDDEN __attribute__((visibility("hidden")))
+#define MT_LIKELY(x) __builtin_expect(!!(x), 1)
+#define MT_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define MT_MAX_DEPTH 256
+
+/* ---- tracer.c: state, guard, event entry points ------------------------- */
+
+/* The re-entrancy guard: set while the tracer itself runs on this thread, so
+ * that anything it calls (libunwind, dlsym, stdio) reaches the real malloc
+ * untraced. Initial-exec TLS: no allocation, valid until the thread is gone. */
+extern __thread int mt_guard __attribute__((tls_model("initial-exec"))) MT_HIDDEN;
+
+enum mt_state { MT_OFF = 0, MT_ON = 1, MT_DONE = 2 };
+extern volatile int mt_state MT_HIDDEN;
+
+MT_HIDDEN void mt_on_alloc(void *p, size_t size);
+/* Returns true when p was a traced block (and forgets it). */
+MT_HIDDEN bool mt_on_free(void *p);
+/* realloc support: mt_take forgets p but keeps what it knew, then either
+ * mt_account_free (the block is gone) or mt_restore (realloc failed). */
+struct mt_taken { uint32_t stack; size_t size; };
+MT_HIDDEN bool mt_take(void *p, struct mt_taken *out);
+MT_HIDDEN void mt_restore(void *p, const struct mt_taken *t);
+MT_HIDDEN void mt_account_free(const struct mt_taken *t);
+/* interpose.c: resolves the real functions that glibc does not export
+ * under a __libc_ name. Called once from the constructor. */
+MT_HIDDEN void mt_interpose_init(void);
+MT_HIDDEN uint64_t mt_dropped(void);
+MT_HIDDEN pid_t mt_pid(void);
+MT_HIDDEN pid_t mt_ppid(void);
+MT_HIDDEN bool mt_forked(void);
+MT_HIDDEN uint64_t mt_start_time_ns(void);
+
+/* ---- options.c: MTRACE_* knobs ------------------------------------------ */
+struct mt_options {
+    int depth;               /* MTRACE_DEPTH */
+    const char *out;         /* MTRACE_OUT template */
+    bool quiet;              /* MTRACE_QUIET */
+    bool enabled;            /* MTRACE_DISABLE unset */
+};
+extern struct mt_options mt_opt MT_HIDDEN;
+MT_HIDDEN void mt_options_load(void);
+
+/* ---- log.c: messages without allocating --------------------------------- */
+MT_HIDDEN void mt_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- pool.c: the tracer's own memory, never from the traced heap -------- */
+MT_HIDDEN void *mt_pool_alloc(size_t size);
+MT_HIDDEN void mt_pool_free(void *p, size_t size);
+MT_HIDDEN void *mt_map(size_t size);          /* zeroed pages, NULL on failure */
+MT_HIDDEN void mt_unmap(void *p, size_t size);
+MT_HIDDEN void mt_pool_lock_all(void);
+MT_HIDDEN void mt_pool_unlock_all(bool child);
+
+/* ---- unwind.c: stack capture -------------------------------------------- */
+MT_HIDDEN void mt_unwind_setup(void);
+/* Fills ips (innermost first) without the shim's own frames; returns the
+ * count and sets *truncated when the stack was deeper than depth. */
+MT_HIDDEN int mt_unwind(uintptr_t *ips, int depth, bool *truncated);
+
+/* ---- stacks.c: interned stacks and their counters ----------------------- */
+struct mt_stackrec;
+MT_HIDDEN uint32_t mt_stacks_intern(const uintptr_t *ips, int n, bool truncated);
+MT_HIDDEN void mt_stacks_on_alloc(uint32_t id, size_t size);
+MT_HIDDEN void mt_stacks_on_free(uint32_t id, size_t size);
+MT_HIDDEN void mt_stacks_reset_peak(void);
+MT_HIDDEN void mt_stacks_totals(uint64_t *current, uint64_t *peak);
+MT_HIDDEN void mt_stacks_lock_all(void);
+MT_HIDDEN void mt_stacks_unlock_all(bool child);
+/* For the writer: called with mt_stacks_lock_all() held. */
+struct mt_file_header;
+struct mt_stack;
+struct mt_frame;
+MT_HIDDEN uint32_t mt_stacks_count(uint64_t *frame_count);
+MT_HIDDEN void mt_stacks_export(struct mt_stack *stacks, struct mt_frame *frames,
+                                struct mt_file_header *h);
+
+/* ---- livemap.c: pointer -> (size, stack) for live blocks ---------------- */
+struct mt_live_entry {
+    uintptr_t ptr;
+    uint32_t stack;
+    uint32_t size32;         /* UINT32_MAX: the size is in the big-size table */
+};
+MT_HIDDEN bool mt_livemap_init(void);
+/* Inserts p. Returns 0, or 1 when p was already present (freed behind our
+ * back) with the stale entry in *stale_*, or -1 when out of memory. */
+MT_HIDDEN int mt_livemap_insert(uintptr_t p, uint32_t stack, size_t size,
+                                 uint32_t *stale_stack, size_t *stale_size);
+MT_HIDDEN bool mt_livemap_remove(uintptr_t p, uint32_t *stack, size_t *size);
+MT_HIDDEN void mt_livemap_lock_all(void);
+MT_HIDDEN void mt_livemap_unlock_all(bool child);
+
+/* ---- modules.c: the module map written into snapshots ------------------- */
+struct mt_strtab;
+struct mt_module;
+/* Fills up to max modules; returns the count. Calls the loader: never call
+ * it with a tracer lock held. */
+MT_HIDDEN int mt_modules_collect(struct mt_module *mods, int max, struct mt_strtab *st);
+MT_HIDDEN bool mt_modules_own_text(uintptr_t *lo, uintptr_t *hi);
+
+/* ---- strtab.c: string table built in tracer memory ---------------------- */
+struct mt_strtab {
+    char *buf;
+    size_t len, cap;
+    bool failed;
+};
+MT_HIDDEN uint32_t mt_strtab_add(struct mt_strtab *st, const char *s, size_t n);
+MT_HIDDEN void mt_strtab_release(struct mt_strtab *st);
+
+/* ---- writer.c: snapshot files ------------------------------------------- */
+/* Writes a snapshot; the final path goes to path_out when given. */
+MT_HIDDEN bool mt_write_snapshot(int reason, char *path_out, size_t path_len);
+MT_HIDDEN void mt_writer_init(void);
+/* fork: taken in prepare, released (or re-armed in the child) after. */
+MT_HIDDEN void mt_writer_lock(void);
+MT_HIDDEN void mt_writer_unlock(bool child);
+
+/* ---- procfs.c: facts about this process ---------------------------------- */
+MT_HIDDEN void mt_proc_rss(uint64_t *rss, uint64_t *hwm);
+MT_HIDDEN size_t mt_proc_read(const char *path, char *buf, size_t cap);
+MT_HIDDEN const char *mt_proc_progname(void);
+
+#endif

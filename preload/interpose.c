@@ -1,0 +1,197 @@
+/* ---------------------------------------------------------------------------
+ * interpose.c: the exported malloc family, and nothing else.
+ *
+ * Each entry calls glibc's own implementation and hands the result to the
+ * tracer (tracer.c). malloc, calloc, realloc, free, memalign, valloc and
+ * pvalloc reach glibc through its exported __libc_* names, so no dlsym is
+ * needed before the constructor runs; posix_memalign, aligned_alloc and
+ * reallocarray are resolved once in the constructor and emulated with
+ * glibc's own checks until then. Pointers returned are glibc's own (no
+ * header in front), so malloc_usable_size, malloc_trim and mallinfo2 work.
+ * ------------------------------------------------------------------------- */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void __libc_free(void *);
+extern void *__libc_memalign(size_t, size_t);
+extern void *__libc_valloc(size_t);
+extern void *__libc_pvalloc(size_t);
+
+static int (*real_posix_memalign)(void **, size_t, size_t);
+static void *(*real_aligned_alloc)(size_t, size_t);
+static void *(*real_reallocarray)(void *, size_t, size_t);
+
+/* ---- fallbacks with glibc 2.36's semantics, for calls before start-up ---- */
+static int boot_posix_memalign(void **out, size_t align, size_t size)
+{
+    if (align % sizeof(void *) != 0 || (align & (align - 1)) != 0 || align == 0)
+        return EINVAL;
+    int saved = errno;
+    void *p = __libc_memalign(align, size);
+    if (!p)
+        return ENOMEM;
+    errno = saved;
+    *out = p;
+    return 0;
+}
+
+static void *boot_reallocarray(void *p, size_t n, size_t size)
+{
+    size_t bytes;
+    if (__builtin_mul_overflow(n, size, &bytes)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return __libc_realloc(p, bytes);
+}
+
+void mt_interpose_init(void)
+{
+    /* The guard is held: whatever dlsym allocates goes straight to glibc. */
+    real_posix_memalign = dlsym(RTLD_NEXT, "posix_memalign");
+    real_aligned_alloc = dlsym(RTLD_NEXT, "aligned_alloc");
+    real_reallocarray = dlsym(RTLD_NEXT, "reallocarray");
+}
+
+static inline bool tracing(void)
+{
+    return MT_LIKELY(!mt_guard) && MT_LIKELY(mt_state == MT_ON);
+}
+
+/* Records a fresh block; the guard is already held. errno is the
+ * program's: the tracer's own system calls must not change it. */
+static inline void *traced(void *p, size_t size)
+{
+    if (p) {
+        int saved = errno;
+        mt_on_alloc(p, size);
+        errno = saved;
+    }
+    mt_guard = 0;
+    return p;
+}
+
+__attribute__((visibility("default"))) void *malloc(size_t size)
+{
+    if (!tracing())
+        return __libc_malloc(size);
+    mt_guard = 1;
+    return traced(__libc_malloc(size), size);
+}
+
+__attribute__((visibility("default"))) void *calloc(size_t n, size_t size)
+{
+    if (!tracing())
+        return __libc_calloc(n, size);
+    mt_guard = 1;
+    /* glibc checks n * size for overflow; on success it did not overflow. */
+    return traced(__libc_calloc(n, size), n * size);
+}
+
+__attribute__((visibility("default"))) void free(void *p)
+{
+    if (!p)
+        return;
+    if (tracing()) {
+        int saved = errno;
+        mt_guard = 1;
+        mt_on_free(p);
+        mt_guard = 0;
+        errno = saved;
+    }
+    __libc_free(p);
+}
+
+/* realloc is free + malloc for the counters. The old entry is taken out
+ * before the call (after it, another thread may get the address) and put
+ * back when the call fails. */
+__attribute__((visibility("default"))) void *realloc(void *p, size_t size)
+{
+    if (!tracing())
+        return __libc_realloc(p, size);
+    if (!p)
+        return malloc(size);
+    mt_guard = 1;
+    struct mt_taken t;
+    bool known = mt_take(p, &t);
+    int saved = errno;
+    void *q = __libc_realloc(p, size);
+    if (q)
+        errno = saved;
+    if (known) {
+        if (q || size == 0)
+            mt_account_free(&t);     /* moved, resized, or freed by realloc(p, 0) */
+        else
+            mt_restore(p, &t);       /* failed: p is still the caller's */
+    }
+    return traced(q, size);
+}
+
+__attribute__((visibility("default"))) void *reallocarray(void *p, size_t n, size_t size)
+{
+    size_t bytes;
+    if (__builtin_mul_overflow(n, size, &bytes)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (!tracing())
+        return real_reallocarray ? real_reallocarray(p, n, size) : boot_reallocarray(p, n, size);
+    return realloc(p, bytes);
+}
+
+__attribute__((visibility("default"))) void *memalign(size_t align, size_t size)
+{
+    if (!tracing())
+        return __libc_memalign(align, size);
+    mt_guard = 1;
+    return traced(__libc_memalign(align, size), size);
+}
+
+__attribute__((visibility("default"))) void *aligned_alloc(size_t align, size_t size)
+{
+    void *(*fn)(size_t, size_t) = real_aligned_alloc ? real_aligned_alloc : __libc_memalign;
+    if (!tracing())
+        return fn(align, size);
+    mt_guard = 1;
+    return traced(fn(align, size), size);
+}
+
+__attribute__((visibility("default"))) int posix_memalign(void **out, size_t align, size_t size)
+{
+    int (*fn)(void **, size_t, size_t) =
+        real_posix_memalign ? real_posix_memalign : boot_posix_memalign;
+    if (!tracing())
+        return fn(out, align, size);
+    mt_guard = 1;
+    int r = fn(out, align, size);
+    traced(r == 0 ? *out : NULL, size);
+    return r;
+}
+
+__attribute__((visibility("default"))) void *valloc(size_t size)
+{
+    if (!tracing())
+        return __libc_valloc(size);
+    mt_guard = 1;
+    return traced(__libc_valloc(size), size);
+}
+
+__attribute__((visibility("default"))) void *pvalloc(size_t size)
+{
+    if (!tracing())
+        return __libc_pvalloc(size);
+    mt_guard = 1;
+    /* pvalloc rounds the request up to whole pages: that is what is used. */
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t used = size ? (size + page - 1) & ~(page - 1) : page;
+    return traced(__libc_pvalloc(size), used);
+}

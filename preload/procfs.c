@@ -1,0 +1,63 @@
+/* ---------------------------------------------------------------------------
+ * procfs.c: facts about this process from /proc, read with open/read into
+ * caller buffers (no stdio, no allocation), for snapshot headers.
+ * ------------------------------------------------------------------------- */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+size_t mt_proc_read(const char *path, char *buf, size_t cap)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    size_t len = 0;
+    while (len + 1 < cap) {
+        ssize_t n = read(fd, buf + len, cap - 1 - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+    }
+    close(fd);
+    buf[len] = '\0';
+    return len;
+}
+
+static uint64_t status_kib(const char *status, const char *key)
+{
+    const char *p = strstr(status, key);
+    if (!p)
+        return 0;
+    p += strlen(key);
+    while (*p == ' ' || *p == '\t')
+        p++;
+    uint64_t v = 0;
+    while (*p >= '0' && *p <= '9')
+        v = v * 10 + (uint64_t)(*p++ - '0');
+    return v * 1024;
+}
+
+void mt_proc_rss(uint64_t *rss, uint64_t *hwm)
+{
+    char buf[4096];
+    if (!mt_proc_read("/proc/self/status", buf, sizeof buf)) {
+        *rss = *hwm = 0;
+        return;
+    }
+    *rss = status_kib(buf, "VmRSS:");
+    *hwm = status_kib(buf, "VmHWM:");
+}
+
+const char *mt_proc_progname(void)
+{
+    extern char *program_invocation_short_name;
+    return program_invocation_short_name && *program_invocation_short_name
+               ? program_invocation_short_name : "unknown";
+}

@@ -1,0 +1,262 @@
+/* ---------------------------------------------------------------------------
+ * stacks.c: interned call stacks and their counters.
+ *
+ * Each distinct stack is stored once (uthash, keyed by its frame array, in
+ * tracer memory) and gets a dense 32-bit id that live-map entries carry. A
+ * per-thread direct-mapped cache answers most lookups without a lock.
+ *
+ * Per-stack peak, exact: the bytes each stack held when the process's traced
+ * heap peaked. peak_gen counts new peaks; a stack remembers the generation of
+ * its last change. A stack untouched since the current peak holds now what
+ * it held then; one about to change for the first time since the peak saves
+ * its live figures first. So only the stack being changed is ever visited.
+ * ------------------------------------------------------------------------- */
+#define _GNU_SOURCE
+#include <string.h>
+
+#include "internal.h"
+#include "mtrace/format.h"
+
+static bool table_oom;
+#define HASH_NONFATAL_OOM 1
+#define uthash_malloc(sz) mt_pool_alloc(sz)
+#define uthash_free(p, sz) mt_pool_free((p), (sz))
+#define uthash_nonfatal_oom(obj) (table_oom = true)
+#include <uthash.h>
+
+struct mt_stackrec {
+    UT_hash_handle hh;
+    uint64_t hash;
+    /* counters: under stats_lock */
+    uint64_t alloc_count, alloc_bytes;
+    uint64_t live_count, live_bytes;
+    uint64_t peak_count, peak_bytes;   /* saved figures at the peak, see above */
+    uint64_t gen;
+    uint32_t id;
+    uint16_t nframes;
+    uint16_t flags;
+    uintptr_t frames[];
+};
+
+/* id -> record, two levels so that readers never see a moving array. */
+#define DIR_BITS 12
+#define CHUNK_BITS 12
+#define CHUNK_SIZE (1u << CHUNK_BITS)
+static struct mt_stackrec **directory[1u << DIR_BITS];
+
+static mt_lock table_lock = MT_LOCK_INIT;   /* the uthash table, directory, counts */
+static struct mt_stackrec *table;
+static uint32_t stack_count;
+static uint64_t frame_total;
+
+static mt_lock stats_lock = MT_LOCK_INIT;   /* every counter */
+static struct {
+    uint64_t cur_bytes, cur_blocks;
+    uint64_t peak_bytes, peak_blocks, peak_gen;
+    uint64_t total_allocs, total_bytes, total_frees;
+} g;
+
+/* Per-thread cache of recently interned stacks. */
+#define CACHE_SIZE 256
+struct cache_slot { uint64_t hash; struct mt_stackrec *rec; };
+static __thread struct cache_slot cache[CACHE_SIZE] __attribute__((tls_model("initial-exec")));
+
+static uint64_t hash_frames(const uintptr_t *ips, int n)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ (uint64_t)n;
+    for (int i = 0; i < n; i++) {
+        h ^= ips[i];
+        h *= 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    return h ? h : 1;
+}
+
+static inline struct mt_stackrec *by_id(uint32_t id)
+{
+    struct mt_stackrec **chunk = directory[id >> CHUNK_BITS];
+    return chunk ? chunk[id & (CHUNK_SIZE - 1)] : NULL;
+}
+
+static bool same(const struct mt_stackrec *r, const uintptr_t *ips, int n)
+{
+    return r->nframes == n && memcmp(r->frames, ips, (size_t)n * sizeof *ips) == 0;
+}
+
+/* Called with table_lock held. */
+static struct mt_stackrec *add_locked(const uintptr_t *ips, int n, uint64_t h)
+{
+    uint32_t id = stack_count;
+    if (id >= (1u << (DIR_BITS + CHUNK_BITS)))
+        return NULL;
+    struct mt_stackrec ***slot = &directory[id >> CHUNK_BITS];
+    if (!*slot && !(*slot = mt_map(CHUNK_SIZE * sizeof(struct mt_stackrec *))))
+        return NULL;
+    struct mt_stackrec *r = mt_pool_alloc(sizeof *r + (size_t)n * sizeof *ips);
+    if (!r)
+        return NULL;
+    r->hash = h;
+    r->id = id;
+    r->nframes = (uint16_t)n;
+    memcpy(r->frames, ips, (size_t)n * sizeof *ips);
+    table_oom = false;
+    HASH_ADD_KEYPTR_BYHASHVALUE(hh, table, r->frames, (unsigned)(n * sizeof *ips), h, r);
+    if (table_oom) {
+        mt_pool_free(r, sizeof *r + (size_t)n * sizeof *ips);
+        return NULL;
+    }
+    /* Publish after the record is complete: by_id() runs without the lock. */
+    __atomic_store_n(&(*slot)[id & (CHUNK_SIZE - 1)], r, __ATOMIC_RELEASE);
+    stack_count++;
+    frame_total += (uint64_t)n;
+    return r;
+}
+
+uint32_t mt_stacks_intern(const uintptr_t *ips, int n, bool truncated)
+{
+    uint64_t h = hash_frames(ips, n);
+    struct cache_slot *c = &cache[h & (CACHE_SIZE - 1)];
+    struct mt_stackrec *r = c->rec;
+    if (MT_LIKELY(r && c->hash == h && same(r, ips, n)))
+        return r->id;
+    mt_lock_acquire(&table_lock);
+    HASH_FIND_BYHASHVALUE(hh, table, ips, (unsigned)(n * sizeof *ips), h, r);
+    if (!r)
+        r = add_locked(ips, n, h);
+    if (r && truncated)
+        r->flags |= MT_STACK_TRUNCATED;
+    mt_lock_release(&table_lock);
+    if (!r)
+        return UINT32_MAX;
+    c->hash = h;
+    c->rec = r;
+    return r->id;
+}
+
+/* Saves a stack's figures at the current peak before its first change since. */
+static inline void touch(struct mt_stackrec *r)
+{
+    if (r->gen != g.peak_gen) {
+        r->peak_bytes = r->live_bytes;
+        r->peak_count = r->live_count;
+        r->gen = g.peak_gen;
+    }
+}
+
+void mt_stacks_on_alloc(uint32_t id, size_t size)
+{
+    struct mt_stackrec *r = by_id(id);
+    if (!r)
+        return;
+    mt_lock_acquire(&stats_lock);
+    touch(r);
+    r->alloc_count++;
+    r->alloc_bytes += size;
+    r->live_count++;
+    r->live_bytes += size;
+    g.total_allocs++;
+    g.total_bytes += size;
+    g.cur_blocks++;
+    g.cur_bytes += size;
+    if (g.cur_bytes > g.peak_bytes) {
+        g.peak_bytes = g.cur_bytes;
+        g.peak_blocks = g.cur_blocks;
+        g.peak_gen++;
+    }
+    mt_lock_release(&stats_lock);
+}
+
+void mt_stacks_on_free(uint32_t id, size_t size)
+{
+    struct mt_stackrec *r = by_id(id);
+    if (!r)
+        return;
+    mt_lock_acquire(&stats_lock);
+    touch(r);
+    r->live_count--;
+    r->live_bytes -= size;
+    g.total_frees++;
+    g.cur_blocks--;
+    g.cur_bytes -= size;
+    mt_lock_release(&stats_lock);
+}
+
+void mt_stacks_reset_peak(void)
+{
+    mt_lock_acquire(&stats_lock);
+    g.peak_bytes = g.cur_bytes;
+    g.peak_blocks = g.cur_blocks;
+    g.peak_gen++;
+    mt_lock_release(&stats_lock);
+}
+
+void mt_stacks_totals(uint64_t *current, uint64_t *peak)
+{
+    mt_lock_acquire(&stats_lock);
+    if (current)
+        *current = g.cur_bytes;
+    if (peak)
+        *peak = g.peak_bytes;
+    mt_lock_release(&stats_lock);
+}
+
+void mt_stacks_lock_all(void)
+{
+    /* Lock order everywhere: table, live-map shards, pool, stats. */
+    mt_lock_acquire(&table_lock);
+    mt_livemap_lock_all();
+    mt_pool_lock_all();
+    mt_lock_acquire(&stats_lock);
+}
+
+void mt_stacks_unlock_all(bool child)
+{
+    if (child) {
+        mt_lock_reinit(&stats_lock);
+        mt_pool_unlock_all(true);
+        mt_livemap_unlock_all(true);
+        mt_lock_reinit(&table_lock);
+        return;
+    }
+    mt_lock_release(&stats_lock);
+    mt_pool_unlock_all(false);
+    mt_livemap_unlock_all(false);
+    mt_lock_release(&table_lock);
+}
+
+uint32_t mt_stacks_count(uint64_t *frames)
+{
+    *frames = frame_total;
+    return stack_count;
+}
+
+void mt_stacks_export(struct mt_stack *out, struct mt_frame *frames, struct mt_file_header *h)
+{
+    uint64_t f = 0;
+    for (uint32_t id = 0; id < stack_count; id++) {
+        const struct mt_stackrec *r = by_id(id);
+        struct mt_stack *s = &out[id];
+        bool since_peak = r->gen == g.peak_gen;
+        s->first_frame = f;
+        s->frame_count = r->nframes;
+        s->flags = r->flags;
+        s->alloc_count = r->alloc_count;
+        s->alloc_bytes = r->alloc_bytes;
+        s->live_count = r->live_count;
+        s->live_bytes = r->live_bytes;
+        s->peak_count = since_peak ? r->peak_count : r->live_count;
+        s->peak_bytes = since_peak ? r->peak_bytes : r->live_bytes;
+        for (int i = 0; i < r->nframes; i++, f++) {
+            frames[f].addr = r->frames[i];
+            frames[f].kind = MT_FRAME_NATIVE;
+            frames[f].line = 0;
+        }
+    }
+    h->current_bytes = g.cur_bytes;
+    h->current_blocks = g.cur_blocks;
+    h->peak_bytes = g.peak_bytes;
+    h->peak_blocks = g.peak_blocks;
+    h->total_allocs = g.total_allocs;
+    h->total_bytes = g.total_bytes;
+    h->total_frees = g.total_frees;
+}

@@ -1,0 +1,164 @@
+/* ---------------------------------------------------------------------------
+ * tracer.c: the tracer's life cycle and its event entry points.
+ *
+ * Start: the constructor reads the options and resolves what it needs while
+ * the guard is held, then switches tracing on. Exit: the destructor runs in
+ * _dl_fini *before* the destructors of libraries loaded after the shim, so
+ * it only registers the exit snapshot with __cxa_atexit, which glibc runs
+ * after _dl_fini returns: memory freed by any destructor is not a leak.
+ * fork: every tracer lock is taken in prepare, so the child inherits
+ * consistent tables (its heap is a copy of the parent's) and re-arms them.
+ * ------------------------------------------------------------------------- */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "mtrace/format.h"
+
+__thread int mt_guard __attribute__((tls_model("initial-exec")));
+volatile int mt_state = MT_OFF;
+
+static pid_t cached_pid, parent_pid;
+static bool is_fork_child;
+static uint64_t start_ns;
+static atomic_uint_fast64_t dropped;
+static bool warned_dropped;
+
+pid_t mt_pid(void) { return cached_pid; }
+pid_t mt_ppid(void) { return parent_pid; }
+bool mt_forked(void) { return is_fork_child; }
+uint64_t mt_start_time_ns(void) { return start_ns; }
+uint64_t mt_dropped(void) { return atomic_load(&dropped); }
+
+static void drop_event(void)
+{
+    atomic_fetch_add(&dropped, 1);
+    if (!warned_dropped) {
+        warned_dropped = true;
+        mt_log("mtrace: tracer memory exhausted; some allocations are not traced");
+    }
+}
+
+/* Called with the guard held, after the real allocation succeeded. */
+void mt_on_alloc(void *p, size_t size)
+{
+    uintptr_t ips[MT_MAX_DEPTH];
+    bool truncated;
+    int n = mt_unwind(ips, mt_opt.depth, &truncated);
+    uint32_t id = mt_stacks_intern(ips, n, truncated);
+    if (MT_UNLIKELY(id == UINT32_MAX)) {
+        drop_event();
+        return;
+    }
+    uint32_t stale_id;
+    size_t stale_size;
+    int r = mt_livemap_insert((uintptr_t)p, id, size, &stale_id, &stale_size);
+    if (MT_UNLIKELY(r < 0)) {
+        drop_event();
+        return;
+    }
+    if (MT_UNLIKELY(r > 0))
+        mt_stacks_on_free(stale_id, stale_size);
+    mt_stacks_on_alloc(id, size);
+}
+
+/* Called with the guard held, before the real free: once the block is
+ * released another thread may receive the same address. */
+bool mt_on_free(void *p)
+{
+    struct mt_taken t;
+    if (!mt_take(p, &t))
+        return false;
+    mt_account_free(&t);
+    return true;
+}
+
+bool mt_take(void *p, struct mt_taken *t)
+{
+    return mt_livemap_remove((uintptr_t)p, &t->stack, &t->size);
+}
+
+void mt_account_free(const struct mt_taken *t)
+{
+    mt_stacks_on_free(t->stack, t->size);
+}
+
+void mt_restore(void *p, const struct mt_taken *t)
+{
+    uint32_t sid;
+    size_t sz;
+    if (mt_livemap_insert((uintptr_t)p, t->stack, t->size, &sid, &sz) < 0) {
+        /* Cannot keep tracking it: account it as gone rather than lie later. */
+        mt_stacks_on_free(t->stack, t->size);
+        drop_event();
+    }
+}
+
+/* ---- fork ---------------------------------------------------------------- */
+static __thread int fork_saved_guard __attribute__((tls_model("initial-exec")));
+
+static void fork_prepare(void)
+{
+    fork_saved_guard = mt_guard;
+    mt_guard = 1;
+    mt_writer_lock();
+    mt_stacks_lock_all();
+}
+
+static void fork_parent(void)
+{
+    mt_stacks_unlock_all(false);
+    mt_writer_unlock(false);
+    mt_guard = fork_saved_guard;
+}
+
+static void fork_child(void)
+{
+    mt_stacks_unlock_all(true);
+    mt_writer_unlock(true);
+    parent_pid = cached_pid;
+    cached_pid = getpid();
+    is_fork_child = true;
+    mt_guard = fork_saved_guard;
+}
+
+/* ---- start and exit --------------------------------------------------------- */
+static void exit_snapshot(void *arg)
+{
+    (void)arg;
+    if (mt_state != MT_ON || getpid() != cached_pid)
+        return;
+    mt_write_snapshot(MT_REASON_EXIT, NULL, 0);
+    mt_state = MT_DONE;
+}
+
+extern int __cxa_atexit(void (*fn)(void *), void *arg, void *dso);
+
+__attribute__((destructor)) static void mt_fini(void)
+{
+    if (mt_state == MT_ON)
+        __cxa_atexit(exit_snapshot, NULL, NULL);
+}
+
+__attribute__((constructor)) static void mt_init(void)
+{
+    mt_guard = 1;
+    mt_options_load();
+    if (mt_opt.enabled) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        start_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+        cached_pid = getpid();
+        parent_pid = getppid();
+        mt_interpose_init();
+        mt_unwind_setup();
+        mt_writer_init();
+        mt_livemap_init();
+        pthread_atfork(fork_prepare, fork_parent, fork_child);
+        mt_state = MT_ON;
+    }
+    mt_guard = 0;
+}

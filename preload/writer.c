@@ -1,0 +1,306 @@
+/* ---------------------------------------------------------------------------
+ * writer.c: writes a snapshot file (layout in include/mtrace/format.h).
+ *
+ * The tables are copied under the tracer's locks into mapped buffers, then
+ * written with plain syscalls: nothing here touches the traced heap. The
+ * file appears atomically: a temporary created O_EXCL|O_NOFOLLOW 0600,
+ * fsync, then renameat2(RENAME_NOREPLACE) (link+unlink where the file system
+ * lacks it), so an existing file is never overwritten and a reader never
+ * sees half a file. No descriptor stays open between writes.
+ * ------------------------------------------------------------------------- */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "mtrace/format.h"
+
+#define MAX_MODULES 8192
+
+static mt_lock writer_lock = MT_LOCK_INIT;
+static uint32_t next_sequence;
+static bool warned;
+static char start_cwd[4096];
+
+void mt_writer_init(void)
+{
+    if (!getcwd(start_cwd, sizeof start_cwd))
+        start_cwd[0] = '\0';
+}
+
+void mt_writer_lock(void) { mt_lock_acquire(&writer_lock); }
+
+void mt_writer_unlock(bool child)
+{
+    if (child) {
+        mt_lock_reinit(&writer_lock);
+        next_sequence = 0;       /* the child numbers its own snapshots */
+    } else {
+        mt_lock_release(&writer_lock);
+    }
+}
+
+static bool append(char *dst, size_t cap, size_t *len, const char *s, size_t n)
+{
+    if (*len + n >= cap)
+        return false;
+    memcpy(dst + *len, s, n);
+    *len += n;
+    dst[*len] = '\0';
+    return true;
+}
+
+/* Expands MTRACE_OUT: %p pid, %n sequence, %e program name, %% percent.
+ * A relative template is taken from the directory the program started in. */
+static bool expand_path(char *dst, size_t cap, uint32_t seq)
+{
+    size_t len = 0;
+    const char *t = mt_opt.out;
+    dst[0] = '\0';
+    if (t[0] != '/' && start_cwd[0]) {
+        if (!append(dst, cap, &len, start_cwd, strlen(start_cwd)) ||
+            !append(dst, cap, &len, "/", 1))
+            return false;
+    }
+    for (; *t; t++) {
+        char num[32];
+        const char *s = t;
+        size_t n = 1;
+        if (*t == '%' && t[1]) {
+            t++;
+            switch (*t) {
+            case 'p': n = (size_t)snprintf(num, sizeof num, "%d", (int)mt_pid()); s = num; break;
+            case 'n': n = (size_t)snprintf(num, sizeof num, "%u", seq); s = num; break;
+            case 'e': s = mt_proc_progname(); n = strlen(s); break;
+            case '%': s = "%"; break;
+            default: s = t - 1; n = 2; break;
+            }
+        }
+        if (!append(dst, cap, &len, s, n))
+            return false;
+    }
+    return true;
+}
+
+static bool write_all(int fd, const void *buf, size_t n)
+{
+    const char *p = buf;
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return false;
+        p += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+static bool write_zeros(int fd, size_t n)
+{
+    static const char zeros[8];
+    return n == 0 || write_all(fd, zeros, n);
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint32_t add_cmdline(struct mt_strtab *st)
+{
+    char buf[8192];
+    size_t n = mt_proc_read("/proc/self/cmdline", buf, sizeof buf);
+    while (n && buf[n - 1] == '\0')
+        n--;
+    for (size_t i = 0; i < n; i++)
+        if (buf[i] == '\0')
+            buf[i] = ' ';
+    return mt_strtab_add(st, buf, n);
+}
+
+static size_t align8(size_t n) { return (n + 7u) & ~(size_t)7u; }
+
+/* Moves tmp to the first free name among path, path.1, path.2, ...;
+ * never replaces an existing file. */
+static bool publish(const char *tmp, char *path, size_t cap)
+{
+    size_t base = strlen(path);
+    for (int i = 0; i < 1000; i++) {
+        if (i > 0 && (size_t)snprintf(path + base, cap - base, ".%d", i) >= cap - base)
+            return false;
+        if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
+            return true;
+        if (errno == EINVAL || errno == ENOSYS) {
+            if (link(tmp, path) == 0) {
+                unlink(tmp);
+                return true;
+            }
+        }
+        if (errno != EEXIST)
+            return false;
+    }
+    return false;
+}
+
+struct image {
+    struct mt_file_header h;
+    struct mt_section sec[4];
+    struct mt_strtab st;
+    struct mt_module *mods;
+    int nmods;
+    struct mt_frame *frames;
+    uint64_t nframes;
+    size_t frames_bytes;
+    struct mt_stack *stacks;
+    uint32_t nstacks;
+    size_t stacks_bytes;
+};
+
+static void image_release(struct image *im)
+{
+    mt_strtab_release(&im->st);
+    mt_unmap(im->mods, MAX_MODULES * sizeof *im->mods);
+    mt_unmap(im->frames, im->frames_bytes);
+    mt_unmap(im->stacks, im->stacks_bytes);
+}
+
+static bool image_build(struct image *im, int reason, uint32_t seq)
+{
+    memset(im, 0, sizeof *im);
+    struct mt_file_header *h = &im->h;
+    im->mods = mt_map(MAX_MODULES * sizeof *im->mods);
+    if (!im->mods)
+        return false;
+    mt_strtab_add(&im->st, "", 0);
+    im->nmods = mt_modules_collect(im->mods, MAX_MODULES, &im->st);
+
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    h->program = mt_strtab_add(&im->st, exe, n > 0 ? (size_t)n : 0);
+    h->cmdline = add_cmdline(&im->st);
+    mt_proc_rss(&h->rss_bytes, &h->peak_rss_bytes);
+
+    mt_stacks_lock_all();
+    im->nstacks = mt_stacks_count(&im->nframes);
+    im->stacks_bytes = (size_t)im->nstacks * sizeof *im->stacks;
+    im->frames_bytes = (size_t)im->nframes * sizeof *im->frames;
+    im->stacks = im->nstacks ? mt_map(im->stacks_bytes) : NULL;
+    im->frames = im->nframes ? mt_map(im->frames_bytes) : NULL;
+    bool ok = (im->stacks || !im->nstacks) && (im->frames || !im->nframes);
+    if (ok)
+        mt_stacks_export(im->stacks, im->frames, h);
+    mt_stacks_unlock_all(false);
+    if (!ok || im->st.failed)
+        return false;
+
+    memcpy(h->magic, MT_FILE_MAGIC, 8);
+    h->version = MT_FILE_VERSION;
+    h->header_size = sizeof *h;
+    h->section_count = 4;
+    h->section_entry_size = sizeof(struct mt_section);
+    h->pid = (uint64_t)mt_pid();
+    h->ppid = (uint64_t)mt_ppid();
+    h->flags = mt_forked() ? MT_HDR_FORKED : 0;
+    h->start_time_ns = mt_start_time_ns();
+    h->time_ns = now_ns();
+    h->reason = (uint32_t)reason;
+    h->sequence = seq;
+    h->max_depth = (uint32_t)mt_opt.depth;
+    h->dropped = mt_dropped();
+
+    uint64_t off = align8(sizeof *h + sizeof im->sec);
+    struct { uint32_t kind, size; uint64_t count, bytes; } parts[4] = {
+        { MT_SEC_STRINGS, 1, im->st.len, im->st.len },
+        { MT_SEC_MODULES, sizeof(struct mt_module), (uint64_t)im->nmods,
+          (uint64_t)im->nmods * sizeof(struct mt_module) },
+        { MT_SEC_FRAMES, sizeof(struct mt_frame), im->nframes, im->frames_bytes },
+        { MT_SEC_STACKS, sizeof(struct mt_stack), im->nstacks, im->stacks_bytes },
+    };
+    for (int i = 0; i < 4; i++) {
+        im->sec[i] = (struct mt_section){ parts[i].kind, parts[i].size, off, parts[i].count };
+        off = align8(off + parts[i].bytes);
+    }
+    h->file_size = off + 8;
+    return true;
+}
+
+static bool image_write(int fd, const struct image *im)
+{
+    const void *data[4] = { im->st.buf, im->mods, im->frames, im->stacks };
+    size_t bytes[4] = { im->st.len, (size_t)im->nmods * sizeof(struct mt_module),
+                        im->frames_bytes, im->stacks_bytes };
+    size_t pos = sizeof im->h + sizeof im->sec;
+    if (!write_all(fd, &im->h, sizeof im->h) || !write_all(fd, im->sec, sizeof im->sec))
+        return false;
+    for (int i = 0; i < 4; i++) {
+        if (!write_zeros(fd, im->sec[i].offset - pos))
+            return false;
+        if (bytes[i] && !write_all(fd, data[i], bytes[i]))
+            return false;
+        pos = im->sec[i].offset + bytes[i];
+    }
+    return write_zeros(fd, align8(pos) - pos) && write_all(fd, MT_FILE_TRAILER, 8);
+}
+
+bool mt_write_snapshot(int reason, char *path_out, size_t path_len)
+{
+    int guard = mt_guard;
+    mt_guard = 1;
+    mt_lock_acquire(&writer_lock);
+    uint32_t seq = next_sequence++;
+    char path[4096], tmp[4200];
+    bool ok = false;
+    struct image im;
+    const char *what = "cannot build the snapshot (out of memory)";
+    int err = 0;
+    if (!expand_path(path, sizeof path, seq)) {
+        what = "output path too long";
+        goto out;
+    }
+    if (!image_build(&im, reason, seq)) {
+        image_release(&im);
+        goto out;
+    }
+    snprintf(tmp, sizeof tmp, "%s.tmp-%d", path, (int)mt_pid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        err = errno;
+        what = "cannot create";
+    } else {
+        ok = image_write(fd, &im) && fsync(fd) == 0;
+        err = errno;
+        close(fd);
+        what = "cannot write";
+        if (ok && !(ok = publish(tmp, path, sizeof path))) {
+            err = errno;
+            what = "cannot rename into place";
+        }
+        if (!ok)
+            unlink(tmp);
+    }
+    image_release(&im);
+out:
+    if (ok && path_out && path_len) {
+        size_t n = strlen(path);
+        if (n >= path_len)
+            n = path_len - 1;
+        memcpy(path_out, path, n);
+        path_out[n] = '\0';
+    }
+    if (!ok && !warned) {
+        warned = true;
+        mt_log("mtrace: %s snapshot %s%s%s", what, path, err ? ": " : "",
+               err ? strerrordesc_np(err) : "");
+    }
+    mt_lock_release(&writer_lock);
+    mt_guard = guard;
+    return ok;
+}
