@@ -1,0 +1,126 @@
+"""Helpers for mtrace's end-to-end tests: run a program under the shim in a
+fresh directory, find its snapshots, read them raw (independently of the
+reporter) and through `mtrace-report --format json`, and look up the lines
+tagged "@name" in the test programs' sources."""
+import glob
+import json
+import os
+import re
+import struct
+import subprocess
+import sys
+import tempfile
+
+LIB = os.environ["MTRACE_LIB"]
+REPORT = os.environ["MTRACE_REPORT"]
+PROGS = os.environ["MTRACE_PROGS"]          # built test programs
+SRC = os.environ["MTRACE_SRC"]              # tests/progs sources
+
+failures = []
+
+
+def check(cond, what):
+    """Records a failed expectation (the test goes on, to show them all)."""
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what, file=sys.stderr)
+    return cond
+
+
+def equal(actual, expected, what):
+    return check(actual == expected, f"{what}: expected {expected!r}, got {actual!r}")
+
+
+def done():
+    if failures:
+        print(f"{len(failures)} expectation(s) failed", file=sys.stderr)
+        sys.exit(1)
+    print("ok")
+
+
+def line_of(source, tag):
+    """The line carrying the comment `/* @tag */` or `// @tag`."""
+    pat = re.compile(r"(/\*|//)\s*@" + re.escape(tag) + r"\b")
+    with open(os.path.join(SRC, source)) as f:
+        for n, text in enumerate(f, 1):
+            if pat.search(text):
+                return n
+    raise KeyError(f"{tag} not in {source}")
+
+
+def run(argv, env=None, cwd=None, timeout=120, preload=True, out="snap.%p.%n"):
+    """Runs argv under the shim in a new temporary directory (or cwd).
+    Returns (completed process, directory, sorted snapshot paths)."""
+    d = cwd or tempfile.mkdtemp(prefix="mtrace-e2e-")
+    e = dict(os.environ)
+    e.pop("MTRACE_MANIFEST", None)
+    if preload:
+        e["LD_PRELOAD"] = LIB
+    e["MTRACE_OUT"] = os.path.join(d, out)
+    if env:
+        e.update(env)
+    p = subprocess.run(argv, cwd=d, env=e, capture_output=True, text=True, timeout=timeout)
+    snaps = sorted(s for s in glob.glob(os.path.join(d, "snap.*")) if ".tmp" not in s)
+    return p, d, snaps
+
+
+def prog(name):
+    return os.path.join(PROGS, name)
+
+
+def report(command, *args):
+    p = subprocess.run([REPORT, command, "--format", "json", *args],
+                       capture_output=True, text=True, timeout=300)
+    if p.returncode != 0:
+        raise RuntimeError(f"mtrace-report {command} {args} exited {p.returncode}: {p.stderr}")
+    return json.loads(p.stdout)
+
+
+def rows_by_line(js, source):
+    """{line: row} for rows whose file is `source` (by base name)."""
+    out = {}
+    for r in js["rows"]:
+        if r.get("file") and os.path.basename(r["file"]) == os.path.basename(source):
+            out[r["line"]] = r
+    return out
+
+
+# ---- raw snapshot reading (independent of the reporter) ---------------------
+HEADER = struct.Struct("<8sIIQII QQQQ IIIIII QQQQQQQQQQ")
+SECTION = struct.Struct("<IIQQ")
+STACK = struct.Struct("<QII QQQQQQ")
+FRAME = struct.Struct("<QII")
+HEADER_FIELDS = ("magic version header_size file_size section_count section_entry_size "
+                 "pid ppid start_time_ns time_ns reason sequence program cmdline max_depth flags "
+                 "current_bytes current_blocks peak_bytes peak_blocks total_allocs total_bytes "
+                 "total_frees dropped rss_bytes peak_rss_bytes").split()
+
+
+def read_raw(path):
+    """Returns (header dict, strings bytes, stacks list of dicts with frames)."""
+    data = open(path, "rb").read()
+    h = dict(zip(HEADER_FIELDS, HEADER.unpack_from(data, 0)))
+    assert h["magic"] == b"MTRSNAP\0", "bad magic"
+    assert data[-8:] == b"MTRSEND\0", "bad trailer"
+    secs = {}
+    for i in range(h["section_count"]):
+        kind, esize, off, count = SECTION.unpack_from(data, h["header_size"] + i * SECTION.size)
+        secs[kind] = (esize, off, count)
+    esize, off, count = secs[1]
+    strings = data[off:off + count]
+    fes, foff, fcount = secs[3]
+    frames = [FRAME.unpack_from(data, foff + i * fes) for i in range(fcount)]
+    ses, soff, scount = secs[4]
+    stacks = []
+    for i in range(scount):
+        v = STACK.unpack_from(data, soff + i * ses)
+        s = dict(zip(("first_frame frame_count flags alloc_count alloc_bytes live_count "
+                      "live_bytes peak_count peak_bytes").split(), v))
+        s["frames"] = frames[s["first_frame"]:s["first_frame"] + s["frame_count"]]
+        stacks.append(s)
+
+    def string(off):
+        return strings[off:strings.index(b"\0", off)].decode()
+    h["program_str"] = string(h["program"])
+    h["cmdline_str"] = string(h["cmdline"])
+    return h, strings, stacks
