@@ -1,0 +1,216 @@
+/* Grouping stacks into rows (see group.h). Keys are plain strings so stacks
+ * from different snapshots (each with its own module map and symbolizer)
+ * merge whenever they symbolize alike; counters add with saturation because
+ * hostile files may carry huge counts. */
+#include "group.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "textutil.h" /* before uthash.h: uthash_fatal */
+#include <uthash.h>
+
+struct grow {
+    struct out_row row;
+    uint64_t rep;           /* metric of the representative stack */
+    UT_hash_handle hh;
+};
+
+struct grouper {
+    enum group_by by;
+    struct site_opts so;
+    enum metric rep_metric;
+    struct grow *rows;
+    struct rframe *frames;  /* scratch: the expanded stack */
+    size_t cap;
+    struct sbuf key;
+};
+
+static const char *const group_names[] = {
+    [GROUP_LINE] = "line", [GROUP_FUNCTION] = "function",
+    [GROUP_FILE] = "file", [GROUP_STACK] = "stack",
+};
+
+const char *group_by_name(enum group_by g)
+{
+    return group_names[g];
+}
+
+int group_by_from_name(const char *name, enum group_by *g)
+{
+    for (size_t i = 0; i < sizeof group_names / sizeof group_names[0]; i++)
+        if (strcmp(name, group_names[i]) == 0) {
+            *g = (enum group_by)i;
+            return 0;
+        }
+    return -1;
+}
+
+struct grouper *grouper_new(enum group_by by, const struct site_opts *so,
+                            enum metric rep_metric)
+{
+    struct grouper *g = calloc(1, sizeof *g);
+    if (!g)
+        report_oom();
+    g->by = by;
+    g->so = *so;
+    g->rep_metric = rep_metric;
+    return g;
+}
+
+/* "function file:line" style label of one frame, used for stack keys. */
+static void frame_key(struct sbuf *b, const struct rframe *f)
+{
+    if (f->file) {
+        sb_printf(b, "%s %s:%" PRIu32, f->function ? f->function : "??", f->file, f->line);
+        if (f->inlined)
+            sb_add(b, " (inlined)");
+    } else {
+        frame_fallback_label(b, f);
+    }
+}
+
+void group_key(struct sbuf *key, enum group_by by, const struct rframe *frames,
+               size_t n, size_t site)
+{
+    sb_reset(key);
+    if (n == 0) {
+        sb_add(key, "(empty stack)");
+        return;
+    }
+    const struct rframe *f = &frames[site];
+    switch (by) {
+    case GROUP_LINE:
+        if (f->file)
+            sb_printf(key, "%s:%" PRIu32, f->file, f->line);
+        else
+            frame_fallback_label(key, f);
+        break;
+    case GROUP_FUNCTION:
+        if (f->python && f->function)
+            sb_printf(key, "%s (%s)", f->function, f->file ? f->file : "?");
+        else if (f->function)
+            sb_add(key, f->function);
+        else
+            frame_fallback_label(key, f);
+        break;
+    case GROUP_FILE:
+        if (f->file)
+            sb_add(key, f->file);
+        else if (f->module)
+            sb_add(key, f->module);
+        else
+            sb_add(key, "??");
+        break;
+    case GROUP_STACK:
+        for (size_t i = 0; i < n; i++) {
+            if (i)
+                sb_add(key, " <- ");
+            frame_key(key, &frames[i]);
+        }
+        break;
+    }
+}
+
+void grouper_add(struct grouper *g, const struct snap *s, struct symbolizer *z)
+{
+    for (size_t si = 0; si < s->nstacks; si++) {
+        const struct mt_stack *st = &s->stacks[si];
+        size_t n = 0;
+        for (uint32_t k = 0; k < st->frame_count; k++) {
+            const struct rframe *fr;
+            size_t m = sym_frame(z, &s->frames[st->first_frame + k], &fr);
+            if (n + m > g->cap) {
+                size_t cap = g->cap ? g->cap : 32;
+                while (cap < n + m)
+                    cap *= 2;
+                struct rframe *t = realloc(g->frames, cap * sizeof *t);
+                if (!t)
+                    report_oom();
+                g->frames = t;
+                g->cap = cap;
+            }
+            memcpy(g->frames + n, fr, m * sizeof *fr);
+            n += m;
+        }
+        size_t site = site_find(g->frames, n, &g->so);
+        group_key(&g->key, g->by, g->frames, n, site);
+
+        struct counters c = {
+            st->alloc_bytes, st->alloc_count, st->live_bytes, st->live_count,
+            st->peak_bytes, st->peak_count,
+        };
+        uint64_t rep = counters_get(&c, g->rep_metric);
+        struct grow *r;
+        const char *k = sb_str(&g->key);
+        HASH_FIND(hh, g->rows, k, strlen(k), r);
+        if (!r) {
+            r = calloc(1, sizeof *r);
+            if (!r || !(r->row.key = strdup(k)))
+                report_oom();
+            HASH_ADD_KEYPTR(hh, g->rows, r->row.key, strlen(r->row.key), r);
+        } else if (rep <= r->rep) {
+            counters_add(&r->row.c, &c);
+            continue;
+        }
+        /* New row, or this stack outweighs the representative so far. */
+        counters_add(&r->row.c, &c);
+        r->rep = rep;
+        free(r->row.stack);
+        r->row.stack = malloc((n ? n : 1) * sizeof *r->row.stack);
+        if (!r->row.stack)
+            report_oom();
+        if (n)
+            memcpy(r->row.stack, g->frames, n * sizeof *g->frames);
+        r->row.nstack = n;
+        r->row.site = n ? &r->row.stack[site] : NULL;
+        r->row.show_from = site_show_from(g->frames, n, &g->so);
+    }
+}
+
+struct out_row *grouper_finish(struct grouper *g, size_t *nrows)
+{
+    size_t n = HASH_COUNT(g->rows), i = 0;
+    struct out_row *rows = calloc(n ? n : 1, sizeof *rows);
+    if (!rows)
+        report_oom();
+    struct grow *r, *tmp;
+    HASH_ITER(hh, g->rows, r, tmp) {
+        HASH_DEL(g->rows, r);
+        rows[i++] = r->row;
+        free(r);
+    }
+    free(g->frames);
+    sb_free(&g->key);
+    free(g);
+    *nrows = n;
+    return rows;
+}
+
+static enum metric sort_metric;
+
+static int row_cmp(const void *a, const void *b)
+{
+    const struct out_row *x = a, *y = b;
+    uint64_t vx = counters_get(&x->c, sort_metric), vy = counters_get(&y->c, sort_metric);
+    if (vx != vy)
+        return vx > vy ? -1 : 1;
+    return strcmp(x->key, y->key);
+}
+
+void rows_sort(struct out_row *rows, size_t n, enum metric m)
+{
+    sort_metric = m;
+    if (n > 1)
+        qsort(rows, n, sizeof *rows, row_cmp);
+}
+
+void rows_free(struct out_row *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(rows[i].key);
+        free(rows[i].stack);
+    }
+    free(rows);
+}

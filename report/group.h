@@ -1,0 +1,36 @@
+/* Grouping: turns the stacks of one or more snapshots into rows. Each stack
+ * is symbolized, its allocation site found, and its counters summed into the
+ * row of its key (site file:line, function, file, or the whole symbolized
+ * stack). Each row keeps the stack with the largest sort metric as its
+ * representative. Also sorting and freeing of rows. */
+#ifndef MTRACE_REPORT_GROUP_H
+#define MTRACE_REPORT_GROUP_H
+
+#include "output.h"
+#include "site.h"
+#include "snapshot_read.h"
+#include "symbolize.h"
+
+enum group_by { GROUP_LINE, GROUP_FUNCTION, GROUP_FILE, GROUP_STACK };
+
+const char *group_by_name(enum group_by g);
+int group_by_from_name(const char *name, enum group_by *g);
+
+struct grouper;
+
+struct grouper *grouper_new(enum group_by by, const struct site_opts *so,
+                            enum metric rep_metric);
+/* Add every stack of S (symbolized with Z, made for S). */
+void grouper_add(struct grouper *g, const struct snap *s, struct symbolizer *z);
+/* Rows in no particular order; frees G. */
+struct out_row *grouper_finish(struct grouper *g, size_t *nrows);
+
+/* The key of a stack under BY; exposed for tests. */
+void group_key(struct sbuf *key, enum group_by by, const struct rframe *frames,
+               size_t n, size_t site);
+
+/* Sort by METRIC descending, ties by key ascending. */
+void rows_sort(struct out_row *rows, size_t n, enum metric m);
+void rows_free(struct out_row *rows, size_t n);
+
+#endif

@@ -1,0 +1,51 @@
+/* Human-readable sizes, counts and percentages. Sizes: below 1024 exact
+ * bytes, then KiB..EiB with one decimal, rounding up a unit when the rounded
+ * figure would read 1024.0. Counts: decimal with ',' every three digits. */
+#include "humanize.h"
+
+#include <stdio.h>
+#include <string.h>
+
+char *hz_size(uint64_t bytes, char *buf)
+{
+    static const char *const units[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    if (bytes < 1024) {
+        snprintf(buf, HZ_BUF, "%u B", (unsigned)bytes);
+        return buf;
+    }
+    double v = (double)bytes / 1024.0;
+    size_t u = 0;
+    while (u + 1 < sizeof units / sizeof units[0] && v >= 1023.95) {
+        v /= 1024.0;
+        u++;
+    }
+    snprintf(buf, HZ_BUF, "%.1f %s", v, units[u]);
+    return buf;
+}
+
+char *hz_count(uint64_t n, char *buf)
+{
+    char digits[24];
+    int len = snprintf(digits, sizeof digits, "%llu", (unsigned long long)n);
+    char *p = buf;
+    for (int i = 0; i < len; i++) {
+        if (i > 0 && (len - i) % 3 == 0)
+            *p++ = ',';
+        *p++ = digits[i];
+    }
+    *p = '\0';
+    return buf;
+}
+
+char *hz_percent(uint64_t part, uint64_t total, char *buf)
+{
+    if (total == 0) {
+        strcpy(buf, "-");
+        return buf;
+    }
+    double pct = 100.0 * (double)part / (double)total;
+    if (pct > 999.9)
+        pct = 999.9;
+    snprintf(buf, HZ_BUF, "%.1f%%", pct);
+    return buf;
+}

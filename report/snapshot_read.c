@@ -1,0 +1,369 @@
+/* Snapshot loading and validation: the only code that touches raw file bytes.
+ * Opens regular files only (O_NONBLOCK so a FIFO cannot hang us), reads the
+ * whole file, and checks header, trailer, section directory, every record's
+ * indexes and every string offset with overflow-safe arithmetic. Records are
+ * copied (known prefix only) into aligned arrays so larger entries written by
+ * newer writers are tolerated and nothing is read unaligned. */
+#include "snapshot_read.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "mtrace snapshots are little-endian; this reader assumes a little-endian host"
+#endif
+
+/* docs/FORMAT.md documents these sizes; a change here is a format change. */
+_Static_assert(sizeof(struct mt_file_header) == 168, "header layout");
+_Static_assert(sizeof(struct mt_section) == 24, "section layout");
+_Static_assert(sizeof(struct mt_module) == 64, "module layout");
+_Static_assert(sizeof(struct mt_frame) == 16, "frame layout");
+_Static_assert(sizeof(struct mt_stack) == 64, "stack layout");
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+const char *snap_reason_name(uint32_t reason)
+{
+    switch (reason) {
+    case MT_REASON_EXIT: return "exit";
+    case MT_REASON_SIGNAL: return "signal";
+    case MT_REASON_TIMER: return "timer";
+    case MT_REASON_API: return "api";
+    case MT_REASON_PEAK: return "peak";
+    default: return "unknown";
+    }
+}
+
+const char *snap_str(const struct snap *s, uint64_t off)
+{
+    if (!s->strings || off >= s->strings_size)
+        return "";
+    return s->strings + off;
+}
+
+static const char *kind_name(uint32_t kind)
+{
+    switch (kind) {
+    case MT_SEC_STRINGS: return "strings";
+    case MT_SEC_MODULES: return "modules";
+    case MT_SEC_FRAMES: return "frames";
+    case MT_SEC_STACKS: return "stacks";
+    default: return "unknown";
+    }
+}
+
+/* Copy COUNT entries of ENTRY_SIZE bytes each (>= KNOWN) from SRC into a new
+ * array of KNOWN-sized elements. */
+static void *copy_records(const uint8_t *src, uint64_t count, uint64_t entry_size,
+                          size_t known)
+{
+    uint8_t *dst = calloc(count ? count : 1, known);
+    if (!dst)
+        return NULL;
+    for (uint64_t i = 0; i < count; i++)
+        memcpy(dst + i * known, src + i * entry_size, known);
+    return dst;
+}
+
+static int check_str(const struct snap *s, uint64_t off, const char *what, size_t idx,
+                     char *err, size_t errlen)
+{
+    if (off < s->strings_size)
+        return 0;
+    if (idx == SIZE_MAX)
+        set_err(err, errlen, "%s: string offset %" PRIu64
+                " out of range (string table has %zu bytes)", what, off, s->strings_size);
+    else
+        set_err(err, errlen, "%s %zu: string offset %" PRIu64
+                " out of range (string table has %zu bytes)", what, idx, off,
+                s->strings_size);
+    return -1;
+}
+
+int snap_parse(uint8_t *data, size_t size, struct snap *out, char *err, size_t errlen)
+{
+    struct snap s;
+    memset(&s, 0, sizeof s);
+    const struct mt_section *known[MT_SEC_STACKS + 1] = {0};
+    static const size_t known_size[MT_SEC_STACKS + 1] = {
+        0, 1, sizeof(struct mt_module), sizeof(struct mt_frame), sizeof(struct mt_stack),
+    };
+    const size_t hmin = sizeof(struct mt_file_header);
+
+    if (size == 0) {
+        set_err(err, errlen, "empty file (not an mtrace snapshot)");
+        return -1;
+    }
+    if (size < 8 || memcmp(data, MT_FILE_MAGIC, 8) != 0) {
+        set_err(err, errlen, "not an mtrace snapshot");
+        return -1;
+    }
+    if (size < 12) {
+        set_err(err, errlen, "truncated at offset %zu (expected at least %zu bytes)",
+                size, hmin);
+        return -1;
+    }
+    uint32_t version;
+    memcpy(&version, data + 8, 4);
+    if (version != MT_FILE_VERSION) {
+        set_err(err, errlen, "unsupported snapshot version %" PRIu32
+                " (this mtrace-report reads %u)", version, MT_FILE_VERSION);
+        return -1;
+    }
+    if (size < hmin) {
+        uint64_t expect = hmin;
+        if (size >= 24)
+            memcpy(&expect, data + 16, 8);
+        set_err(err, errlen, "truncated at offset %zu (expected %" PRIu64 " bytes)",
+                size, expect);
+        return -1;
+    }
+    memcpy(&s.hdr, data, hmin);
+    const struct mt_file_header *h = &s.hdr;
+    if (h->file_size != size) {
+        if (size < h->file_size)
+            set_err(err, errlen, "truncated at offset %zu (expected %" PRIu64 " bytes)",
+                    size, h->file_size);
+        else
+            set_err(err, errlen, "file has %zu bytes but its header says %" PRIu64,
+                    size, h->file_size);
+        return -1;
+    }
+    if (h->header_size < hmin || h->header_size % 8 != 0) {
+        set_err(err, errlen, "invalid header size %" PRIu32
+                " (expected a multiple of 8, at least %zu)", h->header_size, hmin);
+        return -1;
+    }
+    if (size < 8 || h->header_size > size - 8) {
+        set_err(err, errlen, "header size %" PRIu32 " exceeds the file (%zu bytes)",
+                h->header_size, size);
+        return -1;
+    }
+    if (memcmp(data + size - 8, MT_FILE_TRAILER, 8) != 0) {
+        set_err(err, errlen, "missing trailer at offset %zu (file cut short or corrupt)",
+                size - 8);
+        return -1;
+    }
+    const uint64_t limit = size - 8; /* payloads end before the trailer */
+    const uint64_t esz = h->section_entry_size;
+    if (esz < sizeof(struct mt_section)) {
+        set_err(err, errlen, "section entry size %" PRIu64 " is smaller than %zu",
+                esz, sizeof(struct mt_section));
+        return -1;
+    }
+    if (h->section_count > (limit - h->header_size) / esz) {
+        set_err(err, errlen, "section directory (%" PRIu32 " entries of %" PRIu64
+                " bytes at offset %" PRIu32 ") extends past the end of the file",
+                h->section_count, esz, h->header_size);
+        return -1;
+    }
+    const uint64_t dir_end = h->header_size + (uint64_t)h->section_count * esz;
+    s.nsections = h->section_count;
+    s.sections = copy_records(data + h->header_size, s.nsections, esz,
+                              sizeof(struct mt_section));
+    if (!s.sections) {
+        set_err(err, errlen, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < s.nsections; i++) {
+        const struct mt_section *sec = &s.sections[i];
+        const char *kn = kind_name(sec->kind);
+        if (sec->offset % 8 != 0) {
+            set_err(err, errlen, "section %zu (%s): offset %" PRIu64
+                    " is not 8-byte aligned", i, kn, sec->offset);
+            goto fail;
+        }
+        if (sec->offset < dir_end || sec->offset > limit) {
+            set_err(err, errlen, "section %zu (%s): offset %" PRIu64
+                    " outside the payload area (%" PRIu64 "..%" PRIu64 ")", i, kn,
+                    sec->offset, dir_end, limit);
+            goto fail;
+        }
+        if (sec->entry_size == 0 ? sec->count != 0
+                                 : sec->count > (limit - sec->offset) / sec->entry_size) {
+            set_err(err, errlen, "section %zu (%s): %" PRIu64 " entries of %" PRIu32
+                    " bytes at offset %" PRIu64 " extend past the end of the file",
+                    i, kn, sec->count, sec->entry_size, sec->offset);
+            goto fail;
+        }
+        if (sec->kind == 0 || sec->kind > MT_SEC_STACKS)
+            continue; /* unknown kind from a newer writer: skip it */
+        if (known[sec->kind]) {
+            set_err(err, errlen, "section %zu: duplicate %s section", i, kn);
+            goto fail;
+        }
+        if (sec->kind == MT_SEC_STRINGS ? sec->entry_size != 1
+                                        : sec->entry_size < known_size[sec->kind]) {
+            set_err(err, errlen, "section %zu (%s): entry size %" PRIu32
+                    " (this reader needs %s%zu)", i, kn, sec->entry_size,
+                    sec->kind == MT_SEC_STRINGS ? "" : "at least ", known_size[sec->kind]);
+            goto fail;
+        }
+        known[sec->kind] = sec;
+    }
+
+    const struct mt_section *str = known[MT_SEC_STRINGS];
+    if (!str || str->count == 0) {
+        set_err(err, errlen, "no string table");
+        goto fail;
+    }
+    s.strings = (const char *)data + str->offset;
+    s.strings_size = str->count;
+    if (s.strings[0] != '\0' || s.strings[s.strings_size - 1] != '\0') {
+        set_err(err, errlen, "string table must start and end with a NUL byte");
+        goto fail;
+    }
+
+    static const struct mt_section none = {0, 0, 0, 0};
+    const struct mt_section *ms = known[MT_SEC_MODULES] ? known[MT_SEC_MODULES] : &none;
+    const struct mt_section *fs = known[MT_SEC_FRAMES] ? known[MT_SEC_FRAMES] : &none;
+    const struct mt_section *ss = known[MT_SEC_STACKS] ? known[MT_SEC_STACKS] : &none;
+    s.nmodules = ms->count;
+    s.nframes = fs->count;
+    s.nstacks = ss->count;
+    s.modules = copy_records(data + ms->offset, ms->count, ms->entry_size,
+                             sizeof(struct mt_module));
+    s.frames = copy_records(data + fs->offset, fs->count, fs->entry_size,
+                            sizeof(struct mt_frame));
+    s.stacks = copy_records(data + ss->offset, ss->count, ss->entry_size,
+                            sizeof(struct mt_stack));
+    if (!s.modules || !s.frames || !s.stacks) {
+        set_err(err, errlen, "out of memory");
+        goto fail;
+    }
+
+    if (check_str(&s, h->program, "header: program", SIZE_MAX, err, errlen) ||
+        check_str(&s, h->cmdline, "header: cmdline", SIZE_MAX, err, errlen))
+        goto fail;
+    for (size_t i = 0; i < s.nmodules; i++) {
+        const struct mt_module *m = &s.modules[i];
+        if (check_str(&s, m->path, "module", i, err, errlen))
+            goto fail;
+        if (m->build_id_size > MT_BUILD_ID_MAX) {
+            set_err(err, errlen, "module %zu: build-id size %" PRIu32 " exceeds %u", i,
+                    m->build_id_size, MT_BUILD_ID_MAX);
+            goto fail;
+        }
+        if (m->end < m->start) {
+            set_err(err, errlen, "module %zu: end 0x%" PRIx64 " before start 0x%" PRIx64,
+                    i, m->end, m->start);
+            goto fail;
+        }
+    }
+    for (size_t i = 0; i < s.nframes; i++) {
+        const struct mt_frame *f = &s.frames[i];
+        if (f->kind == MT_FRAME_PYTHON) {
+            if (check_str(&s, f->addr >> 32, "Python frame (file)", i, err, errlen) ||
+                check_str(&s, f->addr & 0xffffffffu, "Python frame (function)", i, err,
+                          errlen))
+                goto fail;
+        } else if (f->kind != MT_FRAME_NATIVE) {
+            set_err(err, errlen, "frame %zu: unknown frame kind %" PRIu32, i, f->kind);
+            goto fail;
+        }
+    }
+    for (size_t i = 0; i < s.nstacks; i++) {
+        const struct mt_stack *st = &s.stacks[i];
+        if (st->first_frame > s.nframes || st->frame_count > s.nframes - st->first_frame) {
+            set_err(err, errlen, "stack %zu: frames %" PRIu64 "+%" PRIu32
+                    " outside the frame table (%zu frames)", i, st->first_frame,
+                    st->frame_count, s.nframes);
+            goto fail;
+        }
+    }
+    s.data = data;
+    s.size = size;
+    *out = s;
+    return 0;
+fail:
+    free(s.sections);
+    free(s.modules);
+    free(s.frames);
+    free(s.stacks);
+    return -1;
+}
+
+int snap_load(const char *path, struct snap *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        set_err(err, errlen, "%s", strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        set_err(err, errlen, "%s", strerror(errno));
+        close(fd);
+        return -1;
+    }
+    if (S_ISDIR(st.st_mode) || !S_ISREG(st.st_mode)) {
+        set_err(err, errlen, "%s", S_ISDIR(st.st_mode) ? strerror(EISDIR)
+                                                        : "not a regular file");
+        close(fd);
+        return -1;
+    }
+    if ((uint64_t)st.st_size > SNAP_MAX_FILE_SIZE) {
+        set_err(err, errlen, "file too large (%lld bytes; the limit is 4 GiB)",
+                (long long)st.st_size);
+        close(fd);
+        return -1;
+    }
+    size_t want = (size_t)st.st_size, got = 0;
+    uint8_t *buf = malloc(want ? want : 1);
+    if (!buf) {
+        set_err(err, errlen, "out of memory reading %zu bytes", want);
+        close(fd);
+        return -1;
+    }
+    while (got < want) {
+        ssize_t n = read(fd, buf + got, want - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            set_err(err, errlen, "read error: %s", strerror(errno));
+            free(buf);
+            close(fd);
+            return -1;
+        }
+        if (n == 0)
+            break; /* file shrank while we read: validation reports truncation */
+        got += (size_t)n;
+    }
+    close(fd);
+    if (snap_parse(buf, got, out, err, errlen) != 0) {
+        free(buf);
+        return -1;
+    }
+    out->path = strdup(path);
+    if (!out->path) {
+        snap_free(out);
+        set_err(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+void snap_free(struct snap *s)
+{
+    free(s->path);
+    free(s->data);
+    free(s->sections);
+    free(s->modules);
+    free(s->frames);
+    free(s->stacks);
+    memset(s, 0, sizeof *s);
+}

@@ -1,0 +1,50 @@
+/* Loading and validating one snapshot file (include/mtrace/format.h).
+ * Every file is hostile: snap_load opens only regular files without blocking,
+ * and snap_parse checks every size, offset, count and index before anything
+ * else looks at the data. After a successful parse the tables below are safe
+ * to index without further checks (records are copied into aligned arrays). */
+#ifndef MTRACE_REPORT_SNAPSHOT_READ_H
+#define MTRACE_REPORT_SNAPSHOT_READ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mtrace/format.h"
+
+#define SNAP_MAX_FILE_SIZE (4ull << 30) /* refuse files above 4 GiB */
+
+struct snap {
+    char *path;                    /* as given on the command line */
+    uint8_t *data;                 /* the whole file */
+    size_t size;
+    struct mt_file_header hdr;     /* known prefix, copied */
+    struct mt_section *sections;   /* directory, known prefix of each entry */
+    size_t nsections;
+    const char *strings;           /* NUL-terminated blob, strings[0] == '\0' */
+    size_t strings_size;
+    struct mt_module *modules;
+    size_t nmodules;
+    struct mt_frame *frames;
+    size_t nframes;
+    struct mt_stack *stacks;
+    size_t nstacks;
+};
+
+/* Read and validate PATH. On failure returns -1 and writes one line (no
+ * prefix, no newline) such as "No such file or directory" to ERR. */
+int snap_load(const char *path, struct snap *out, char *err, size_t errlen);
+
+/* Validate DATA (SIZE bytes; ownership passes to OUT on success and on
+ * failure stays with the caller). Same error convention as snap_load. */
+int snap_parse(uint8_t *data, size_t size, struct snap *out, char *err,
+               size_t errlen);
+
+void snap_free(struct snap *s);
+
+/* String at a validated offset (offsets were checked by snap_parse; an
+ * offset out of range still returns "" rather than reading outside). */
+const char *snap_str(const struct snap *s, uint64_t off);
+
+const char *snap_reason_name(uint32_t reason);
+
+#endif

@@ -1,0 +1,144 @@
+/* Text helpers: string buffer, control-byte scrubbing for terminal output,
+ * UTF-8 column counting and truncation with an ellipsis. Hostile snapshot
+ * strings pass through here before reaching a terminal, so escape sequences
+ * in a program name or a Python file name cannot drive the user's terminal. */
+#include "textutil.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void report_oom(void)
+{
+    fputs("mtrace-report: out of memory\n", stderr);
+    exit(2);
+}
+
+static void sb_grow(struct sbuf *b, size_t extra)
+{
+    if (b->len + extra + 1 <= b->cap)
+        return;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < b->len + extra + 1)
+        cap *= 2;
+    char *s = realloc(b->s, cap);
+    if (!s)
+        report_oom();
+    b->s = s;
+    b->cap = cap;
+}
+
+void sb_addn(struct sbuf *b, const char *s, size_t n)
+{
+    sb_grow(b, n);
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = '\0';
+}
+
+void sb_add(struct sbuf *b, const char *s)
+{
+    sb_addn(b, s, strlen(s));
+}
+
+void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    sb_grow(b, (size_t)n);
+    va_start(ap, fmt);
+    vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+void sb_reset(struct sbuf *b)
+{
+    b->len = 0;
+    if (b->s)
+        b->s[0] = '\0';
+}
+
+void sb_free(struct sbuf *b)
+{
+    free(b->s);
+    b->s = NULL;
+    b->len = b->cap = 0;
+}
+
+const char *sb_str(const struct sbuf *b)
+{
+    return b->s ? b->s : "";
+}
+
+void sb_add_clean(struct sbuf *b, const char *s)
+{
+    size_t start = b->len;
+    sb_add(b, s);
+    for (size_t i = start; i < b->len; i++) {
+        unsigned char c = (unsigned char)b->s[i];
+        if (c < 0x20 || c == 0x7f)
+            b->s[i] = '?';
+    }
+}
+
+static int is_cont(unsigned char c)
+{
+    return (c & 0xc0) == 0x80;
+}
+
+size_t text_cols(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        if (!is_cont((unsigned char)*s))
+            n++;
+    return n;
+}
+
+void sb_fit_left(struct sbuf *b, const char *s, size_t maxcols)
+{
+    size_t cols = text_cols(s);
+    if (cols <= maxcols) {
+        sb_add(b, s);
+        return;
+    }
+    if (maxcols < 1)
+        return;
+    size_t skip = cols - (maxcols - 1); /* code points to drop from the front */
+    const char *p = s;
+    while (*p && skip) {
+        p++;
+        while (*p && is_cont((unsigned char)*p))
+            p++;
+        skip--;
+    }
+    sb_add(b, "\xe2\x80\xa6"); /* … */
+    sb_add(b, p);
+}
+
+void sb_fit_right(struct sbuf *b, const char *s, size_t maxcols)
+{
+    size_t cols = text_cols(s);
+    if (cols <= maxcols) {
+        sb_add(b, s);
+        return;
+    }
+    if (maxcols < 1)
+        return;
+    size_t keep = maxcols - 1;
+    const char *p = s;
+    while (*p && keep) {
+        p++;
+        while (*p && is_cont((unsigned char)*p))
+            p++;
+        keep--;
+    }
+    sb_addn(b, s, (size_t)(p - s));
+    sb_add(b, "\xe2\x80\xa6");
+}

@@ -1,0 +1,37 @@
+/* Small text helpers shared by the reporter: a growable string buffer,
+ * terminal-safe copies of hostile strings (control bytes become '?'), column
+ * counting for UTF-8 and left/right truncation with "…", and the one
+ * out-of-memory exit (also used as uthash's fatal handler). */
+#ifndef MTRACE_REPORT_TEXTUTIL_H
+#define MTRACE_REPORT_TEXTUTIL_H
+
+#include <stddef.h>
+
+_Noreturn void report_oom(void);
+#define uthash_fatal(msg) report_oom()
+
+struct sbuf {
+    char *s;     /* always NUL-terminated once anything was added */
+    size_t len, cap;
+};
+
+void sb_add(struct sbuf *b, const char *s);
+void sb_addn(struct sbuf *b, const char *s, size_t n);
+void sb_printf(struct sbuf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void sb_reset(struct sbuf *b);            /* empty, keeps memory */
+void sb_free(struct sbuf *b);
+const char *sb_str(const struct sbuf *b); /* "" when empty */
+
+/* Copy of S for a terminal: bytes < 0x20 and 0x7f become '?'. */
+void sb_add_clean(struct sbuf *b, const char *s);
+
+/* Display columns of UTF-8 text (one per code point; no wide-char tables). */
+size_t text_cols(const char *s);
+
+/* Append S to B, cut to at most MAXCOLS columns: "…" + its tail (left) or
+ * its head + "…" (right). MAXCOLS < 1 appends nothing. */
+void sb_fit_left(struct sbuf *b, const char *s, size_t maxcols);
+void sb_fit_right(struct sbuf *b, const char *s, size_t maxcols);
+
+#endif

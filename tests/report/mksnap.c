@@ -1,0 +1,190 @@
+/* Writes hostile variants of a valid snapshot for the bad-input tests:
+ * mksnap GOOD.snap OUTDIR writes OUTDIR/bad_*.snap and OUTDIR/bad.list, one
+ * line per variant: "FILE<TAB>text the error line must contain". Each variant
+ * patches exactly one thing (sizes, offsets, indexes, counts, magic...). The
+ * matching good-but-extreme case (huge counters) is written as huge.snap. */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mtrace/format.h"
+
+static uint8_t *good;
+static size_t good_size;
+static const char *outdir;
+static FILE *list;
+
+static void emit(const char *name, const uint8_t *buf, size_t size, const char *expect)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", outdir, name);
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(buf, 1, size, f) != size || fclose(f) != 0) {
+        perror(path);
+        exit(1);
+    }
+    if (expect)
+        fprintf(list, "%s\t%s\n", name, expect);
+}
+
+static uint8_t *copy(void)
+{
+    uint8_t *c = malloc(good_size + 64);
+    memcpy(c, good, good_size);
+    return c;
+}
+
+static struct mt_file_header hdr(void)
+{
+    struct mt_file_header h;
+    memcpy(&h, good, sizeof h);
+    return h;
+}
+
+/* Offset of the directory entry and payload of section KIND. */
+static size_t dir_entry(uint32_t kind, struct mt_section *out)
+{
+    struct mt_file_header h = hdr();
+    for (uint32_t i = 0; i < h.section_count; i++) {
+        size_t off = h.header_size + (size_t)i * h.section_entry_size;
+        memcpy(out, good + off, sizeof *out);
+        if (out->kind == kind)
+            return off;
+    }
+    fprintf(stderr, "section %u not found\n", kind);
+    exit(1);
+}
+
+#define PATCH(buf, off, type, value) do { type v_ = (value); memcpy((buf) + (off), &v_, sizeof v_); } while (0)
+
+int main(int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: mksnap GOOD OUTDIR\n");
+        return 2;
+    }
+    outdir = argv[2];
+    FILE *f = fopen(argv[1], "rb");
+    if (!f)
+        return 1;
+    fseek(f, 0, SEEK_END);
+    good_size = (size_t)ftell(f);
+    rewind(f);
+    good = malloc(good_size);
+    if (fread(good, 1, good_size, f) != good_size)
+        return 1;
+    fclose(f);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/bad.list", outdir);
+    list = fopen(path, "w");
+    struct mt_file_header h = hdr();
+    struct mt_section str, mod, frm, stk;
+    size_t str_dir = dir_entry(MT_SEC_STRINGS, &str);
+    size_t mod_dir = dir_entry(MT_SEC_MODULES, &mod);
+    size_t frm_dir = dir_entry(MT_SEC_FRAMES, &frm);
+    size_t stk_dir = dir_entry(MT_SEC_STACKS, &stk);
+    (void)mod_dir;
+    uint8_t *b;
+    char name[64], msg[128];
+
+    emit("bad_empty.snap", good, 0, "empty file");
+    size_t cuts[] = {4, 11, 100, good_size / 2, good_size - 1};
+    for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+        snprintf(name, sizeof name, "bad_trunc_%zu.snap", cuts[i]);
+        if (cuts[i] < 8)
+            snprintf(msg, sizeof msg, "not an mtrace snapshot");
+        else if (cuts[i] < 24)
+            snprintf(msg, sizeof msg, "truncated at offset %zu", cuts[i]);
+        else
+            snprintf(msg, sizeof msg, "truncated at offset %zu (expected %zu bytes)", cuts[i],
+                     good_size);
+        emit(name, good, cuts[i], msg);
+    }
+    b = copy(); b[0] = 'X';
+    emit("bad_magic.snap", b, good_size, "not an mtrace snapshot"); free(b);
+    b = copy(); PATCH(b, offsetof(struct mt_file_header, version), uint32_t, 2);
+    emit("bad_version.snap", b, good_size,
+         "unsupported snapshot version 2 (this mtrace-report reads 1)"); free(b);
+    b = copy(); memset(b + good_size, 0, 8);
+    emit("bad_grown.snap", b, good_size + 8, "but its header says"); free(b);
+    b = copy(); b[good_size - 2] = 'X';
+    emit("bad_trailer.snap", b, good_size, "missing trailer"); free(b);
+    b = copy(); PATCH(b, offsetof(struct mt_file_header, header_size), uint32_t, 8);
+    emit("bad_header_size.snap", b, good_size, "invalid header size 8"); free(b);
+    b = copy(); PATCH(b, offsetof(struct mt_file_header, header_size), uint32_t, 0xfffffff8u);
+    emit("bad_header_huge.snap", b, good_size, "exceeds the file"); free(b);
+    b = copy(); PATCH(b, offsetof(struct mt_file_header, section_count), uint32_t, 0xffffffffu);
+    emit("bad_section_count.snap", b, good_size, "section directory"); free(b);
+    b = copy(); PATCH(b, offsetof(struct mt_file_header, section_entry_size), uint32_t, 4);
+    emit("bad_section_entry_size.snap", b, good_size, "section entry size 4"); free(b);
+    b = copy(); PATCH(b, frm_dir + offsetof(struct mt_section, offset), uint64_t, good_size + 8);
+    emit("bad_section_offset.snap", b, good_size, "outside the payload area"); free(b);
+    b = copy(); PATCH(b, frm_dir + offsetof(struct mt_section, offset), uint64_t,
+                      frm.offset + 4);
+    emit("bad_section_align.snap", b, good_size, "not 8-byte aligned"); free(b);
+    b = copy(); PATCH(b, frm_dir + offsetof(struct mt_section, count), uint64_t, 1ull << 61);
+    emit("bad_huge_count.snap", b, good_size, "extend past the end of the file"); free(b);
+    b = copy(); PATCH(b, stk_dir + offsetof(struct mt_section, entry_size), uint32_t, 8);
+    emit("bad_entry_size.snap", b, good_size, "entry size 8 (this reader needs at least"); free(b);
+    b = copy(); memcpy(b + stk_dir, b + frm_dir, sizeof(struct mt_section));
+    emit("bad_duplicate.snap", b, good_size, "duplicate frames section"); free(b);
+    b = copy(); b[str.offset + str.count - 1] = 'x';
+    emit("bad_strings_nul.snap", b, good_size, "string table must start and end"); free(b);
+    b = copy(); PATCH(b, str_dir + offsetof(struct mt_section, kind), uint32_t, 77);
+    emit("bad_no_strings.snap", b, good_size, "no string table"); free(b);
+    b = copy(); PATCH(b, offsetof(struct mt_file_header, program), uint32_t,
+                      (uint32_t)str.count);
+    snprintf(msg, sizeof msg, "header: program: string offset %u out of range",
+             (unsigned)str.count);
+    emit("bad_string_header.snap", b, good_size, msg); free(b);
+    b = copy(); PATCH(b, mod.offset + offsetof(struct mt_module, path), uint32_t, 0xfffffff0u);
+    emit("bad_string_module.snap", b, good_size, "module 0: string offset 4294967280"); free(b);
+    b = copy(); PATCH(b, mod.offset + offsetof(struct mt_module, build_id_size), uint32_t, 33);
+    emit("bad_build_id_size.snap", b, good_size, "build-id size 33"); free(b);
+
+    /* Frames/stacks: find a Python frame and patch it. */
+    size_t py = SIZE_MAX;
+    for (size_t i = 0; i < frm.count; i++) {
+        struct mt_frame fr;
+        memcpy(&fr, good + frm.offset + i * frm.entry_size, sizeof fr);
+        if (fr.kind == MT_FRAME_PYTHON) {
+            py = i;
+            break;
+        }
+    }
+    if (py == SIZE_MAX)
+        return 1;
+    size_t pyoff = frm.offset + py * frm.entry_size;
+    b = copy(); PATCH(b, pyoff + offsetof(struct mt_frame, addr), uint64_t,
+                      (uint64_t)0x7fffffff << 32 | 1);
+    snprintf(msg, sizeof msg, "Python frame (file) %zu: string offset 2147483647", py);
+    emit("bad_string_python.snap", b, good_size, msg); free(b);
+    b = copy(); PATCH(b, pyoff + offsetof(struct mt_frame, addr), uint64_t, 0xfffffff0u);
+    snprintf(msg, sizeof msg, "Python frame (function) %zu: string offset", py);
+    emit("bad_string_python_fn.snap", b, good_size, msg); free(b);
+    b = copy(); PATCH(b, frm.offset + offsetof(struct mt_frame, kind), uint32_t, 7);
+    emit("bad_frame_kind.snap", b, good_size, "frame 0: unknown frame kind 7"); free(b);
+    b = copy(); PATCH(b, stk.offset + offsetof(struct mt_stack, first_frame), uint64_t,
+                      frm.count);
+    snprintf(msg, sizeof msg, "stack 0: frames %llu+2 outside the frame table",
+             (unsigned long long)frm.count);
+    emit("bad_frame_index.snap", b, good_size, msg); free(b);
+    b = copy(); PATCH(b, stk.offset + offsetof(struct mt_stack, first_frame), uint64_t,
+                      UINT64_MAX - 1);
+    emit("bad_frame_overflow.snap", b, good_size, "outside the frame table"); free(b);
+    b = copy(); PATCH(b, stk.offset + offsetof(struct mt_stack, frame_count), uint32_t,
+                      0xffffffffu);
+    emit("bad_frame_count.snap", b, good_size, "outside the frame table"); free(b);
+
+    /* Good but extreme: every stack's counters at UINT64_MAX (sums saturate). */
+    b = copy();
+    for (size_t i = 0; i < stk.count; i++)
+        for (size_t k = offsetof(struct mt_stack, alloc_count); k < sizeof(struct mt_stack); k += 8)
+            PATCH(b, stk.offset + i * stk.entry_size + k, uint64_t, UINT64_MAX);
+    emit("huge.snap", b, good_size, NULL); free(b);
+    (void)h;
+    fclose(list);
+    free(good);
+    return 0;
+}

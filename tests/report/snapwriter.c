@@ -1,0 +1,154 @@
+/* Test-only snapshot builder (see snapwriter.h). Layout: header, section
+ * directory, then strings, modules, frames, stacks, each 8-byte aligned, then
+ * the trailer -- the layout drawn in format.h. */
+#include "snapwriter.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void *grow(void *p, size_t n, size_t size)
+{
+    void *q = realloc(p, (n + 1) * size);
+    if (!q) {
+        perror("realloc");
+        exit(99);
+    }
+    return q;
+}
+
+void sw_init(struct sw *w)
+{
+    memset(w, 0, sizeof *w);
+    memcpy(w->hdr.magic, MT_FILE_MAGIC, 8);
+    w->hdr.version = MT_FILE_VERSION;
+    sw_str(w, ""); /* offset 0: the empty string */
+}
+
+void sw_free(struct sw *w)
+{
+    free(w->str);
+    free(w->mods);
+    free(w->frames);
+    free(w->stacks);
+}
+
+uint32_t sw_str(struct sw *w, const char *s)
+{
+    size_t len = strlen(s) + 1;
+    if (w->nstr + len > w->capstr) {
+        w->capstr = (w->nstr + len) * 2;
+        w->str = realloc(w->str, w->capstr);
+        if (!w->str)
+            exit(99);
+    }
+    uint32_t off = (uint32_t)w->nstr;
+    memcpy(w->str + w->nstr, s, len);
+    w->nstr += len;
+    return off;
+}
+
+void sw_module(struct sw *w, const char *path, uint64_t start, uint64_t end, uint64_t bias,
+               const uint8_t *build_id, uint32_t build_id_size)
+{
+    w->mods = grow(w->mods, w->nmods, sizeof *w->mods);
+    struct mt_module *m = &w->mods[w->nmods++];
+    memset(m, 0, sizeof *m);
+    m->start = start;
+    m->end = end;
+    m->bias = bias;
+    m->path = sw_str(w, path);
+    m->build_id_size = build_id_size;
+    if (build_id_size)
+        memcpy(m->build_id, build_id, build_id_size);
+}
+
+uint64_t sw_native(struct sw *w, uint64_t addr)
+{
+    w->frames = grow(w->frames, w->nframes, sizeof *w->frames);
+    w->frames[w->nframes] = (struct mt_frame){addr, MT_FRAME_NATIVE, 0};
+    return w->nframes++;
+}
+
+uint64_t sw_python(struct sw *w, const char *file, const char *func, uint32_t line)
+{
+    uint64_t f = sw_str(w, file), fn = sw_str(w, func);
+    w->frames = grow(w->frames, w->nframes, sizeof *w->frames);
+    w->frames[w->nframes] = (struct mt_frame){f << 32 | fn, MT_FRAME_PYTHON, line};
+    return w->nframes++;
+}
+
+void sw_stack(struct sw *w, uint64_t first, uint32_t count, uint64_t ab, uint64_t ac,
+              uint64_t lb, uint64_t lc, uint64_t pb, uint64_t pc)
+{
+    w->stacks = grow(w->stacks, w->nstacks, sizeof *w->stacks);
+    w->stacks[w->nstacks++] = (struct mt_stack){first, count, 0, ac, ab, lc, lb, pc, pb};
+}
+
+static size_t align8(size_t x)
+{
+    return (x + 7) & ~(size_t)7;
+}
+
+uint8_t *sw_build(struct sw *w, size_t *size)
+{
+    const size_t nsec = 4 + (w->unknown_section ? 1 : 0);
+    const size_t hsz = sizeof(struct mt_file_header) + w->hdr_extra;
+    const size_t dsz = sizeof(struct mt_section) + w->rec_extra;
+    const size_t msz = sizeof(struct mt_module) + w->rec_extra;
+    const size_t fsz = sizeof(struct mt_frame) + w->rec_extra;
+    const size_t ssz = sizeof(struct mt_stack) + w->rec_extra;
+    size_t off = align8(hsz + nsec * dsz);
+    struct mt_section sec[5] = {
+        {MT_SEC_STRINGS, 1, 0, w->nstr},
+        {MT_SEC_MODULES, (uint32_t)msz, 0, w->nmods},
+        {MT_SEC_FRAMES, (uint32_t)fsz, 0, w->nframes},
+        {MT_SEC_STACKS, (uint32_t)ssz, 0, w->nstacks},
+        {1000, 16, 0, 0},
+    };
+    size_t bytes[5] = {w->nstr, msz * w->nmods, fsz * w->nframes, ssz * w->nstacks, 0};
+    for (size_t i = 0; i < nsec; i++) {
+        sec[i].offset = off;
+        off = align8(off + bytes[i]);
+    }
+    size_t total = off + 8;
+    uint8_t *buf = calloc(1, total);
+    if (!buf)
+        exit(99);
+    struct mt_file_header h = w->hdr;
+    h.header_size = (uint32_t)hsz;
+    h.file_size = total;
+    h.section_count = (uint32_t)nsec;
+    h.section_entry_size = (uint32_t)dsz;
+    memcpy(buf, &h, sizeof h);
+    for (size_t i = 0; i < nsec; i++)
+        memcpy(buf + hsz + i * dsz, &sec[i], sizeof sec[i]);
+    memcpy(buf + sec[0].offset, w->str, w->nstr);
+    for (size_t i = 0; i < w->nmods; i++)
+        memcpy(buf + sec[1].offset + i * msz, &w->mods[i], sizeof w->mods[i]);
+    for (size_t i = 0; i < w->nframes; i++)
+        memcpy(buf + sec[2].offset + i * fsz, &w->frames[i], sizeof w->frames[i]);
+    for (size_t i = 0; i < w->nstacks; i++)
+        memcpy(buf + sec[3].offset + i * ssz, &w->stacks[i], sizeof w->stacks[i]);
+    memcpy(buf + total - 8, MT_FILE_TRAILER, 8);
+    *size = total;
+    return buf;
+}
+
+int sw_write(struct sw *w, const char *path)
+{
+    size_t size;
+    uint8_t *buf = sw_build(w, &size);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int rc = -1;
+    if (fd >= 0) {
+        rc = write(fd, buf, size) == (ssize_t)size ? 0 : -1;
+        close(fd);
+    }
+    free(buf);
+    if (rc)
+        perror(path);
+    return rc;
+}

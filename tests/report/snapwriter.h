@@ -1,0 +1,42 @@
+/* Test-only snapshot builder: assembles a snapshot in memory from strings,
+ * modules, frames and stacks, following include/mtrace/format.h, with knobs
+ * for what a newer writer may do (bigger header, bigger records, unknown
+ * sections). Used by the fixture and the unit tests; not part of mtrace. */
+#ifndef MTRACE_TEST_SNAPWRITER_H
+#define MTRACE_TEST_SNAPWRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mtrace/format.h"
+
+struct sw {
+    struct mt_file_header hdr;   /* fill pid, counters...; sizes are computed */
+    char *str;
+    size_t nstr, capstr;
+    struct mt_module *mods;
+    size_t nmods;
+    struct mt_frame *frames;
+    size_t nframes;
+    struct mt_stack *stacks;
+    size_t nstacks;
+    size_t hdr_extra;    /* extra zero bytes after the known header (multiple of 8) */
+    size_t rec_extra;    /* extra zero bytes after every record and dir entry */
+    int unknown_section; /* add an empty section of an unassigned kind */
+};
+
+void sw_init(struct sw *w);
+void sw_free(struct sw *w);
+uint32_t sw_str(struct sw *w, const char *s);
+void sw_module(struct sw *w, const char *path, uint64_t start, uint64_t end, uint64_t bias,
+               const uint8_t *build_id, uint32_t build_id_size);
+uint64_t sw_native(struct sw *w, uint64_t addr);           /* returns frame index */
+uint64_t sw_python(struct sw *w, const char *file, const char *func, uint32_t line);
+void sw_stack(struct sw *w, uint64_t first, uint32_t count, uint64_t ab, uint64_t ac,
+              uint64_t lb, uint64_t lc, uint64_t pb, uint64_t pc);
+/* Serialize; returns a malloc'd buffer of *SIZE bytes. */
+uint8_t *sw_build(struct sw *w, size_t *size);
+/* Serialize to PATH (0600); 0 on success. */
+int sw_write(struct sw *w, const char *path);
+
+#endif

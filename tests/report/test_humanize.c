@@ -1,0 +1,60 @@
+/* Unit tests (cmocka) for report/humanize.c: sizes with binary units and
+ * one decimal, counts with thousands separators, percentages. Exact strings:
+ * the table output and its tests depend on them. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "humanize.h"
+
+static void sizes(void **state)
+{
+    (void)state;
+    char b[HZ_BUF];
+    assert_string_equal(hz_size(0, b), "0 B");
+    assert_string_equal(hz_size(1, b), "1 B");
+    assert_string_equal(hz_size(1023, b), "1023 B");
+    assert_string_equal(hz_size(1024, b), "1.0 KiB");
+    assert_string_equal(hz_size(1536, b), "1.5 KiB");
+    assert_string_equal(hz_size(5120, b), "5.0 KiB");
+    assert_string_equal(hz_size(1048575, b), "1.0 MiB"); /* not "1024.0 KiB" */
+    assert_string_equal(hz_size(1048576, b), "1.0 MiB");
+    assert_string_equal(hz_size(1288490189, b), "1.2 GiB");
+    assert_string_equal(hz_size(5ull << 40, b), "5.0 TiB");
+    assert_string_equal(hz_size(UINT64_MAX, b), "16.0 EiB");
+}
+
+static void counts(void **state)
+{
+    (void)state;
+    char b[HZ_BUF];
+    assert_string_equal(hz_count(0, b), "0");
+    assert_string_equal(hz_count(999, b), "999");
+    assert_string_equal(hz_count(1000, b), "1,000");
+    assert_string_equal(hz_count(123456, b), "123,456");
+    assert_string_equal(hz_count(1234567, b), "1,234,567");
+    assert_string_equal(hz_count(UINT64_MAX, b), "18,446,744,073,709,551,615");
+}
+
+static void percents(void **state)
+{
+    (void)state;
+    char b[HZ_BUF];
+    assert_string_equal(hz_percent(1, 0, b), "-");
+    assert_string_equal(hz_percent(0, 10, b), "0.0%");
+    assert_string_equal(hz_percent(1, 3, b), "33.3%");
+    assert_string_equal(hz_percent(10, 10, b), "100.0%");
+    assert_string_equal(hz_percent(UINT64_MAX, 1, b), "999.9%");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(sizes),
+        cmocka_unit_test(counts),
+        cmocka_unit_test(percents),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

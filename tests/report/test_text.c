@@ -1,0 +1,178 @@
+/* Unit tests (cmocka) for the pure text pieces of the reporter: JSON string
+ * escaping (control bytes, quotes, invalid UTF-8), truncation with "…",
+ * control-byte scrubbing, C++ demangling, allocator-wrapper matching and
+ * site finding, and group keys. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "demangle.h"
+#include "group.h"
+#include "output_json.h"
+#include "site.h"
+#include "textutil.h"
+
+static char *json_of(const char *s)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    json_string(f, s);
+    fclose(f);
+    return buf;
+}
+
+static void check_json(const char *in, const char *want)
+{
+    char *got = json_of(in);
+    assert_string_equal(got, want);
+    free(got);
+}
+
+static void json_escaping(void **state)
+{
+    (void)state;
+    check_json(NULL, "null");
+    check_json("", "\"\"");
+    check_json("a\"b\\c", "\"a\\\"b\\\\c\"");
+    check_json("\n\t\r\x01\x1f\x7f", "\"\\n\\t\\r\\u0001\\u001f\\u007f\"");
+    check_json("caf\xc3\xa9 \xe2\x80\xa6", "\"caf\xc3\xa9 \xe2\x80\xa6\"");
+    check_json("\xff", "\"\\ufffd\"");
+    check_json("a\xc3", "\"a\\ufffd\"");              /* cut sequence */
+    check_json("\xc0\xaf", "\"\\ufffd\\ufffd\"");     /* overlong */
+    check_json("\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\""); /* surrogate */
+    check_json("\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\""); /* > U+10FFFF */
+}
+
+static void fitting(void **state)
+{
+    (void)state;
+    struct sbuf b = {0};
+    sb_fit_left(&b, "/a/b/c.c:12", 20);
+    assert_string_equal(sb_str(&b), "/a/b/c.c:12");
+    sb_reset(&b);
+    sb_fit_left(&b, "/very/long/path/file.c:12", 10);
+    assert_string_equal(sb_str(&b), "\xe2\x80\xa6" "file.c:12");
+    assert_int_equal(text_cols(sb_str(&b)), 10);
+    sb_reset(&b);
+    sb_fit_right(&b, "function_name", 5);
+    assert_string_equal(sb_str(&b), "func\xe2\x80\xa6");
+    sb_reset(&b);
+    sb_fit_left(&b, "\xc3\xa9\xc3\xa9\xc3\xa9", 2); /* never splits a code point */
+    assert_string_equal(sb_str(&b), "\xe2\x80\xa6\xc3\xa9");
+    sb_reset(&b);
+    sb_add_clean(&b, "a\x1b[31mb\x7f");
+    assert_string_equal(sb_str(&b), "a?[31mb?");
+    sb_free(&b);
+}
+
+static void demangling(void **state)
+{
+    (void)state;
+    char *d = demangle("_ZN2ns4funcEv");
+    assert_string_equal(d, "ns::func()");
+    free(d);
+    d = demangle("_Znwm");
+    assert_string_equal(d, "operator new(unsigned long)");
+    free(d);
+    d = demangle("main");
+    assert_string_equal(d, "main");
+    free(d);
+    d = demangle("_Zgarbage");
+    assert_string_equal(d, "_Zgarbage");
+    free(d);
+}
+
+static struct rframe nat(const char *fn, const char *file, uint32_t line, const char *mod)
+{
+    struct rframe f = {0};
+    f.function = fn;
+    f.file = file;
+    f.line = line;
+    f.module = mod;
+    f.module_base = mod ? (strrchr(mod, '/') ? strrchr(mod, '/') + 1 : mod) : NULL;
+    f.addr = 0x1000;
+    f.offset = 0x20;
+    return f;
+}
+
+static void wrappers(void **state)
+{
+    (void)state;
+    struct site_opts none = {0};
+    const char *pats[] = {"xmalloc"};
+    struct site_opts xm = {pats, 1, false};
+    struct rframe f;
+    f = nat("malloc", NULL, 0, "/usr/lib/x86_64-linux-gnu/libc.so.6");
+    assert_true(site_is_wrapper(&f, &none));
+    f = nat("anything", NULL, 0, "/opt/lib/libmtrace.so");
+    assert_true(site_is_wrapper(&f, &none));
+    f = nat("operator new(unsigned long)", NULL, 0, "/usr/lib/libstdc++.so.6");
+    assert_true(site_is_wrapper(&f, &none));
+    f = nat("std::__new_allocator<int>::allocate(unsigned long, void const*)", "n.h", 1,
+            "/bin/prog");
+    assert_true(site_is_wrapper(&f, &none));
+    f = nat("PyMem_RawMalloc", NULL, 0, "/usr/bin/python3");
+    assert_true(site_is_wrapper(&f, &none));
+    f = nat("PyObject_Malloc", NULL, 0, "/usr/bin/python3");
+    assert_true(site_is_wrapper(&f, &none));
+    f = nat("PyObject_GetAttr", NULL, 0, "/usr/bin/python3");
+    assert_false(site_is_wrapper(&f, &none));
+    f = nat("xmalloc", "x.c", 3, "/bin/prog");
+    assert_false(site_is_wrapper(&f, &none));
+    assert_true(site_is_wrapper(&f, &xm));
+    f = nat("mallocate", "x.c", 3, "/bin/prog");
+    assert_false(site_is_wrapper(&f, &none));
+}
+
+static void sites_and_keys(void **state)
+{
+    (void)state;
+    struct site_opts none = {0}, native = {NULL, 0, true};
+    struct rframe st[4];
+    st[0] = nat("malloc", NULL, 0, "/lib/libc.so.6");
+    st[1] = nat("work", "/src/w.c", 12, "/bin/prog");
+    st[2] = nat("main", "/src/m.c", 5, "/bin/prog");
+    assert_int_equal(site_find(st, 3, &none), 1);
+    assert_int_equal(site_find(st, 1, &none), 0); /* all wrappers: outermost */
+    struct sbuf k = {0};
+    group_key(&k, GROUP_LINE, st, 3, 1);
+    assert_string_equal(sb_str(&k), "/src/w.c:12");
+    group_key(&k, GROUP_FUNCTION, st, 3, 1);
+    assert_string_equal(sb_str(&k), "work");
+    group_key(&k, GROUP_FILE, st, 3, 1);
+    assert_string_equal(sb_str(&k), "/src/w.c");
+    group_key(&k, GROUP_STACK, st, 3, 1);
+    assert_string_equal(sb_str(&k), "malloc (libc.so.6+0x20) <- work /src/w.c:12 <- "
+                                    "main /src/m.c:5");
+    group_key(&k, GROUP_LINE, st, 3, 0);
+    assert_string_equal(sb_str(&k), "malloc (libc.so.6+0x20)");
+
+    /* Python: the innermost Python frame, unless --native. */
+    st[2] = (struct rframe){0};
+    st[2].python = true;
+    st[2].function = "run";
+    st[2].file = "/app/a.py";
+    st[2].line = 9;
+    st[3] = nat("main", "/src/m.c", 5, "/bin/prog");
+    assert_int_equal(site_find(st, 4, &none), 2);
+    assert_int_equal(site_find(st, 4, &native), 1);
+    group_key(&k, GROUP_FUNCTION, st, 4, 2);
+    assert_string_equal(sb_str(&k), "run (/app/a.py)");
+    sb_free(&k);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(json_escaping), cmocka_unit_test(fitting),
+        cmocka_unit_test(demangling),    cmocka_unit_test(wrappers),
+        cmocka_unit_test(sites_and_keys),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
