@@ -52,6 +52,7 @@ MT_HIDDEN uint64_t mt_start_time_ns(void);
 struct mt_options {
     int depth;               /* MTRACE_DEPTH */
     const char *out;         /* MTRACE_OUT template */
+    const char *manifest;    /* MTRACE_MANIFEST: list of files written (mtrace-run) */
     bool quiet;              /* MTRACE_QUIET */
     bool enabled;            /* MTRACE_DISABLE unset */
 };
@@ -74,6 +75,9 @@ MT_HIDDEN void mt_unwind_setup(void);
 /* Fills ips (innermost first) without the shim's own frames; returns the
  * count and sets *truncated when the stack was deeper than depth. */
 MT_HIDDEN int mt_unwind(uintptr_t *ips, int depth, bool *truncated);
+/* fork: waits until no thread is inside libunwind and holds new ones off. */
+MT_HIDDEN void mt_unwind_fork_prepare(void);
+MT_HIDDEN void mt_unwind_fork_done(void);
 
 /* ---- stacks.c: interned stacks and their counters ----------------------- */
 struct mt_stackrec;

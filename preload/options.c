@@ -43,10 +43,14 @@ void mt_options_load(void)
     if ((v = getenv("MTRACE_DEPTH")) && parse_int("MTRACE_DEPTH", v, 1, MT_MAX_DEPTH, &x))
         mt_opt.depth = (int)x;
     /* Copied: the program may change its environment later. */
-    static char out[4096];
+    static char out[4096], manifest[4096];
     if ((v = getenv("MTRACE_OUT")) && *v && strlen(v) < sizeof out) {
         memcpy(out, v, strlen(v) + 1);
         mt_opt.out = out;
+    }
+    if ((v = getenv("MTRACE_MANIFEST")) && *v && strlen(v) < sizeof manifest) {
+        memcpy(manifest, v, strlen(v) + 1);
+        mt_opt.manifest = manifest;
     }
     if ((v = getenv("MTRACE_DISABLE")))
         mt_opt.enabled = !parse_bool(v);

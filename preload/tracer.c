@@ -104,6 +104,7 @@ static void fork_prepare(void)
 {
     fork_saved_guard = mt_guard;
     mt_guard = 1;
+    mt_unwind_fork_prepare();
     mt_writer_lock();
     mt_stacks_lock_all();
 }
@@ -112,6 +113,7 @@ static void fork_parent(void)
 {
     mt_stacks_unlock_all(false);
     mt_writer_unlock(false);
+    mt_unwind_fork_done();
     mt_guard = fork_saved_guard;
 }
 
@@ -119,6 +121,7 @@ static void fork_child(void)
 {
     mt_stacks_unlock_all(true);
     mt_writer_unlock(true);
+    mt_unwind_fork_done();
     parent_pid = cached_pid;
     cached_pid = getpid();
     is_fork_child = true;

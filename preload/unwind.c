@@ -7,11 +7,52 @@
 #define _GNU_SOURCE
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "internal.h"
 
 static uintptr_t own_lo, own_hi;
+
+/* Fork barrier. libunwind keeps internal locks that a fork child would
+ * inherit held if another thread was unwinding at that moment (seen: the
+ * child blocks forever in _ULx86_64_step). So fork waits until no thread is
+ * inside libunwind, and unwinding waits while a fork is in progress. The
+ * count is striped over cache lines: threads do not share a counter. */
+#define STRIPES 64
+static struct { atomic_int n; char pad[60]; } inside[STRIPES];
+static atomic_int fork_pending;
+static atomic_int next_stripe;
+static __thread int my_stripe __attribute__((tls_model("initial-exec")));
+
+static atomic_int *enter(void)
+{
+    if (MT_UNLIKELY(!my_stripe))
+        my_stripe = 1 + atomic_fetch_add_explicit(&next_stripe, 1, memory_order_relaxed) % STRIPES;
+    atomic_int *c = &inside[my_stripe - 1].n;
+    for (;;) {
+        atomic_fetch_add(c, 1);                  /* seq_cst: pairs with fork_prepare */
+        if (MT_LIKELY(!atomic_load(&fork_pending)))
+            return c;
+        atomic_fetch_sub(c, 1);
+        while (atomic_load_explicit(&fork_pending, memory_order_acquire))
+            sched_yield();
+    }
+}
+
+void mt_unwind_fork_prepare(void)
+{
+    atomic_store(&fork_pending, 1);
+    for (int i = 0; i < STRIPES; i++)
+        while (atomic_load(&inside[i].n))
+            sched_yield();
+}
+
+void mt_unwind_fork_done(void)
+{
+    atomic_store_explicit(&fork_pending, 0, memory_order_release);
+}
 
 void mt_unwind_setup(void)
 {
@@ -26,7 +67,9 @@ int mt_unwind(uintptr_t *ips, int depth, bool *truncated)
     enum { SLACK = 8 };
     void *buf[MT_MAX_DEPTH + SLACK];
     int want = depth + SLACK;
+    atomic_int *c = enter();
     int n = unw_backtrace(buf, want);
+    atomic_fetch_sub_explicit(c, 1, memory_order_release);
     int skip = 0;
     while (skip < n && (uintptr_t)buf[skip] >= own_lo && (uintptr_t)buf[skip] < own_hi)
         skip++;

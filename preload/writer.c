@@ -126,6 +126,23 @@ static uint32_t add_cmdline(struct mt_strtab *st)
     return mt_strtab_add(st, buf, n);
 }
 
+/* MTRACE_MANIFEST (set by mtrace-run): one line "pid reason path" per
+ * snapshot written, appended, so the launcher can tell where files went. */
+static void note_in_manifest(const char *path, int reason)
+{
+    const char *m = mt_opt.manifest;
+    if (!m)
+        return;
+    int fd = open(m, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    char line[4200];
+    int n = snprintf(line, sizeof line, "%d %d %s\n", (int)mt_pid(), reason, path);
+    if (n > 0 && (size_t)n < sizeof line)
+        write_all(fd, line, (size_t)n);
+    close(fd);
+}
+
 static size_t align8(size_t n) { return (n + 7u) & ~(size_t)7u; }
 
 /* Moves tmp to the first free name among path, path.1, path.2, ...;
@@ -288,6 +305,8 @@ bool mt_write_snapshot(int reason, char *path_out, size_t path_len)
     }
     image_release(&im);
 out:
+    if (ok)
+        note_in_manifest(path, reason);
     if (ok && path_out && path_len) {
         size_t n = strlen(path);
         if (n >= path_len)
