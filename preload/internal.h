@@ -55,9 +55,17 @@ struct mt_options {
     const char *manifest;    /* MTRACE_MANIFEST: list of files written (mtrace-run) */
     bool quiet;              /* MTRACE_QUIET */
     bool enabled;            /* MTRACE_DISABLE unset */
+    int signal;              /* MTRACE_SIGNAL: snapshot signal, 0 = none */
+    unsigned interval_ms;    /* MTRACE_INTERVAL: timed snapshots, 0 = none */
 };
 extern struct mt_options mt_opt MT_HIDDEN;
 MT_HIDDEN void mt_options_load(void);
+
+/* ---- trigger.c: snapshots on a signal and on a timer ------------------ */
+extern volatile int mt_pending MT_HIDDEN;   /* set when trigger work waits */
+MT_HIDDEN void mt_trigger_init(void);
+MT_HIDDEN void mt_trigger_slow(void);
+MT_HIDDEN void mt_trigger_after_fork_child(void);
 
 /* ---- log.c: messages without allocating --------------------------------- */
 MT_HIDDEN void mt_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -80,11 +80,24 @@ static inline void *traced(void *p, size_t size)
     return p;
 }
 
+/* Takes the guard. A snapshot asked for (signal, timer) while no tracer
+ * thread runs is written here, before the call it interrupts: it describes
+ * the heap as it was when the signal came. */
+static inline void enter(void)
+{
+    mt_guard = 1;
+    if (MT_UNLIKELY(mt_pending)) {
+        int saved = errno;
+        mt_trigger_slow();
+        errno = saved;
+    }
+}
+
 __attribute__((visibility("default"))) void *malloc(size_t size)
 {
     if (!tracing())
         return __libc_malloc(size);
-    mt_guard = 1;
+    enter();
     return traced(__libc_malloc(size), size);
 }
 
@@ -92,7 +105,7 @@ __attribute__((visibility("default"))) void *calloc(size_t n, size_t size)
 {
     if (!tracing())
         return __libc_calloc(n, size);
-    mt_guard = 1;
+    enter();
     /* glibc checks n * size for overflow; on success it did not overflow. */
     return traced(__libc_calloc(n, size), n * size);
 }
@@ -103,7 +116,7 @@ __attribute__((visibility("default"))) void free(void *p)
         return;
     if (tracing()) {
         int saved = errno;
-        mt_guard = 1;
+        enter();
         mt_on_free(p);
         mt_guard = 0;
         errno = saved;
@@ -120,7 +133,7 @@ __attribute__((visibility("default"))) void *realloc(void *p, size_t size)
         return __libc_realloc(p, size);
     if (!p)
         return malloc(size);
-    mt_guard = 1;
+    enter();
     struct mt_taken t;
     bool known = mt_take(p, &t);
     int saved = errno;
@@ -152,7 +165,7 @@ __attribute__((visibility("default"))) void *memalign(size_t align, size_t size)
 {
     if (!tracing())
         return __libc_memalign(align, size);
-    mt_guard = 1;
+    enter();
     return traced(__libc_memalign(align, size), size);
 }
 
@@ -161,7 +174,7 @@ __attribute__((visibility("default"))) void *aligned_alloc(size_t align, size_t 
     void *(*fn)(size_t, size_t) = real_aligned_alloc ? real_aligned_alloc : __libc_memalign;
     if (!tracing())
         return fn(align, size);
-    mt_guard = 1;
+    enter();
     return traced(fn(align, size), size);
 }
 
@@ -171,7 +184,7 @@ __attribute__((visibility("default"))) int posix_memalign(void **out, size_t ali
         real_posix_memalign ? real_posix_memalign : boot_posix_memalign;
     if (!tracing())
         return fn(out, align, size);
-    mt_guard = 1;
+    enter();
     int r = fn(out, align, size);
     traced(r == 0 ? *out : NULL, size);
     return r;
@@ -181,7 +194,7 @@ __attribute__((visibility("default"))) void *valloc(size_t size)
 {
     if (!tracing())
         return __libc_valloc(size);
-    mt_guard = 1;
+    enter();
     return traced(__libc_valloc(size), size);
 }
 
@@ -189,7 +202,7 @@ __attribute__((visibility("default"))) void *pvalloc(size_t size)
 {
     if (!tracing())
         return __libc_pvalloc(size);
-    mt_guard = 1;
+    enter();
     /* pvalloc rounds the request up to whole pages: that is what is used. */
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     size_t used = size ? (size + page - 1) & ~(page - 1) : page;

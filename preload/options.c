@@ -4,6 +4,7 @@
  * default kept. README.md documents the same table.
  * ------------------------------------------------------------------------- */
 #define _GNU_SOURCE
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,7 +15,51 @@ struct mt_options mt_opt = {
     .out = "mtrace.%e.%p.%n.snap",
     .quiet = false,
     .enabled = true,
+    .signal = SIGUSR2,
+    .interval_ms = 0,
 };
+
+/* A signal by number or name (USR2, SIGUSR2); 0 or "none" turns it off. */
+static bool parse_signal(const char *v, int *out)
+{
+    if (strcmp(v, "0") == 0 || strcasecmp(v, "none") == 0 || strcasecmp(v, "off") == 0) {
+        *out = 0;
+        return true;
+    }
+    const char *name = strncasecmp(v, "SIG", 3) == 0 ? v + 3 : v;
+    static const struct { const char *name; int sig; } names[] = {
+        { "USR1", SIGUSR1 }, { "USR2", SIGUSR2 }, { "HUP", SIGHUP }, { "WINCH", SIGWINCH },
+        { "URG", SIGURG }, { "PWR", SIGPWR },
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcasecmp(name, names[i].name) == 0) {
+            *out = names[i].sig;
+            return true;
+        }
+    char *end;
+    long x = strtol(v, &end, 10);
+    if (*v && !*end && x > 0 && x < NSIG && x != SIGKILL && x != SIGSTOP) {
+        *out = (int)x;
+        return true;
+    }
+    mt_log("mtrace: ignoring MTRACE_SIGNAL=%s (expected a signal name or number, or 0)", v);
+    return false;
+}
+
+/* Seconds, fractions allowed ("0.5"); 0 turns timed snapshots off. */
+static bool parse_seconds(const char *name, const char *v, unsigned *ms)
+{
+    char *end;
+    double x = strtod(v, &end);
+    if (*v == '\0' || *end != '\0' || !(x >= 0) || x > 86400.0 * 365) {
+        mt_log("mtrace: ignoring %s=%s (expected seconds, e.g. 10 or 0.5)", name, v);
+        return false;
+    }
+    *ms = (unsigned)(x * 1000.0 + 0.5);
+    if (x > 0 && *ms == 0)
+        *ms = 1;
+    return true;
+}
 
 static bool parse_int(const char *name, const char *v, long lo, long hi, long *out)
 {
@@ -52,6 +97,10 @@ void mt_options_load(void)
         memcpy(manifest, v, strlen(v) + 1);
         mt_opt.manifest = manifest;
     }
+    if ((v = getenv("MTRACE_SIGNAL")))
+        parse_signal(v, &mt_opt.signal);
+    if ((v = getenv("MTRACE_INTERVAL")))
+        parse_seconds("MTRACE_INTERVAL", v, &mt_opt.interval_ms);
     if ((v = getenv("MTRACE_DISABLE")))
         mt_opt.enabled = !parse_bool(v);
 }

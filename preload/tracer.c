@@ -125,6 +125,7 @@ static void fork_child(void)
     parent_pid = cached_pid;
     cached_pid = getpid();
     is_fork_child = true;
+    mt_trigger_after_fork_child();
     mt_guard = fork_saved_guard;
 }
 
@@ -161,6 +162,7 @@ __attribute__((constructor)) static void mt_init(void)
         mt_writer_init();
         mt_livemap_init();
         pthread_atfork(fork_prepare, fork_parent, fork_child);
+        mt_trigger_init();
         mt_state = MT_ON;
     }
     mt_guard = 0;
