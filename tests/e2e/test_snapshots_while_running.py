@@ -53,6 +53,12 @@ top = report("leaks", "-n", "1", snaps[0])["rows"][0]
 equal((top["line"], top["live_bytes"]), (line_of("growth.c", "peak_b"), 10 << 20), "at exit: line B")
 check(h["peak_rss_bytes"] >= 100 << 20, f"peak RSS recorded: {h['peak_rss_bytes']}")
 
+# reset_peak(): the peak restarts from the current size.
+p, d, snaps = run([prog("growth"), "reset"])
+equal(p.stdout.strip(), "peak before 1 after 1 current 1", "mtrace_reset_peak")
+h, _, _ = read_raw(snaps[0])
+check(h["peak_bytes"] < 2 << 20, f"snapshot peak after reset: {h['peak_bytes']}")
+
 # Signal storm.
 p, d, snaps = run([prog("growth"), "storm"], timeout=120)
 equal((p.returncode, p.stdout.strip()), (0, "storm done"), "storm: no crash, no deadlock")

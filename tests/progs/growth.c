@@ -75,6 +75,18 @@ int main(int argc, char **argv)
         puts("peak done");
         return 0;
     }
+    if (strcmp(mode, "reset") == 0) {
+        size_t cur, peak, peak_after;
+        char *volatile a = malloc(50u << 20);
+        free(a);
+        mtrace_get_traced(&cur, &peak);
+        mtrace_reset_peak();
+        kept[0] = malloc(1u << 20);
+        mtrace_get_traced(&cur, &peak_after);
+        printf("peak before %d after %d current %d\n", peak >= (50u << 20),
+               peak_after >= (1u << 20) && peak_after < (2u << 20), cur >= (1u << 20));
+        return 0;
+    }
     if (strcmp(mode, "storm") == 0) {
         pthread_t t[8];
         for (int i = 0; i < 8; i++)
