@@ -77,6 +77,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(mode, "reset") == 0) {
         size_t cur, peak, peak_after;
+        if (!mtrace_get_traced || !mtrace_reset_peak)
+            return 2;
         char *volatile a = malloc(50u << 20);
         free(a);
         mtrace_get_traced(&cur, &peak);
