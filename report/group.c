@@ -25,6 +25,8 @@ struct grouper {
     struct rframe *frames;  /* scratch: the expanded stack */
     size_t cap;
     struct sbuf key;
+    const struct filter_set *filter;
+    struct out_filtered stats;
 };
 
 static const char *const group_names[] = {
@@ -57,6 +59,11 @@ struct grouper *grouper_new(enum group_by by, const struct site_opts *so,
     g->so = *so;
     g->rep_metric = rep_metric;
     return g;
+}
+
+void grouper_set_filter(struct grouper *g, const struct filter_set *f)
+{
+    g->filter = f;
 }
 
 /* "function file:line" style label of one frame, used for stack keys. */
@@ -135,12 +142,17 @@ void grouper_add(struct grouper *g, const struct snap *s, struct symbolizer *z)
             n += m;
         }
         size_t site = site_find(g->frames, n, &g->so);
-        group_key(&g->key, g->by, g->frames, n, site);
-
+        g->stats.stacks_total++;
+        if (g->filter && !filter_keep(g->filter, g->frames, n, site))
+            continue;
         struct counters c = {
             st->alloc_bytes, st->alloc_count, st->live_bytes, st->live_count,
             st->peak_bytes, st->peak_count,
         };
+        g->stats.stacks_kept++;
+        counters_add(&g->stats.kept, &c);
+        group_key(&g->key, g->by, g->frames, n, site);
+
         uint64_t rep = counters_get(&c, g->rep_metric);
         struct grow *r;
         const char *k = sb_str(&g->key);
@@ -169,8 +181,13 @@ void grouper_add(struct grouper *g, const struct snap *s, struct symbolizer *z)
     }
 }
 
-struct out_row *grouper_finish(struct grouper *g, size_t *nrows)
+struct out_row *grouper_finish(struct grouper *g, size_t *nrows, struct out_filtered *stats)
 {
+    if (stats) {
+        stats->stacks_total = g->stats.stacks_total;
+        stats->stacks_kept = g->stats.stacks_kept;
+        stats->kept = g->stats.kept;
+    }
     size_t n = HASH_COUNT(g->rows), i = 0;
     struct out_row *rows = calloc(n ? n : 1, sizeof *rows);
     if (!rows)

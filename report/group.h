@@ -1,11 +1,12 @@
 /* Grouping: turns the stacks of one or more snapshots into rows. Each stack
- * is symbolized, its allocation site found, and its counters summed into the
- * row of its key (site file:line, function, file, or the whole symbolized
+ * is symbolized, its allocation site found, dropped unless the filters keep
+ * it, and its counters summed into the row of its key (site file:line, function, file, or the whole symbolized
  * stack). Each row keeps the stack with the largest sort metric as its
  * representative. Also sorting and freeing of rows. */
 #ifndef MTRACE_REPORT_GROUP_H
 #define MTRACE_REPORT_GROUP_H
 
+#include "filter.h"
 #include "output.h"
 #include "site.h"
 #include "snapshot_read.h"
@@ -20,10 +21,13 @@ struct grouper;
 
 struct grouper *grouper_new(enum group_by by, const struct site_opts *so,
                             enum metric rep_metric);
+/* Only stacks F keeps are grouped (F may be NULL; kept by pointer). */
+void grouper_set_filter(struct grouper *g, const struct filter_set *f);
 /* Add every stack of S (symbolized with Z, made for S). */
 void grouper_add(struct grouper *g, const struct snap *s, struct symbolizer *z);
-/* Rows in no particular order; frees G. */
-struct out_row *grouper_finish(struct grouper *g, size_t *nrows);
+/* Rows in no particular order; frees G. STATS (may be NULL) gets the stacks
+ * seen and kept and the counters of the kept ones (STATS->set untouched). */
+struct out_row *grouper_finish(struct grouper *g, size_t *nrows, struct out_filtered *stats);
 
 /* The key of a stack under BY; exposed for tests. */
 void group_key(struct sbuf *key, enum group_by by, const struct rframe *frames,

@@ -49,3 +49,22 @@ char *hz_percent(uint64_t part, uint64_t total, char *buf)
     snprintf(buf, HZ_BUF, "%.1f%%", pct);
     return buf;
 }
+
+static char *signed_of(char *(*fmt)(uint64_t, char *), uint64_t mag, bool neg, char *buf)
+{
+    char tmp[HZ_BUF];
+    fmt(mag, tmp);          /* at most 26 characters: a sign still fits */
+    buf[0] = neg ? '-' : '+';
+    memcpy(buf + (mag != 0), tmp, strlen(tmp) + 1);
+    return buf;
+}
+
+char *hz_size_delta(uint64_t mag, bool neg, char *buf)
+{
+    return signed_of(hz_size, mag, neg, buf);
+}
+
+char *hz_count_delta(uint64_t mag, bool neg, char *buf)
+{
+    return signed_of(hz_count, mag, neg, buf);
+}

@@ -1,7 +1,6 @@
-/* mtrace-report entry point: command-line parsing and the commands (top,
- * leaks, peak, dump). Loads and validates every snapshot first (any error:
- * one line on stderr, exit 2), then builds one neutral report per snapshot
- * (or one for all with --merge) and hands it to the chosen output format.
+/* mtrace-report entry point: command-line parsing and dispatch to the
+ * commands (top, leaks, peak, diff in cmd_*.c; dump in dump.c). Loads and
+ * validates every snapshot first (any error: one line on stderr, exit 2).
  * Exit codes: 0 ok, 2 bad usage or unreadable/invalid input (1: future check). */
 #include <getopt.h>
 #include <stdio.h>
@@ -10,29 +9,11 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "commands.h"
 #include "dump.h"
-#include "group.h"
-#include "output.h"
 #include "site.h"
 #include "snapshot_read.h"
-#include "symbolize.h"
 #include "textutil.h"
-
-#define EXIT_USAGE 2
-
-struct opts {
-    const char *command;
-    enum group_by by;
-    enum metric sort;
-    int sort_set;
-    size_t limit;
-    const struct out_format *format;
-    size_t stack_depth;
-    const char **alloc_fns;
-    size_t nalloc_fns;
-    int native;
-    int merge;
-};
 
 static void usage(FILE *out)
 {
@@ -42,7 +23,15 @@ static void usage(FILE *out)
           "  top      allocation sites by total allocated bytes (or --sort)\n"
           "  leaks    sites with blocks still live in the snapshot, by live bytes\n"
           "  peak     sites with blocks live at the traced heap's peak, by bytes\n"
+          "  diff OLD NEW\n"
+          "           per site: size and count in NEW and the change from OLD, by\n"
+          "           the size of the change; sites marked new, gone, changed\n"
           "  dump     every record of the snapshot as stored (debugging)\n"
+          "\n"
+          "Several snapshots of one process (same pid and program) without --merge:\n"
+          "top, leaks and peak show the series in time order, the 3 sites whose live\n"
+          "bytes grew most from the first to the last, then the report of the last.\n"
+          "Snapshots of several processes: one report each, or one with --merge.\n"
           "\n"
           "Options:\n"
           "  --group-by line|function|file|stack   key of a row (default line)\n"
@@ -57,16 +46,35 @@ static void usage(FILE *out)
           "  --native             for stacks with Python frames, use the native\n"
           "                       allocation site instead of the Python one\n"
           "  --merge              sum several snapshots into one report (default:\n"
-          "                       one report per snapshot)\n"
+          "                       one report per snapshot, or a series)\n"
           "  -h, --help           this help\n"
           "  --version            print the version\n"
+          "\n"
+          "diff options:\n"
+          "  --metric live|alloc|peak  compare live blocks (default), allocated in\n"
+          "                       total, or live at the peak\n"
+          "  --all                also show sites that did not change\n"
+          "  --force              compare snapshots of different programs\n"
+          "\n"
+          "Filters (every command but dump; each repeatable; fnmatch(3) globs):\n"
+          "  --include-file GLOB, --exclude-file GLOB      source file of a frame\n"
+          "  --include-function GLOB, --exclude-function GLOB  function name\n"
+          "  --include-module GLOB, --exclude-module GLOB  module (executable or\n"
+          "                       library) path\n"
+          "  --filter-frames site|any  match the allocation site frame only (default)\n"
+          "                       or any frame of the stack\n"
+          "A file or module GLOB with a '/' matches the whole path, one without\n"
+          "matches the base name. A stack is kept when, for each kind (file,\n"
+          "function, module) with include filters, at least one of them matches,\n"
+          "and no exclude filter matches. Totals count only the kept stacks.\n"
           "\n"
           "The allocation site of a stack is its innermost frame that is not an\n"
           "allocator wrapper (innermost Python frame for Python stacks). Built-in\n"
           "wrappers (fnmatch patterns):\n",
           out);
     site_print_wrappers(out, "  ");
-    fputs("\nExit status: 0 ok, 2 bad usage or unreadable/invalid snapshot.\n", out);
+    fputs("\nExit status: 0 ok, 2 bad usage or unreadable/invalid snapshot, or diff\n"
+          "of two different programs without --force.\n", out);
 }
 
 static _Noreturn void bad_usage(const char *fmt, const char *arg)
@@ -105,174 +113,162 @@ static size_t output_width(void)
     return 120;
 }
 
-static void snapinfo_of(const struct snap *s, struct out_snapinfo *i)
-{
-    const struct mt_file_header *h = &s->hdr;
-    memset(i, 0, sizeof *i);
-    i->file = s->path;
-    i->program = snap_str(s, h->program);
-    i->cmdline = snap_str(s, h->cmdline);
-    i->pid = h->pid;
-    i->ppid = h->ppid;
-    i->forked = (h->flags & MT_HDR_FORKED) != 0;
-    i->reason = snap_reason_name(h->reason);
-    i->reason_code = h->reason;
-    i->sequence = h->sequence;
-    i->max_depth = h->max_depth;
-    i->start_time_ns = h->start_time_ns;
-    i->time_ns = h->time_ns;
-    i->current_bytes = h->current_bytes;
-    i->current_blocks = h->current_blocks;
-    i->peak_bytes = h->peak_bytes;
-    i->peak_blocks = h->peak_blocks;
-    i->total_allocs = h->total_allocs;
-    i->total_bytes = h->total_bytes;
-    i->total_frees = h->total_frees;
-    i->dropped = h->dropped;
-    i->rss_bytes = h->rss_bytes;
-    i->peak_rss_bytes = h->peak_rss_bytes;
-}
+/* Long-option codes above the char range. */
+enum {
+    OPT_GROUP = 256, OPT_SORT, OPT_FORMAT, OPT_DEPTH, OPT_ALLOC_FN, OPT_NATIVE, OPT_MERGE,
+    OPT_VERSION, OPT_METRIC, OPT_ALL, OPT_FORCE, OPT_FRAMES,
+    OPT_FILTER, /* OPT_FILTER + 2 * kind + exclude */
+};
 
-static int keep_row(const char *command, const struct out_row *r)
-{
-    if (strcmp(command, "leaks") == 0)
-        return r->c.live_count > 0;
-    if (strcmp(command, "peak") == 0)
-        return r->c.peak_count > 0 || r->c.peak_bytes > 0;
-    return 1;
-}
+struct parsed {
+    struct report_opts o;
+    const char **alloc_fns;
+    bool sort_set, filters_set;
+    const char *diff_only;   /* name of the first diff-only option given */
+};
 
-/* One report over SNAPS[0..N): symbolize, group, filter, sort, render. */
-static void run_report(const struct opts *o, const struct snap *snaps, size_t n,
-                       size_t index, size_t width)
-{
-    struct site_opts so = {o->alloc_fns, o->nalloc_fns, o->native != 0};
-    struct out_snapinfo *info = calloc(n, sizeof *info);
-    struct symbolizer **syms = calloc(n, sizeof *syms);
-    if (!info || !syms)
-        report_oom();
-    struct grouper *g = grouper_new(o->by, &so, o->sort);
-    for (size_t i = 0; i < n; i++) {
-        snapinfo_of(&snaps[i], &info[i]);
-        syms[i] = sym_new(&snaps[i], 0);
-        grouper_add(g, &snaps[i], syms[i]);
-    }
-    size_t nrows = 0, kept = 0;
-    struct out_row *rows = grouper_finish(g, &nrows);
-    struct counters totals = {0};
-    for (size_t i = 0; i < nrows; i++) {
-        if (!keep_row(o->command, &rows[i])) {
-            free(rows[i].key);
-            free(rows[i].stack);
-            continue;
-        }
-        counters_add(&totals, &rows[i].c);
-        rows[kept++] = rows[i];
-    }
-    rows_sort(rows, kept, o->sort);
-
-    struct out_report r = {
-        .command = o->command,
-        .group_by = group_by_name(o->by),
-        .sort = o->sort,
-        .snaps = info,
-        .nsnaps = n,
-        .merged = o->merge != 0,
-        .totals = totals,
-        .total_rows = kept,
-        .rows = rows,
-        .nrows = o->limit && o->limit < kept ? o->limit : kept,
-        .limit = o->limit,
-        .stack_depth = o->stack_depth,
-        .width = width,
-    };
-    o->format->report(stdout, &r, index);
-
-    rows_free(rows, kept);
-    for (size_t i = 0; i < n; i++)
-        sym_free(syms[i]);
-    free(syms);
-    free(info);
-}
-
-int main(int argc, char **argv)
+static void parse(int argc, char **argv, struct parsed *p)
 {
     static const struct option longopts[] = {
-        {"group-by", required_argument, NULL, 'g'},
-        {"sort", required_argument, NULL, 's'},
-        {"format", required_argument, NULL, 'f'},
-        {"stack-depth", required_argument, NULL, 'd'},
-        {"alloc-fn", required_argument, NULL, 'a'},
-        {"native", no_argument, NULL, 'N'},
-        {"merge", no_argument, NULL, 'm'},
+        {"group-by", required_argument, NULL, OPT_GROUP},
+        {"sort", required_argument, NULL, OPT_SORT},
+        {"format", required_argument, NULL, OPT_FORMAT},
+        {"stack-depth", required_argument, NULL, OPT_DEPTH},
+        {"alloc-fn", required_argument, NULL, OPT_ALLOC_FN},
+        {"native", no_argument, NULL, OPT_NATIVE},
+        {"merge", no_argument, NULL, OPT_MERGE},
         {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
+        {"version", no_argument, NULL, OPT_VERSION},
+        {"metric", required_argument, NULL, OPT_METRIC},
+        {"all", no_argument, NULL, OPT_ALL},
+        {"force", no_argument, NULL, OPT_FORCE},
+        {"filter-frames", required_argument, NULL, OPT_FRAMES},
+        {"include-file", required_argument, NULL, OPT_FILTER + 2 * FILTER_FILE},
+        {"exclude-file", required_argument, NULL, OPT_FILTER + 2 * FILTER_FILE + 1},
+        {"include-function", required_argument, NULL, OPT_FILTER + 2 * FILTER_FUNCTION},
+        {"exclude-function", required_argument, NULL, OPT_FILTER + 2 * FILTER_FUNCTION + 1},
+        {"include-module", required_argument, NULL, OPT_FILTER + 2 * FILTER_MODULE},
+        {"exclude-module", required_argument, NULL, OPT_FILTER + 2 * FILTER_MODULE + 1},
         {NULL, 0, NULL, 0},
     };
-    struct opts o = {
-        .by = GROUP_LINE, .limit = 10, .format = &out_format_table, .stack_depth = 8,
-    };
-    if (argc >= 2 && argv[1][0] != '-') {
-        o.command = argv[1];
-        argv[1] = argv[0];
-        argv++;
-        argc--;
-    }
-    o.alloc_fns = calloc((size_t)argc + 1, sizeof *o.alloc_fns);
-    if (!o.alloc_fns)
-        report_oom();
+    struct report_opts *o = &p->o;
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, ":n:h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'g':
-            if (group_by_from_name(optarg, &o.by) != 0)
+        case OPT_GROUP:
+            if (group_by_from_name(optarg, &o->by) != 0)
                 bad_usage("unknown --group-by '%s' (line, function, file, stack)", optarg);
             break;
-        case 's':
-            if (metric_from_sort_name(optarg, &o.sort) != 0)
+        case OPT_SORT:
+            if (metric_from_sort_name(optarg, &o->sort) != 0)
                 bad_usage("unknown --sort '%s' (bytes, count, live, live-count, peak, "
                           "peak-count)", optarg);
-            o.sort_set = 1;
+            p->sort_set = true;
             break;
-        case 'f':
-            if (!(o.format = out_format_find(optarg)))
+        case OPT_FORMAT:
+            if (!(o->format = out_format_find(optarg)))
                 bad_usage("unknown --format '%s' (table, json)", optarg);
             break;
-        case 'd': o.stack_depth = parse_size("--stack-depth", optarg); break;
-        case 'n': o.limit = parse_size("-n", optarg); break;
-        case 'a': o.alloc_fns[o.nalloc_fns++] = optarg; break;
-        case 'N': o.native = 1; break;
-        case 'm': o.merge = 1; break;
+        case OPT_DEPTH: o->stack_depth = parse_size("--stack-depth", optarg); break;
+        case 'n': o->limit = parse_size("-n", optarg); break;
+        case OPT_ALLOC_FN: p->alloc_fns[o->so.nalloc_fns++] = optarg; break;
+        case OPT_NATIVE: o->so.native = true; break;
+        case OPT_MERGE: o->merge = true; break;
+        case OPT_METRIC:
+            if (diff_metric_from_name(optarg, &o->diff_metric) != 0)
+                bad_usage("unknown --metric '%s' (live, alloc, peak)", optarg);
+            if (!p->diff_only)
+                p->diff_only = "--metric";
+            break;
+        case OPT_ALL:
+            o->all = true;
+            if (!p->diff_only)
+                p->diff_only = "--all";
+            break;
+        case OPT_FORCE:
+            o->force = true;
+            if (!p->diff_only)
+                p->diff_only = "--force";
+            break;
+        case OPT_FRAMES:
+            if (strcmp(optarg, "site") != 0 && strcmp(optarg, "any") != 0)
+                bad_usage("unknown --filter-frames '%s' (site, any)", optarg);
+            o->filter.any_frame = strcmp(optarg, "any") == 0;
+            p->filters_set = true;
+            break;
         case 'h':
             usage(stdout);
-            free(o.alloc_fns);
-            return 0;
-        case 'V':
+            exit(0);
+        case OPT_VERSION:
             printf("mtrace-report %s (reads snapshot format version %u)\n",
                    MTRACE_VERSION_STRING, MT_FILE_VERSION);
-            free(o.alloc_fns);
-            return 0;
+            exit(0);
         case ':':
             bad_usage("option '%s' needs an argument", argv[optind - 1]);
         default:
+            if (c >= OPT_FILTER && c < OPT_FILTER + 2 * FILTER_NKINDS) {
+                filter_add(&o->filter, (c - OPT_FILTER) % 2 != 0,
+                           (enum filter_kind)((c - OPT_FILTER) / 2), optarg);
+                p->filters_set = true;
+                break;
+            }
             bad_usage("unknown option '%s'", argv[optind - 1]);
         }
     }
-    if (!o.command)
-        bad_usage("%s", "missing COMMAND (top, leaks, peak, dump)");
-    int is_dump = strcmp(o.command, "dump") == 0;
-    if (!is_dump && strcmp(o.command, "top") != 0 && strcmp(o.command, "leaks") != 0 &&
-        strcmp(o.command, "peak") != 0)
-        bad_usage("unknown command '%s' (top, leaks, peak, dump)", o.command);
-    if (optind >= argc)
-        bad_usage("%s: no SNAPSHOT given", o.command);
-    if (is_dump && o.format != &out_format_table)
+}
+
+static void check_usage(struct parsed *p, int nsnaps)
+{
+    struct report_opts *o = &p->o;
+    const char *cmd = o->command;
+    bool is_dump = strcmp(cmd, "dump") == 0, is_diff = strcmp(cmd, "diff") == 0;
+    if (!is_dump && !is_diff && strcmp(cmd, "top") != 0 && strcmp(cmd, "leaks") != 0 &&
+        strcmp(cmd, "peak") != 0)
+        bad_usage("unknown command '%s' (top, leaks, peak, diff, dump)", cmd);
+    if (nsnaps == 0)
+        bad_usage("%s: no SNAPSHOT given", cmd);
+    if (is_dump && o->format != &out_format_table)
         bad_usage("%s", "dump prints text only (no --format)");
-    if (!o.sort_set)
-        o.sort = strcmp(o.command, "leaks") == 0  ? METRIC_LIVE_BYTES
-                 : strcmp(o.command, "peak") == 0 ? METRIC_PEAK_BYTES
-                                                  : METRIC_ALLOC_BYTES;
+    if (is_dump && p->filters_set)
+        bad_usage("%s", "dump prints every record (no filters)");
+    if (is_diff && nsnaps != 2)
+        bad_usage("%s", "diff needs exactly two snapshots: OLD NEW");
+    if (is_diff && p->sort_set)
+        bad_usage("%s", "diff sorts by the size of the change (no --sort; see --metric)");
+    if (is_diff && o->merge)
+        bad_usage("%s", "diff compares two snapshots (no --merge)");
+    if (!is_diff && p->diff_only)
+        bad_usage("%s is an option of diff", p->diff_only);
+    if (!p->sort_set)
+        o->sort = strcmp(cmd, "leaks") == 0  ? METRIC_LIVE_BYTES
+                  : strcmp(cmd, "peak") == 0 ? METRIC_PEAK_BYTES
+                                             : METRIC_ALLOC_BYTES;
+}
+
+int main(int argc, char **argv)
+{
+    struct parsed p;
+    memset(&p, 0, sizeof p);
+    p.o.by = GROUP_LINE;
+    p.o.limit = 10;
+    p.o.format = &out_format_table;
+    p.o.stack_depth = 8;
+    p.o.diff_metric = DIFF_LIVE;
+    if (argc >= 2 && argv[1][0] != '-') {
+        p.o.command = argv[1];
+        argv[1] = argv[0];
+        argv++;
+        argc--;
+    }
+    p.alloc_fns = calloc((size_t)argc + 1, sizeof *p.alloc_fns);
+    if (!p.alloc_fns)
+        report_oom();
+    p.o.so.alloc_fns = p.alloc_fns;
+    parse(argc, argv, &p);
+    if (!p.o.command)
+        bad_usage("%s", "missing COMMAND (top, leaks, peak, diff, dump)");
+    check_usage(&p, argc - optind);
 
     size_t nsnaps = (size_t)(argc - optind);
     struct snap *snaps = calloc(nsnaps, sizeof *snaps);
@@ -288,27 +284,22 @@ int main(int argc, char **argv)
             break;
         }
     }
-    if (rc == 0 && is_dump) {
+    if (rc == 0 && strcmp(p.o.command, "dump") == 0) {
         for (size_t i = 0; i < nsnaps; i++) {
             if (i)
                 fputc('\n', stdout);
             dump_snapshot(stdout, &snaps[i]);
         }
     } else if (rc == 0) {
-        size_t width = output_width();
-        size_t nreports = o.merge ? 1 : nsnaps;
-        o.format->begin(stdout, nreports);
-        if (o.merge)
-            run_report(&o, snaps, nsnaps, 0, width);
-        else
-            for (size_t i = 0; i < nsnaps; i++)
-                run_report(&o, &snaps[i], 1, i, width);
-        o.format->end(stdout, nreports);
+        p.o.width = output_width();
+        rc = strcmp(p.o.command, "diff") == 0 ? cmd_diff(&p.o, snaps, nsnaps)
+                                              : cmd_report(&p.o, snaps, nsnaps);
     }
     for (size_t i = 0; i < nsnaps; i++)
         snap_free(&snaps[i]);
     free(snaps);
-    free(o.alloc_fns);
+    free(p.alloc_fns);
+    filter_free(&p.o.filter);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fputs("mtrace-report: error writing output\n", stderr);
         return EXIT_USAGE;

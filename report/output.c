@@ -1,4 +1,5 @@
-/* Shared pieces of the output layer: counters arithmetic, sort-metric names,
+/* Shared pieces of the output layer: counters arithmetic, signed deltas,
+ * sort-metric and diff-status names, the filters' description,
  * the registry of formats (add new ones here) and frame labels used both for
  * group keys and by the formats. */
 #include "output.h"
@@ -42,6 +43,23 @@ void counters_add(struct counters *into, const struct counters *c)
     into->peak_count = sat_add(into->peak_count, c->peak_count);
 }
 
+struct sdelta sdelta_of(uint64_t now, uint64_t before)
+{
+    struct sdelta d;
+    d.neg = now < before;
+    d.mag = d.neg ? before - now : now - before;
+    return d;
+}
+
+const char *diff_status_name(enum diff_status s)
+{
+    static const char *const names[] = {
+        [DIFF_NEW] = "new", [DIFF_GONE] = "gone", [DIFF_CHANGED] = "changed",
+        [DIFF_SAME] = "same",
+    };
+    return names[s];
+}
+
 const char *metric_sort_name(enum metric m)
 {
     return metric_names[m];
@@ -80,4 +98,27 @@ void frame_fallback_label(struct sbuf *b, const struct rframe *f)
     } else {
         sb_printf(b, "0x%" PRIx64, f->addr);
     }
+}
+
+void filters_describe(struct sbuf *b, const struct filter_set *f)
+{
+    static const char *const verbs[2] = {"include", "exclude"};
+    bool any = false;
+    for (int x = 0; x < 2; x++) {
+        bool first_kind = true;
+        for (int k = 0; k < FILTER_NKINDS; k++) {
+            if (!f->npats[x][k])
+                continue;
+            if (first_kind)
+                sb_printf(b, "%s%s ", any ? "; " : "", verbs[x]);
+            else
+                sb_add(b, ", ");
+            sb_printf(b, "%s ", filter_kind_name((enum filter_kind)k));
+            for (size_t i = 0; i < f->npats[x][k]; i++)
+                sb_printf(b, "%s%s", i ? " or " : "", f->pats[x][k][i]);
+            first_kind = false;
+            any = true;
+        }
+    }
+    sb_printf(b, "%s(%s)", any ? " " : "", f->any_frame ? "any frame" : "site frame");
 }

@@ -1,7 +1,9 @@
 /* The one output layer. Commands build a neutral result model (snapshot
- * header info, totals, rows with key, counters and a representative stack)
- * and hand it to a format (table, json; folded/pprof/html later) that only
- * renders. Formats never see raw snapshot bytes or libdw. */
+ * header info, totals, rows with key, counters and a representative stack;
+ * for diff, rows with old/new values and their change; for a series of one
+ * process, its points and growth) and hand it to a format (table, json;
+ * folded/pprof/html later) that only renders. Formats never see raw snapshot
+ * bytes or libdw. */
 #ifndef MTRACE_REPORT_OUTPUT_H
 #define MTRACE_REPORT_OUTPUT_H
 
@@ -10,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "filter.h"
 #include "frame.h"
 
 struct counters {
@@ -27,6 +30,14 @@ uint64_t counters_get(const struct counters *c, enum metric m);
 void counters_add(struct counters *into, const struct counters *c); /* saturating */
 const char *metric_sort_name(enum metric m);   /* "bytes", "live-count", ... */
 int metric_from_sort_name(const char *name, enum metric *m);
+
+/* A signed difference NEW - OLD of two counters, exact for any pair of
+ * uint64 values: its magnitude and its sign. */
+struct sdelta {
+    uint64_t mag;
+    bool neg;                    /* never true with mag 0 */
+};
+struct sdelta sdelta_of(uint64_t now, uint64_t before);
 
 /* Header of one snapshot, as the formats show it. */
 struct out_snapinfo {
@@ -52,6 +63,61 @@ struct out_row {
     struct counters c;
 };
 
+/* What the filters let through (shown when any filter is given). */
+struct out_filtered {
+    const struct filter_set *set;
+    uint64_t stacks_total, stacks_kept;
+    struct counters kept;        /* summed over the kept stacks */
+};
+
+/* diff: one group compared between OLD and NEW under the diff metric. */
+enum diff_status { DIFF_NEW, DIFF_GONE, DIFF_CHANGED, DIFF_SAME };
+const char *diff_status_name(enum diff_status s);   /* "new", "gone", ... */
+
+struct diff_values {
+    uint64_t size, count;        /* in NEW */
+    uint64_t old_size, old_count;
+    struct sdelta size_diff, count_diff;
+};
+
+struct out_diff_row {
+    struct out_row row;          /* key and representative stack: NEW's, OLD's when gone */
+    struct diff_values v;
+    enum diff_status status;
+};
+
+struct out_diff {
+    const char *group_by;
+    const char *metric;          /* "live", "alloc", "peak" */
+    const struct out_snapinfo *old_snap, *new_snap;
+    const char *note;            /* NULL, or a line such as the fork relation */
+    const struct out_filtered *filtered; /* NULL without filters; counts are NEW's */
+    struct diff_values totals;   /* over every group (after filters) */
+    size_t unchanged;            /* groups with status "same" */
+    size_t total_rows;           /* rows to show before -n (same ones only with --all) */
+    const struct out_diff_row *rows; /* sorted, after -n */
+    size_t nrows;
+    size_t limit;
+    bool all;                    /* --all */
+    size_t stack_depth, width;
+};
+
+/* Several snapshots of one process, in time order. */
+struct out_series_point {
+    const struct out_snapinfo *snap;
+    uint64_t elapsed_ns;         /* time_ns - the first point's time_ns */
+    bool has_change;             /* false for the first point */
+    struct sdelta current_change;/* current_bytes - the previous point's */
+};
+
+struct out_series {
+    const struct out_series_point *points;
+    size_t npoints;
+    const char *growth_metric;   /* "live" */
+    const struct out_diff_row *growth; /* grown most from the first to the last */
+    size_t ngrowth;
+};
+
 struct out_report {
     const char *command;         /* "top", "leaks", "peak" */
     const char *group_by;        /* "line", "function", "file", "stack" */
@@ -66,6 +132,8 @@ struct out_report {
     size_t limit;                /* -n (0: all) */
     size_t stack_depth;          /* table: frames shown under each row */
     size_t width;                /* table: maximum line width */
+    const struct out_filtered *filtered; /* NULL when no filter is given */
+    const struct out_series *series;     /* NULL unless a series of one process */
 };
 
 struct out_format {
@@ -73,15 +141,20 @@ struct out_format {
     void (*begin)(FILE *out, size_t nreports);
     void (*report)(FILE *out, const struct out_report *r, size_t index);
     void (*end)(FILE *out, size_t nreports);
+    void (*diff)(FILE *out, const struct out_diff *d);  /* the whole document */
 };
 
 extern const struct out_format out_format_table;
 extern const struct out_format out_format_json;
 const struct out_format *out_format_find(const char *name);
 
+/* One line describing filter set F: "include file a.c or b.c, function f*;
+ * exclude module libz.so* (site frame)". */
+struct sbuf;
+void filters_describe(struct sbuf *b, const struct filter_set *f);
+
 /* Short label of a frame without its source location when it has none:
  * "function (module+0xOFF)", "module+0xOFF" or "0xADDR". */
-struct sbuf;
 void frame_fallback_label(struct sbuf *b, const struct rframe *f);
 
 #endif

@@ -1,6 +1,8 @@
 /* The table format: a header per snapshot, aligned columns with human sizes
  * and counts, a percentage of the sort metric, the site, and under each row
- * its call stack (innermost first). Lines are cut to the report's width;
+ * its call stack (innermost first). diff: old/new headers, size and count
+ * with their signed change and a status per site. A series of one process:
+ * one line per snapshot and the sites that grew most, above the report. Lines are cut to the report's width;
  * paths lose their left end ("…/dir/file.c:12"). Strings from the snapshot
  * are scrubbed of control bytes before they reach the terminal. */
 #include <inttypes.h>
@@ -51,6 +53,29 @@ static void kv(FILE *out, size_t width, const char *label, const char *value)
     fprintf(out, "%s\n", sb_str(&b));
     sb_free(&b);
     sb_free(&v);
+}
+
+/* As kv, but a value wider than the line is broken after each "; " onto
+ * continuation lines (each still cut to the width if need be). */
+static void kv_wrap(FILE *out, size_t width, const char *label, const char *value)
+{
+    if (text_cols(value) + 12 <= width || !strstr(value, "; ")) {
+        kv(out, width, label, value);
+        return;
+    }
+    struct sbuf part = {0};
+    const char *p = value;
+    for (int first = 1; *p; first = 0) {
+        const char *e = strstr(p, "; ");
+        size_t n = e ? (size_t)(e - p) + 1 : strlen(p);
+        sb_reset(&part);
+        sb_addn(&part, p, n);
+        kv(out, width, first ? label : "", sb_str(&part));
+        p += n;
+        while (*p == ' ')
+            p++;
+    }
+    sb_free(&part);
 }
 
 static void fmt_time(uint64_t ns, char *buf, size_t len)
@@ -150,6 +175,16 @@ static void print_frame(FILE *out, const struct rframe *f, size_t width)
     sb_free(&line);
 }
 
+/* The frames of ROW worth showing, at most DEPTH of them. */
+static void print_stack(FILE *out, const struct out_row *row, size_t depth, size_t width)
+{
+    size_t shown = 0;
+    for (size_t k = row->show_from; k < row->nstack && shown < depth; k++, shown++)
+        print_frame(out, &row->stack[k], width);
+    if (row->nstack > row->show_from + shown)
+        fprintf(out, "      \xe2\x80\xa6 %zu more frames\n", row->nstack - row->show_from - shown);
+}
+
 static void print_totals(FILE *out, const struct out_report *r)
 {
     char a[HZ_BUF], b[HZ_BUF], c[HZ_BUF], d[HZ_BUF];
@@ -181,6 +216,142 @@ static void print_totals(FILE *out, const struct out_report *r)
     sb_free(&line);
 }
 
+
+static void print_filtered(FILE *out, const struct out_filtered *f, size_t width)
+{
+    char a[HZ_BUF], b[HZ_BUF], c[HZ_BUF], d[HZ_BUF], e[HZ_BUF], g[HZ_BUF], h[HZ_BUF];
+    struct sbuf line = {0};
+    filters_describe(&line, f->set);
+    kv(out, width, "filters", sb_str(&line));
+    sb_reset(&line);
+    sb_printf(&line, "%s of %s stacks: %s in %s allocations; %s in %s blocks live; %s at peak",
+              hz_count(f->stacks_kept, a), hz_count(f->stacks_total, b),
+              hz_size(f->kept.alloc_bytes, c), hz_count(f->kept.alloc_count, d),
+              hz_size(f->kept.live_bytes, e), hz_count(f->kept.live_count, g),
+              hz_size(f->kept.peak_bytes, h));
+    kv_wrap(out, width, "filtered", sb_str(&line));
+    sb_free(&line);
+}
+
+/* Print LINE; when wider than WIDTH, break it after its first "; ". */
+static void print_wrapped(FILE *out, const char *s, size_t width)
+{
+    const char *brk = text_cols(s) > width ? strstr(s, "; ") : NULL;
+    if (brk)
+        fprintf(out, "%.*s\n  %s\n", (int)(brk + 1 - s), s, brk + 2);
+    else
+        fprintf(out, "%s\n", s);
+}
+
+/* "1.500s": seconds with milliseconds, exact. */
+static char *fmt_elapsed(uint64_t ns, char *buf)
+{
+    snprintf(buf, HZ_BUF, "%" PRIu64 ".%03" PRIu64 "s", ns / 1000000000u,
+             ns % 1000000000u / 1000000u);
+    return buf;
+}
+
+/* "  +3.9 KiB  +4  new      SITE" lines, columns aligned over ROWS. */
+static void print_change_lines(FILE *out, const struct out_diff_row *rows, size_t n,
+                               size_t width)
+{
+    char a[HZ_BUF], b[HZ_BUF];
+    size_t wa = 0, wb = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t la = strlen(hz_size_delta(rows[i].v.size_diff.mag, rows[i].v.size_diff.neg, a));
+        size_t lb = strlen(hz_count_delta(rows[i].v.count_diff.mag, rows[i].v.count_diff.neg, b));
+        wa = la > wa ? la : wa;
+        wb = lb > wb ? lb : wb;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct out_diff_row *d = &rows[i];
+        struct sbuf line = {0}, site = {0};
+        sb_printf(&line, "  %*s  %*s blocks  %-7s  ", (int)wa,
+                  hz_size_delta(d->v.size_diff.mag, d->v.size_diff.neg, a), (int)wb,
+                  hz_count_delta(d->v.count_diff.mag, d->v.count_diff.neg, b),
+                  diff_status_name(d->status));
+        sb_add_clean(&site, d->row.key);
+        size_t used = text_cols(sb_str(&line));
+        sb_fit_left(&line, sb_str(&site), width > used + 8 ? width - used : 8);
+        fprintf(out, "%s\n", sb_str(&line));
+        sb_free(&line);
+        sb_free(&site);
+    }
+}
+
+enum { C_TIME, C_REASON, C_SEQ, C_CUR, C_PEAK, C_RSS, C_CHANGE, SC_N };
+
+/* The cells of one line of the series table. */
+static void series_cells(const struct out_series_point *p, char cell[SC_N][HZ_BUF])
+{
+    fmt_elapsed(p->elapsed_ns, cell[C_TIME]);
+    snprintf(cell[C_REASON], HZ_BUF, "%s", p->snap->reason);
+    snprintf(cell[C_SEQ], HZ_BUF, "%" PRIu32, p->snap->sequence);
+    hz_size(p->snap->current_bytes, cell[C_CUR]);
+    hz_size(p->snap->peak_bytes, cell[C_PEAK]);
+    hz_size(p->snap->rss_bytes, cell[C_RSS]);
+    if (p->has_change)
+        hz_size_delta(p->current_change.mag, p->current_change.neg, cell[C_CHANGE]);
+    else
+        strcpy(cell[C_CHANGE], "-");
+}
+
+static void print_series(FILE *out, const struct out_report *r)
+{
+    const struct out_series *se = r->series;
+    const struct out_snapinfo *s0 = se->points[0].snap;
+    static const char *const titles[SC_N] = {"TIME", "REASON", "SEQ", "CURRENT", "PEAK",
+                                             "RSS", "CHANGE"};
+    enum { NC = SC_N };
+    char cell[NC][HZ_BUF];
+    size_t w[NC];
+    struct sbuf line = {0};
+    struct sbuf prog = {0};
+    sb_printf(&line, "mtrace-report series: %zu snapshots of pid %" PRIu64 ", ", se->npoints,
+              s0->pid);
+    sb_add_clean(&prog, s0->program[0] ? s0->program : "?");
+    size_t used = text_cols(sb_str(&line));
+    sb_fit_left(&line, sb_str(&prog), r->width > used + 8 ? r->width - used : 8);
+    fprintf(out, "%s\n", sb_str(&line));
+    sb_free(&prog);
+    for (int c = 0; c < NC; c++)
+        w[c] = strlen(titles[c]);
+    for (size_t i = 0; i < se->npoints; i++) {
+        series_cells(&se->points[i], cell);
+        for (int c = 0; c < NC; c++)
+            if (strlen(cell[c]) > w[c])
+                w[c] = strlen(cell[c]);
+    }
+    size_t fixed = 0;
+    for (int c = 0; c < NC; c++)
+        fixed += w[c] + 2;
+    bool show_file = r->width >= fixed + 12;   /* the file column only if it fits */
+    for (size_t i = 0; i <= se->npoints; i++) {
+        const struct out_series_point *p = i ? &se->points[i - 1] : NULL; /* 0: titles */
+        if (p)
+            series_cells(p, cell);
+        sb_reset(&line);
+        for (int c = 0; c < NC; c++)
+            sb_printf(&line, c == C_REASON ? "%s%-*s" : "%s%*s", c ? "  " : "", (int)w[c],
+                      p ? cell[c] : titles[c]);
+        if (show_file) {
+            struct sbuf f = {0};
+            sb_add_clean(&f, p ? p->snap->file : "SNAPSHOT");
+            sb_add(&line, "  ");
+            sb_fit_left(&line, sb_str(&f), r->width - fixed);
+            sb_free(&f);
+        }
+        fprintf(out, "%s\n", sb_str(&line));
+    }
+    fprintf(out, "\ngrew most, first to last snapshot (%s bytes by %s):\n",
+            se->growth_metric, r->group_by);
+    if (se->ngrowth == 0)
+        fprintf(out, "  no site grew\n");
+    print_change_lines(out, se->growth, se->ngrowth, r->width);
+    fputc('\n', out);
+    sb_free(&line);
+}
+
 static void table_report(FILE *out, const struct out_report *r, size_t index)
 {
     const struct col *cols = strcmp(r->command, "leaks") == 0  ? leak_cols
@@ -189,13 +360,17 @@ static void table_report(FILE *out, const struct out_report *r, size_t index)
     char buf[HZ_BUF];
     if (index > 0)
         fputc('\n', out);
-    fprintf(out, "mtrace-report %s: by %s, sorted by %s\n", r->command, r->group_by,
-            metric_sort_name(r->sort));
+    if (r->series)
+        print_series(out, r);
+    fprintf(out, "mtrace-report %s: by %s, sorted by %s%s\n", r->command, r->group_by,
+            metric_sort_name(r->sort), r->series ? " (last snapshot)" : "");
     for (size_t i = 0; i < r->nsnaps; i++)
         print_snapinfo(out, &r->snaps[i], r->width);
     if (r->merged && r->nsnaps > 1)
         fprintf(out, "  merged    %zu snapshots; peak figures are the sum of per-process "
                 "peaks\n", r->nsnaps);
+    if (r->filtered)
+        print_filtered(out, r->filtered, r->width);
     fputc('\n', out);
 
     size_t w[NCOLS + 1];
@@ -237,12 +412,7 @@ static void table_report(FILE *out, const struct out_report *r, size_t index)
         sb_free(&site);
         if (r->stack_depth == 0)
             continue;
-        size_t shown = 0;
-        for (size_t k = row->show_from; k < row->nstack && shown < r->stack_depth; k++, shown++)
-            print_frame(out, &row->stack[k], r->width);
-        if (row->nstack > row->show_from + shown)
-            fprintf(out, "      \xe2\x80\xa6 %zu more frames\n",
-                    row->nstack - row->show_from - shown);
+        print_stack(out, row, r->stack_depth, r->width);
         if (i + 1 < r->nrows)
             fputc('\n', out);
     }
@@ -250,6 +420,115 @@ static void table_report(FILE *out, const struct out_report *r, size_t index)
     if (r->total_rows > r->nrows)
         fprintf(out, "showing %zu of %zu sites (-n 0 shows all)\n", r->nrows, r->total_rows);
     print_totals(out, r);
+}
+
+
+/* Two lines about one side of a diff. */
+static void print_brief(FILE *out, const char *label, const struct out_snapinfo *s,
+                        size_t width)
+{
+    char a[HZ_BUF], b[HZ_BUF], c[HZ_BUF], when[64];
+    struct sbuf p = {0};
+    kv(out, width, label, s->file);
+    sb_add(&p, s->program[0] ? s->program : "?");
+    sb_printf(&p, "  pid %" PRIu64, s->pid);
+    if (s->forked)
+        sb_printf(&p, " (forked from %" PRIu64 ")", s->ppid);
+    kv(out, width, "", sb_str(&p));
+    sb_reset(&p);
+    fmt_time(s->time_ns, when, sizeof when);
+    sb_printf(&p, "%s #%" PRIu32 " at %s; heap %s in %s blocks, peak %s", s->reason,
+              s->sequence, when, hz_size(s->current_bytes, a), hz_count(s->current_blocks, b),
+              hz_size(s->peak_bytes, c));
+    kv_wrap(out, width, "", sb_str(&p));
+    sb_free(&p);
+}
+
+struct diff_titles {
+    const char *size, *count, *unit, *what;
+};
+
+static struct diff_titles diff_titles_of(const char *metric)
+{
+    if (strcmp(metric, "alloc") == 0)
+        return (struct diff_titles){"ALLOCATED", "ALLOCS", "allocations", "allocated"};
+    if (strcmp(metric, "peak") == 0)
+        return (struct diff_titles){"AT PEAK", "BLOCKS", "blocks", "at the peak"};
+    return (struct diff_titles){"LIVE", "BLOCKS", "blocks", "live"};
+}
+
+static void table_diff(FILE *out, const struct out_diff *d)
+{
+    const struct diff_titles t = diff_titles_of(d->metric);
+    enum { C_SIZE, C_SDIFF, C_COUNT, C_CDIFF, C_STATUS, NC };
+    const char *titles[NC] = {t.size, "CHANGE", t.count, "CHANGE", "STATUS"};
+    char cell[NC][HZ_BUF], a[HZ_BUF], b[HZ_BUF], c[HZ_BUF], e[HZ_BUF];
+    size_t w[NC];
+
+    fprintf(out, "mtrace-report diff: %s bytes by %s, largest change first\n", d->metric,
+            d->group_by);
+    print_brief(out, "old", d->old_snap, d->width);
+    print_brief(out, "new", d->new_snap, d->width);
+    if (d->note)
+        kv(out, d->width, "note", d->note);
+    if (d->filtered)
+        print_filtered(out, d->filtered, d->width);
+    fputc('\n', out);
+
+    for (int col = 0; col < NC; col++)
+        w[col] = strlen(titles[col]);
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1 && d->nrows) {
+            for (int col = 0; col < NC; col++)
+                fprintf(out, col == C_STATUS ? "%-*s  " : "%*s  ", (int)w[col], titles[col]);
+            fprintf(out, "SITE\n");
+        }
+        for (size_t i = 0; i < d->nrows; i++) {
+            const struct out_diff_row *row = &d->rows[i];
+            hz_size(row->v.size, cell[C_SIZE]);
+            hz_size_delta(row->v.size_diff.mag, row->v.size_diff.neg, cell[C_SDIFF]);
+            hz_count(row->v.count, cell[C_COUNT]);
+            hz_count_delta(row->v.count_diff.mag, row->v.count_diff.neg, cell[C_CDIFF]);
+            snprintf(cell[C_STATUS], HZ_BUF, "%s", diff_status_name(row->status));
+            if (pass == 0) {
+                for (int col = 0; col < NC; col++)
+                    if (strlen(cell[col]) > w[col])
+                        w[col] = strlen(cell[col]);
+                continue;
+            }
+            struct sbuf line = {0}, site = {0};
+            for (int col = 0; col < NC; col++)
+                sb_printf(&line, col == C_STATUS ? "%-*s  " : "%*s  ", (int)w[col], cell[col]);
+            sb_add_clean(&site, row->row.key);
+            size_t used = text_cols(sb_str(&line));
+            sb_fit_left(&line, sb_str(&site), d->width > used + 8 ? d->width - used : 8);
+            fprintf(out, "%s\n", sb_str(&line));
+            sb_free(&line);
+            sb_free(&site);
+            if (d->stack_depth == 0)
+                continue;
+            print_stack(out, &row->row, d->stack_depth, d->width);
+            if (i + 1 < d->nrows)
+                fputc('\n', out);
+        }
+    }
+    if (d->nrows == 0)
+        fprintf(out, "no site changed\n");
+    fputc('\n', out);
+    if (d->total_rows > d->nrows)
+        fprintf(out, "showing %zu of %zu sites (-n 0 shows all)\n", d->nrows, d->total_rows);
+    if (d->unchanged && !d->all)
+        fprintf(out, "%zu unchanged site%s hidden (--all shows them)\n", d->unchanged,
+                d->unchanged == 1 ? "" : "s");
+    struct sbuf line = {0};
+    const struct diff_values *v = &d->totals;
+    sb_printf(&line, "total: %s in %s %s%s%s; change %s, %s %s", hz_size(v->size, a),
+              hz_count(v->count, b), t.unit, strcmp(t.what, "allocated") ? " " : "",
+              strcmp(t.what, "allocated") ? t.what : "",
+              hz_size_delta(v->size_diff.mag, v->size_diff.neg, c),
+              hz_count_delta(v->count_diff.mag, v->count_diff.neg, e), t.unit);
+    print_wrapped(out, sb_str(&line), d->width);
+    sb_free(&line);
 }
 
 static void table_nop(FILE *out, size_t n)
@@ -263,4 +542,5 @@ const struct out_format out_format_table = {
     .begin = table_nop,
     .report = table_report,
     .end = table_nop,
+    .diff = table_diff,
 };

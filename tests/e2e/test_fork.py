@@ -25,6 +25,10 @@ if check(child_pid in by_pid and len(parent) == 1, "parent snapshot present"):
     check(cl not in prow, "parent: no child site")
     equal((crow[pl]["live_count"], crow[pl]["live_bytes"]), (9, 9000), "child: inherited, one freed")
     equal((crow[cl]["live_count"], crow[cl]["live_bytes"]), (5, 10000), "child: its own leak")
+    # diff across the fork: the child's own site is new, the inherited one shrank.
+    df = {r["line"]: r for r in report("diff", ps, cs)["rows"]}
+    equal((df[cl]["size_diff"], df[cl]["status"]), (10000, "new"), "diff: child's site new")
+    equal((df[pl]["size_diff"], df[pl]["count_diff"]), (-1000, -1), "diff: inherited block freed")
 
 p, d, snaps = run([prog("forker"), "stress"], timeout=120)
 equal((p.returncode, p.stdout.strip()), (0, "stress done"), "fork under allocating threads")

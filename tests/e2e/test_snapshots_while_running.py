@@ -38,6 +38,11 @@ for mode in ("api", "signal", "timer"):
         check(all(abs(v) <= 4096 for v in others.values()), f"[{mode}] no other growth: {others}")
     if mode != "timer" and series:
         equal(series[0].get(GROW), STEP, f"[{mode}] first snapshot holds one iteration")
+        # mtrace-report diff shows that growth at that line and nothing else.
+        df = report("diff", taken[0][1], taken[-1][1])
+        rows = [(r["line"], r["size"], r["size_diff"], r["count_diff"], r["status"]) for r in df["rows"]
+                if abs(r["size_diff"]) > 4096]
+        equal(rows, [(GROW, 4 * STEP, 3 * STEP, 300, "changed")], f"[{mode}] diff first..last")
     if exits:
         equal(live_by_line(exits[0]).get(GROW), 4 * STEP, f"[{mode}] at exit: all iterations")
 

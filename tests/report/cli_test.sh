@@ -14,6 +14,9 @@ export FIXTURE_SRC FIXTURE_EXE LINE_A LINE_G_CALL LINE_XM LINE_B LINE_C LINE_INL
     LINE_D_CALL LINE_E LINE_MAIN_A LINE_MAIN_G LINE_MAIN_B LINE_MAIN_C LINE_MAIN_D LINE_MAIN_E
 G=$D/good.snap
 SRC=$FIXTURE_SRC
+# The series of one process (fixture_series.c): S0..S3 in time order.
+S0=$D/series0.snap S1=$D/series1.snap S2=$D/series2.snap S3=$D/series3.snap
+SOTHER=$D/series_other.snap SCHILD=$D/series_child.snap
 
 fail() { echo "FAIL [$CASE]: $*" >&2; exit 1; }
 
@@ -42,6 +45,30 @@ def eq(a, b, what=""):
 exec(sys.argv[2])
 PYEOF
 }
+# Expected rows of diff S0 S3 (live): (key, status, size, size_diff, count, count_diff,
+# old_size, old_count), in order: |size_diff| desc, |count_diff| desc, key.
+DIFF_LIVE='
+def drow(r): return (r["key"], r["status"], r["size"], r["size_diff"], r["count"], r["count_diff"], r["old_size"], r["old_count"])
+def drows(rows): return [drow(r) for r in rows]
+LA, LC = L("LINE_A"), L("LINE_C")
+DIFF = [("/app/srv.py:10", "changed", 5000, 4000, 6, 4, 1000, 2),
+        ("/app/db.py:5", "new", 2500, 2500, 5, 5, 0, 0),
+        (LC, "new", 2048, 2048, 1, 1, 0, 0),
+        ("/app/srv.py:20", "changed", 1000, -2000, 1, -2, 3000, 3),
+        ("/app/old.py:9", "gone", 0, -1500, 0, -1, 1500, 1),
+        ("/app/srv.py:40", "changed", 600, 500, 4, 3, 100, 1),
+        ("/app/a.py:1", "changed", 100, -500, 1, -1, 600, 2),
+        (LA, "changed", 600, 500, 2, 1, 100, 1)]
+SAME = ("/app/srv.py:30", "same", 700, 0, 7, 0, 700, 7)
+def dtot(): t = j["totals"]; return (t["size"], t["size_diff"], t["count"], t["count_diff"], t["old_size"], t["old_count"], t["rows"], t["unchanged"])
+'
+# Rows of top S3, by allocated bytes (the keys of each site).
+TOP_S3='
+P1, P2, P3, P4, P5, P6, P7 = "/app/srv.py:10", "/app/srv.py:20", "/app/db.py:5", "/app/old.py:9", "/app/srv.py:30", "/app/srv.py:40", "/app/a.py:1"
+N1, N2 = L("LINE_A"), L("LINE_C")
+ALL = [P1, N2, P2, P3, P4, P7, N1, P5, P6]   # 900-byte tie P7/N1: by key
+PY = [k for k in ALL if k.startswith("/app/")]
+'
 # Expected default top rows (key, counters), by allocated bytes.
 ROWS_TOP='
 ROWS = [("/app/app.py:7", (10000,10,100,1,5000,5)), (L("LINE_A"), (5120,5,1024,1,3072,3)),
@@ -52,6 +79,8 @@ ROWS = [("/app/app.py:7", (10000,10,100,1,5000,5)), (L("LINE_A"), (5120,5,1024,1
 case $CASE in
 help)
     ok --help; has "usage: mtrace-report COMMAND"; has "operator new*"; has "PyMem_*"
+    has "  diff OLD NEW"; has "--metric live|alloc|peak"; has "--include-file GLOB"
+    has "--exclude-module GLOB"; has "--filter-frames site|any"; has "--force"; has "--all"
     ok --version; has_re "^mtrace-report [0-9]+\.[0-9]+\.[0-9]+ \(reads snapshot format version 1\)$"
     ;;
 top_json)
@@ -270,6 +299,278 @@ eq([x["totals"]["alloc_bytes"] for x in j], [20781, 20781])'
     [ "$(grep -c '^mtrace-report leaks: by line' "$T/out")" = 2 ] || fail "want two sections"
     [ "$(grep -c '^4,637 bytes in 7 blocks still allocated$' "$T/out")" = 2 ] || fail "want two totals"
     ;;
+diff_json)
+    ok diff --format json -n 0 "$S0" "$S3"
+    pycheck "$DIFF_LIVE"'
+eq((j["mtrace_report"], j["command"], j["group_by"], j["metric"], j["all"], j["limit"], j["notes"], j["filters"]),
+   (1, "diff", "line", "live", False, 0, [], None))
+eq([(s["sequence"], s["pid"]) for s in j["snapshots"]], [(0, 5000), (3, 5000)])
+eq(drows(j["rows"]), DIFF, "diff rows")
+eq(dtot(), (12548, 5548, 27, 10, 7000, 17, 8, 1), "totals")
+r = j["rows"]
+eq((r[0]["function"], r[0]["file"], r[0]["line"], r[0]["module"]), ("handle", "/app/srv.py", 10, None))
+eq([(f["function"], f["line"]) for f in r[0]["stack"]], [("handle", 10), ("<module>", 3)])
+# a gone site keeps the old snapshot s stack
+eq((r[4]["function"], r[4]["file"], r[4]["line"]), ("legacy", "/app/old.py", 9))
+eq([(f["function"], f["line"]) for f in r[4]["stack"]], [("legacy", 9), ("<module>", 6)])
+eq((r[2]["function"], r[2]["file"], r[2]["line"], r[2]["module"]), ("f_c", SRC, int(E["LINE_C"]), E["FIXTURE_EXE"]))
+eq(r[2]["stack"][0]["module"].split("/")[-1], "libc.so.6")
+'
+    # reversed: every sign flips, new <-> gone
+    ok diff --format json -n 0 "$S3" "$S0"
+    pycheck "$DIFF_LIVE"'
+flip = {"new": "gone", "gone": "new", "changed": "changed"}
+want = sorted([(k, flip[st], os, -sd, oc, -cd, s, c) for (k, st, s, sd, c, cd, os, oc) in DIFF],
+              key=lambda x: (-abs(x[3]), -abs(x[5]), x[0]))
+eq(drows(j["rows"]), want, "reversed")
+eq(dtot(), (7000, -5548, 17, -10, 12548, 27, 8, 1))'
+    # a snapshot against itself: nothing changed
+    ok diff --format json "$S3" "$S3"
+    pycheck 'eq(j["rows"], []); eq((j["totals"]["size_diff"], j["totals"]["unchanged"]), (0, 8))  # old.py: in neither'
+    ;;
+diff_table)
+    ok diff "$S0" "$S3"
+    has "mtrace-report diff: live bytes by line, largest change first"
+    has "  old       $S0"
+    has "            signal #0 at 2023-11-14 22:15:00 UTC; heap 6.8 KiB in 17 blocks, peak 7.8 KiB"
+    has "  new       $S3"
+    has "            exit #3 at 2023-11-14 22:15:04 UTC; heap 12.3 KiB in 27 blocks, peak 13.2 KiB"
+    has_re "^ *LIVE +CHANGE +BLOCKS +CHANGE +STATUS +SITE$"
+    has_re "^ *4\.9 KiB +\+3\.9 KiB +6 +\+4 +changed +/app/srv\.py:10$"
+    has_re "^ *2\.4 KiB +\+2\.4 KiB +5 +\+5 +new +/app/db\.py:5$"
+    has_re "^ *1000 B +-2\.0 KiB +1 +-2 +changed +/app/srv\.py:20$"
+    has_re "^ *0 B +-1\.5 KiB +0 +-1 +gone +/app/old\.py:9$"
+    has "      legacy  /app/old.py:9"
+    has "1 unchanged site hidden (--all shows them)"
+    has "total: 12.3 KiB in 27 blocks live; change +5.4 KiB, +10 blocks"
+    grep -q "note" "$T/out" && fail "unexpected note"
+    grep -qF "/app/srv.py:30" "$T/out" && fail "unchanged site shown"
+    # order of the site column: the sort of diff_json
+    grep -E '^ *[0-9].* (changed|new|gone|same) +[^ ]+$' "$T/out" | awk '{print $NF}' >"$T/order"
+    printf '%s\n' /app/srv.py:10 /app/db.py:5 "$SRC:$LINE_C" /app/srv.py:20 /app/old.py:9 \
+        /app/srv.py:40 /app/a.py:1 "$SRC:$LINE_A" | diff - "$T/order" >&2 || fail "row order"
+    ;;
+diff_options)
+    ok diff --format json --all -n 0 "$S0" "$S3"
+    pycheck "$DIFF_LIVE"'eq(drows(j["rows"]), DIFF + [SAME]); eq(j["all"], True); eq(dtot()[6:], (9, 1))'
+    ok diff --all --stack-depth 0 "$S0" "$S3"
+    has_re "^ *700 B +0 B +7 +0 +same +/app/srv\.py:30$"
+    ok diff --format json -n 2 "$S0" "$S3"
+    pycheck "$DIFF_LIVE"'eq(drows(j["rows"]), DIFF[:2]); eq(dtot()[6], 8); eq(j["limit"], 2)'
+    ok diff -n 2 "$S0" "$S3"
+    has "showing 2 of 8 sites (-n 0 shows all)"
+    ok diff --format json --metric alloc -n 0 "$S0" "$S3"
+    pycheck "$DIFF_LIVE"'eq(j["metric"], "alloc")
+eq(drows(j["rows"]), [("/app/srv.py:10", "changed", 9000, 5000, 20, 10, 4000, 10),
+                      (LC, "new", 4096, 4096, 3, 3, 0, 0),
+                      ("/app/db.py:5", "new", 2500, 2500, 5, 5, 0, 0),
+                      (LA, "changed", 900, 700, 5, 3, 200, 2),
+                      ("/app/srv.py:40", "changed", 600, 500, 4, 3, 100, 1)])
+eq(dtot(), (23196, 12796, 54, 24, 10400, 30, 5, 4))'
+    ok diff --metric alloc "$S0" "$S3"
+    has_re "^ *ALLOCATED +CHANGE +ALLOCS +CHANGE +STATUS +SITE$"
+    has "total: 22.7 KiB in 54 allocations; change +12.5 KiB, +24 allocations"
+    ok diff --format json --metric peak -n 3 "$S0" "$S3"
+    pycheck "$DIFF_LIVE"'eq(j["metric"], "peak")
+eq(drows(j["rows"]), [("/app/srv.py:10", "changed", 6000, 5000, 7, 5, 1000, 2),
+                      ("/app/db.py:5", "new", 2500, 2500, 5, 5, 0, 0), (LC, "new", 2048, 2048, 1, 1, 0, 0)])
+eq(dtot()[:6], (13548, 6548, 28, 11, 7000, 17))'
+    ok diff --metric peak "$S0" "$S3"
+    has "total: 13.2 KiB in 28 blocks at the peak; change +6.4 KiB, +11 blocks"
+    # grouped by file; +2500/+5 tie between two files: by key
+    ok diff --format json --group-by file -n 0 "$S0" "$S3"
+    pycheck "$DIFF_LIVE"'eq(j["group_by"], "file")
+eq(drows(j["rows"]), [(SRC, "changed", 2648, 2548, 3, 2, 100, 1),
+                      ("/app/db.py", "new", 2500, 2500, 5, 5, 0, 0),
+                      ("/app/srv.py", "changed", 7300, 2500, 18, 5, 4800, 13),
+                      ("/app/old.py", "gone", 0, -1500, 0, -1, 1500, 1),
+                      ("/app/a.py", "changed", 100, -500, 1, -1, 600, 2)])'
+    ;;
+diff_force)
+    run diff "$S0" "$SOTHER"
+    [ "$RC" = 2 ] || fail "different programs: exit $RC, want 2"
+    [ ! -s "$T/out" ] || fail "different programs: unexpected stdout"
+    [ "$(wc -l <"$T/err")" = 1 ] || fail "want one stderr line, got: $(cat "$T/err")"
+    grep -qxF "mtrace-report: $S0 and $SOTHER are snapshots of different programs (/usr/bin/series-prog, /usr/bin/other-prog); --force compares them anyway" "$T/err" \
+        || fail "stderr: $(cat "$T/err")"
+    run diff --format json "$SOTHER" "$S0"
+    [ "$RC" = 2 ] && [ ! -s "$T/out" ] || fail "reversed: exit $RC"
+    ok diff --format json --force -n 0 "$S0" "$SOTHER"
+    pycheck "$DIFF_LIVE"'eq(drows(j["rows"]), DIFF); eq(j["notes"], [])
+eq([s["program"] for s in j["snapshots"]], ["/usr/bin/series-prog", "/usr/bin/other-prog"])'
+    ;;
+diff_fork)
+    ok diff --format json -n 0 "$S0" "$SCHILD"
+    pycheck "$DIFF_LIVE"'eq(j["notes"], ["comparing a fork child with its parent"]); eq(drows(j["rows"]), DIFF)
+eq([(s["pid"], s["ppid"], s["forked"]) for s in j["snapshots"]], [(5000, 1, False), (5001, 5000, True)])'
+    ok diff "$SCHILD" "$S0"
+    has "  note      comparing a fork child with its parent"
+    has "            /usr/bin/series-prog  pid 5001 (forked from 5000)"
+    # a fork child of another process: no note
+    ok diff --format json "$SCHILD" "$G" --force
+    pycheck 'eq(j["notes"], [])'
+    ;;
+diff_bad)
+    for args in "$S0 $D/bad_magic.snap" "$D/bad_version.snap $S3" "$S0 $T/nonexistent.snap"; do
+        run diff $args
+        [ "$RC" = 2 ] || fail "diff $args: exit $RC, want 2"
+        [ ! -s "$T/out" ] || fail "diff $args: unexpected stdout"
+        [ "$(wc -l <"$T/err")" = 1 ] || fail "diff $args: want one stderr line, got: $(cat "$T/err")"
+    done
+    run diff "$S0" "$D/bad_magic.snap"
+    grep -qxF "mtrace-report: $D/bad_magic.snap: not an mtrace snapshot" "$T/err" || fail "stderr: $(cat "$T/err")"
+    # huge counters: changes of 2^64-1 stay exact
+    ok diff --format json --metric alloc --force "$D/huge.snap" "$G"
+    pycheck 'M = 2**64 - 1
+eq(j["totals"]["old_size"], M); eq(j["totals"]["size_diff"], 20781 - M)
+eq((j["rows"][0]["key"], j["rows"][0]["size_diff"], j["rows"][0]["status"]), ("0x10", -(M - 1), "changed"))
+eq((j["rows"][-1]["key"], j["rows"][-1]["size_diff"]), ("/app/app.py:7", -(M - 10000)))'
+    ok diff --metric alloc --force "$G" "$D/huge.snap"
+    has_re "\+16\.0 EiB +[0-9,]+ +\+18,446,744,073,709,551,60[0-9]"
+    ;;
+filter_file)
+    f() { ok top --format json -n 0 "$@" "$S3"; }
+    f --include-file srv.py
+    pycheck "$TOP_S3"'eq(keys(), [P1, P2, P5, P6])
+fl = j["filters"]
+eq((fl["frames"], fl["include_file"], fl["exclude_file"], fl["include_function"], fl["stacks_total"], fl["stacks_kept"]),
+   ("site", ["srv.py"], [], [], 9, 4))
+eq(cnt(fl["kept"]), (13300, 34, 7300, 18, 8300, 19))
+eq(cnt(j["totals"]), (13300, 34, 7300, 18, 8300, 19)); eq(j["totals"]["rows"], 4)
+eq(j["snapshots"][0]["current_bytes"], 12548)  # the header stays unfiltered'
+    f --include-file 's*.py'; pycheck "$TOP_S3"'eq(keys(), [P1, P2, P5, P6])'
+    f --include-file '/app/s*'; pycheck "$TOP_S3"'eq(keys(), [P1, P2, P5, P6])'
+    f --include-file 'app/s*'; pycheck "$TOP_S3"'eq(keys(), [])'   # with a /: the whole path
+    f --include-file srv.py --include-file db.py; pycheck "$TOP_S3"'eq(keys(), [P1, P2, P3, P5, P6])'
+    f --include-file '/app/*'; pycheck "$TOP_S3"'eq(keys(), PY)'
+    f --exclude-file srv.py; pycheck "$TOP_S3"'eq(keys(), [N2, P3, P4, P7, N1])'
+    f --include-file fixture.c; pycheck "$TOP_S3"'eq(keys(), [N2, N1])'
+    f --include-file main.py; pycheck "$TOP_S3"'eq(keys(), [])'
+    f --include-file main.py --filter-frames any; pycheck "$TOP_S3"'eq(keys(), PY); eq(j["filters"]["frames"], "any")'
+    f --exclude-file main.py --filter-frames any; pycheck "$TOP_S3"'eq(keys(), [N2, N1])'
+    f --exclude-file main.py; pycheck "$TOP_S3"'eq(keys(), ALL)'
+    ok top -n 0 --stack-depth 0 --include-file srv.py "$S3"
+    has "  filters   include file srv.py (site frame)"
+    has "  filtered  4 of 9 stacks: 13.0 KiB in 34 allocations; 7.1 KiB in 18 blocks live; 8.1 KiB at peak"
+    has "  heap      12.3 KiB in 27 blocks now, peak 13.2 KiB"
+    has "total: 13.0 KiB in 34 allocations; 7.1 KiB in 18 blocks still live"
+    ok top "$S3"
+    grep -q "filter" "$T/out" && fail "filter lines without filters"
+    ;;
+filter_function)
+    f() { ok top --format json -n 0 "$@" "$S3"; }
+    f --include-function 'f_*'; pycheck "$TOP_S3"'eq(keys(), [N2, N1])'
+    f --include-function handle --include-function cache; pycheck "$TOP_S3"'eq(keys(), [P1, P2])'
+    f --include-file srv.py --include-function cache; pycheck "$TOP_S3"'eq(keys(), [P2])'  # AND over kinds
+    f --include-file db.py --include-function cache; pycheck "$TOP_S3"'eq(keys(), [])'
+    f --exclude-function handle --exclude-function 'f_?'; pycheck "$TOP_S3"'eq(keys(), [P2, P3, P4, P7, P5, P6])'
+    f --include-function '*malloc*'; pycheck "$TOP_S3"'eq(keys(), [])'   # the site is f_c
+    f --include-function '*malloc*' --filter-frames any; pycheck "$TOP_S3"'eq(keys(), [N2])'
+    f --exclude-function '<module>' --filter-frames any; pycheck "$TOP_S3"'eq(keys(), [N2, N1])'
+    f --exclude-function '<module>'; pycheck "$TOP_S3"'eq(keys(), ALL)'
+    f --include-function main --filter-frames any --exclude-function 'f_a'; pycheck "$TOP_S3"'eq(keys(), [N2])'
+    ;;
+filter_module)
+    exe=$(basename "$FIXTURE_EXE")
+    f() { ok top --format json -n 0 "$@" "$S3"; }
+    f --include-module "$exe"; pycheck "$TOP_S3"'eq(keys(), [N2, N1])'
+    f --include-module "$FIXTURE_EXE"; pycheck "$TOP_S3"'eq(keys(), [N2, N1])'
+    f --include-module "/nowhere/$exe"; pycheck "$TOP_S3"'eq(keys(), [])'
+    f --include-module 'libc.so*'; pycheck "$TOP_S3"'eq(keys(), [])'
+    f --include-module 'libc.so*' --filter-frames any; pycheck "$TOP_S3"'eq(keys(), [N2])'
+    f --exclude-module 'libc.so*' --filter-frames any; pycheck "$TOP_S3"'eq(keys(), [P1, P2, P3, P4, P7, N1, P5, P6])'
+    f --exclude-module 'libc.so*'; pycheck "$TOP_S3"'eq(keys(), ALL)'
+    f --include-module '*'; pycheck "$TOP_S3"'eq(keys(), [N2, N1])'   # Python frames have no module
+    f --exclude-module "$exe"; pycheck "$TOP_S3"'eq(keys(), PY)'
+    ok top --stack-depth 0 --include-module 'libc.so*' --exclude-function 'x*' --include-file 'f*.c' --filter-frames any "$S3"
+    has "  filters   include file f*.c, module libc.so*; exclude function x* (any frame)"
+    has "  filtered  1 of 9 stacks: 4.0 KiB in 3 allocations; 2.0 KiB in 1 blocks live; 2.0 KiB at peak"
+    ;;
+filter_commands)
+    ok leaks --format json -n 0 --exclude-file srv.py "$S3"
+    pycheck "$TOP_S3"'eq(keys(), [P3, N2, N1, P7]); eq((j["totals"]["live_bytes"], j["totals"]["live_count"]), (5248, 9))
+eq(j["filters"]["stacks_kept"], 5)'
+    ok peak --format json -n 0 --include-function 'f_*' "$S3"
+    pycheck "$TOP_S3"'eq(keys(), [N2, N1]); eq((j["totals"]["peak_bytes"], j["totals"]["peak_count"]), (2648, 3))'
+    ok diff --format json -n 0 --include-file srv.py "$S0" "$S3"
+    pycheck "$DIFF_LIVE"'eq(drows(j["rows"]), [DIFF[0], DIFF[3], DIFF[5]])
+eq(dtot(), (7300, 2500, 18, 5, 4800, 13, 3, 1)); eq(j["filters"]["include_file"], ["srv.py"])'
+    ok diff --format json -n 0 --group-by file --include-file main.py --filter-frames any "$S0" "$S3"
+    pycheck "$DIFF_LIVE"'eq([(r["key"], r["status"], r["size_diff"], r["count_diff"]) for r in j["rows"]],
+   [("/app/db.py", "new", 2500, 5), ("/app/srv.py", "changed", 2500, 5), ("/app/old.py", "gone", -1500, -1),
+    ("/app/a.py", "changed", -500, -1)])'
+    ok diff --stack-depth 0 --include-file srv.py "$S0" "$S3"
+    has "  filters   include file srv.py (site frame)"
+    has "total: 7.1 KiB in 18 blocks live; change +2.4 KiB, +5 blocks"
+    ok top --merge --format json --include-function cache "$S0" "$S3"
+    pycheck 'eq([r["key"] for r in j["rows"]], ["/app/srv.py:20"]); eq(j["totals"]["live_bytes"], 4000)'
+    ;;
+series_table)
+    # given out of order; series1 and series2 share a time: by sequence
+    ok top --stack-depth 0 "$S3" "$S2" "$S0" "$S1"
+    has "mtrace-report series: 4 snapshots of pid 5000, /usr/bin/series-prog"
+    has_re "^ *TIME +REASON +SEQ +CURRENT +PEAK +RSS +CHANGE +SNAPSHOT$"
+    grep -E '^ *[0-9]+\.[0-9]{3}s ' "$T/out" | sed -E 's/ +/ /g; s/^ //' >"$T/series"
+    printf '%s\n' "0.000s signal 0 6.8 KiB 7.8 KiB 10.0 MiB - $S0" \
+        "1.500s timer 1 8.3 KiB 8.8 KiB 11.0 MiB +1.5 KiB $S1" \
+        "1.500s api 2 9.4 KiB 9.8 KiB 12.0 MiB +1.1 KiB $S2" \
+        "4.250s exit 3 12.3 KiB 13.2 KiB 16.0 MiB +2.8 KiB $S3" | diff - "$T/series" >&2 \
+        || fail "series lines"
+    has "grew most, first to last snapshot (live bytes by line):"
+    grep -E '^ +\+' "$T/out" | sed -E 's/ +/ /g' >"$T/growth"
+    printf '%s\n' " +3.9 KiB +4 blocks changed /app/srv.py:10" " +2.4 KiB +5 blocks new /app/db.py:5" \
+        " +2.0 KiB +1 blocks new $SRC:$LINE_C" | diff - "$T/growth" >&2 || fail "growth lines"
+    has "mtrace-report top: by line, sorted by bytes (last snapshot)"
+    has "  taken     exit #3 at 2023-11-14 22:15:04 UTC"
+    [ "$(grep -c '^mtrace-report top:' "$T/out")" = 1 ] || fail "want one report (the last)"
+    has "total: 22.7 KiB in 54 allocations; 12.3 KiB in 27 blocks still live"
+    # the series comes before the report
+    [ "$(grep -n '^mtrace-report' "$T/out" | cut -d: -f1 | tr '\n' ' ')" = "1 $(grep -n '^mtrace-report top' "$T/out" | cut -d: -f1) " ] || fail "order of sections"
+    ok leaks --stack-depth 0 --include-file srv.py "$S0" "$S3"
+    has "mtrace-report series: 2 snapshots of pid 5000, /usr/bin/series-prog"
+    grep -E '^ +\+' "$T/out" | sed -E 's/ +/ /g' >"$T/growth"
+    printf '%s\n' " +3.9 KiB +4 blocks changed /app/srv.py:10" " +500 B +3 blocks changed /app/srv.py:40" \
+        | diff - "$T/growth" >&2 || fail "filtered growth lines"
+    has "mtrace-report leaks: by line, sorted by live (last snapshot)"
+    ok top --include-file nothing.py "$S0" "$S3"
+    has "  no site grew"
+    ;;
+series_json)
+    ok top --format json -n 3 "$S3" "$S2" "$S0" "$S1"
+    pycheck 'eq(type(j), dict)
+eq([(p["sequence"], p["reason"], p["elapsed_ns"], p["current_bytes"], p["current_change"]) for p in j["series"]],
+   [(0, "signal", 0, 7000, None), (1, "timer", 1500000000, 8524, 1524),
+    (2, "api", 1500000000, 9648, 1124), (3, "exit", 4250000000, 12548, 2900)])
+eq([(p["file"].split("/")[-1], p["time_ns"], p["peak_bytes"], p["rss_bytes"]) for p in j["series"]],
+   [("series0.snap", 1700000100000000000, 8000, 10 << 20), ("series1.snap", 1700000101500000000, 9000, 11 << 20),
+    ("series2.snap", 1700000101500000000, 10000, 12 << 20), ("series3.snap", 1700000104250000000, 13548, 16 << 20)])
+eq(j["growth_metric"], "live")
+eq([(g["key"], g["status"], g["size"], g["size_diff"], g["count"], g["count_diff"]) for g in j["growth"]],
+   [("/app/srv.py:10", "changed", 5000, 4000, 6, 4), ("/app/db.py:5", "new", 2500, 2500, 5, 5),
+    ("%s:%s" % (SRC, E["LINE_C"]), "new", 2048, 2048, 1, 1)])
+eq(j["growth"][0]["stack"][0]["function"], "handle")
+eq([s["sequence"] for s in j["snapshots"]], [3]); eq(j["totals"]["alloc_bytes"], 23196)
+eq(len(j["rows"]), 3); eq(j["rows"][0]["key"], "/app/srv.py:10")'
+    ok top --format json --group-by file "$S0" "$S3"
+    pycheck 'eq([(g["key"], g["size_diff"], g["count_diff"]) for g in j["growth"]],
+   [(SRC, 2548, 2), ("/app/db.py", 2500, 5), ("/app/srv.py", 2500, 5)])'
+    ;;
+series_not)
+    # different processes (pid), or same pid but another program: one report each
+    ok top --format json "$S0" "$SCHILD"
+    pycheck 'eq(type(j), list); eq([x["snapshots"][0]["pid"] for x in j], [5000, 5001]); assert all("series" not in x for x in j)'
+    ok top --format json "$S3" "$SOTHER"
+    pycheck 'eq(type(j), list); eq(len(j), 2); assert all("series" not in x for x in j)'
+    ok top --stack-depth 0 "$S0" "$SCHILD"
+    grep -q "^mtrace-report series" "$T/out" && fail "series for two processes"
+    [ "$(grep -c '^mtrace-report top:' "$T/out")" = 2 ] || fail "want two sections"
+    # --merge sums instead
+    ok top --format json --merge "$S0" "$S3"
+    pycheck 'eq(type(j), dict); assert "series" not in j; eq(j["totals"]["alloc_bytes"], 10400 + 23196)'
+    # one snapshot: no series
+    ok top --format json "$S3"
+    pycheck 'assert "series" not in j'
+    ;;
 huge)
     ok top --format json "$D/huge.snap"
     pycheck 'M = 2**64 - 1
@@ -323,6 +624,17 @@ bad_usage)
     expect_usage top -n abc "$G"
     expect_usage top --stack-depth "$G"
     expect_usage dump --format json "$G"
+    expect_usage dump --include-file x "$G"
+    expect_usage diff "$G"
+    expect_usage diff "$G" "$G" "$G"
+    expect_usage diff --metric size "$G" "$G"
+    expect_usage diff --sort live "$G" "$G"
+    expect_usage diff --merge "$G" "$G"
+    expect_usage top --all "$G"
+    expect_usage top --force "$G"
+    expect_usage leaks --metric live "$G"
+    expect_usage top --filter-frames all "$G"
+    expect_usage top --include-file "$G"
     ;;
 width)
     ok top "$G"
@@ -333,6 +645,15 @@ width)
         || { cat "$T/out" >&2; fail "lines over 60 columns"; }
     has "…"
     has_re "^ +9\.8 KiB +10 +100 B +1 +48\.1% +/app/app\.py:7$"
+    # diff and the series view fit too
+    maxcols() { "$PY" -c 'import sys; m = max(len(l) for l in open(sys.argv[1], encoding="utf-8").read().splitlines()); sys.exit(m > int(sys.argv[2]))' "$T/out" "$1" \
+        || { cat "$T/out" >&2; fail "lines over $1 columns"; }; }
+    COLUMNS=60 ok diff --include-file srv.py --include-function '*' "$S0" "$S3"; maxcols 60
+    has "            7.1 KiB in 18 blocks live;"
+    COLUMNS=60 ok top "$S0" "$S1" "$S3"; maxcols 60
+    has_re "^ +TIME +REASON +SEQ +CURRENT +PEAK +RSS +CHANGE$"
+    ok top "$S0" "$S1" "$S3"; maxcols 120
+    has_re "^ +TIME +REASON +SEQ +CURRENT +PEAK +RSS +CHANGE +SNAPSHOT$"
     ;;
 *)
     fail "unknown case"

@@ -3,7 +3,9 @@
  * reads its module map with dl_iterate_phdr (with build-ids), and writes
  * snapshots of synthetic stacks with exact counters through snapwriter:
  * good.snap plus variants (newer-writer layout, changed build-id, missing
- * module, two processes for --merge). Usage: report_fixture OUTDIR */
+ * module, two processes for --merge), and the series of one process for
+ * diff, filters and the series view (fixture_series.c). Usage: report_fixture
+ * OUTDIR */
 #include <dlfcn.h>
 #include <elf.h>
 #include <limits.h>
@@ -13,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fixture.h"
 #include "snapwriter.h"
 
 #define NOINLINE __attribute__((noinline))
@@ -115,6 +118,11 @@ static int add_module(struct dl_phdr_info *info, size_t size, void *data)
     sw_module(w, path, info->dlpi_addr + lo, info->dlpi_addr + hi, info->dlpi_addr, bid,
               bid_size);
     return 0;
+}
+
+void fixture_modules(struct sw *w)
+{
+    dl_iterate_phdr(add_module, w);
 }
 
 /* The stacks of good.snap; see tests/report/cli_test.sh for the expected rows. */
@@ -229,5 +237,7 @@ int main(int argc, char **argv)
     rc |= write_snap(argv[1], "ext.snap", EXTENDED, 4242, libc_malloc);
     rc |= write_snap(argv[1], "badbid.snap", BAD_BUILD_ID, 4242, libc_malloc);
     rc |= write_snap(argv[1], "missing.snap", MISSING_MODULE, 4242, libc_malloc);
+    struct fixture_sites sites = {a_site, a_ret_main, c_site, c_ret_main, libc_malloc};
+    rc |= fixture_write_series(argv[1], &sites);
     return rc ? 1 : 0;
 }

@@ -2,7 +2,8 @@
  * overwrites and truncates random bytes, and checks (1) in-process that
  * snap_parse accepts or rejects without crashing, many thousand times, and
  * (2) that the mtrace-report binary exits 0 or 2 -- never a signal or a
- * sanitizer report -- for a few hundred variants across commands.
+ * sanitizer report -- for a few hundred variants across commands (diff and
+ * series runs pair the mutated file with the good one).
  * Usage: report_fuzz REPORTER GOOD.snap WORKDIR [PARSE_ITERS] [RUN_ITERS] */
 #include <fcntl.h>
 #include <stdio.h>
@@ -86,10 +87,16 @@ int main(int argc, char **argv)
     }
     printf("parse: %ld iterations, %ld accepted\n", parse_iters, accepted);
 
-    static const char *const cmds[][4] = {
+    /* "@" stands for the good snapshot: diff and series runs pair it with the
+     * mutated one (same pid and program unless the mutation hit them). */
+    static const char *const cmds[][8] = {
         {"top", "--format", "json", NULL}, {"leaks", NULL}, {"peak", "-n", "0", NULL},
         {"dump", NULL}, {"top", "--group-by", "stack", NULL},
         {"top", "--group-by", "function", NULL},
+        {"diff", "--all", "-n", "0", "@", NULL},
+        {"diff", "--format", "json", "--metric", "alloc", "--force", "@", NULL},
+        {"top", "--format", "json", "--include-file", "*.c", "@", NULL},
+        {"leaks", "--exclude-module", "libc*", "--filter-frames", "any", "@", NULL},
     };
     const size_t ncmds = sizeof cmds / sizeof cmds[0];
     char path[4096], errpath[4096];
@@ -105,11 +112,11 @@ int main(int argc, char **argv)
             return 1;
         free(b);
         const char *const *cmd = cmds[it % ncmds];
-        char *args[8];
+        char *args[12];
         size_t k = 0;
         args[k++] = (char *)reporter;
         for (size_t j = 0; cmd[j]; j++)
-            args[k++] = (char *)cmd[j];
+            args[k++] = (char *)(strcmp(cmd[j], "@") == 0 ? argv[2] : cmd[j]);
         args[k++] = path;
         args[k] = NULL;
         pid_t pid = fork();

@@ -1,5 +1,6 @@
 /* Unit tests (cmocka) for report/humanize.c: sizes with binary units and
- * one decimal, counts with thousands separators, percentages. Exact strings:
+ * one decimal, counts with thousands separators, their signed forms for
+ * changes, percentages. Exact strings:
  * the table output and its tests depend on them. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -38,6 +39,20 @@ static void counts(void **state)
     assert_string_equal(hz_count(UINT64_MAX, b), "18,446,744,073,709,551,615");
 }
 
+static void deltas(void **state)
+{
+    (void)state;
+    char b[HZ_BUF];
+    assert_string_equal(hz_size_delta(0, false, b), "0 B");
+    assert_string_equal(hz_size_delta(0, true, b), "0 B");
+    assert_string_equal(hz_size_delta(512, true, b), "-512 B");
+    assert_string_equal(hz_size_delta(1536, false, b), "+1.5 KiB");
+    assert_string_equal(hz_size_delta(UINT64_MAX, true, b), "-16.0 EiB");
+    assert_string_equal(hz_count_delta(0, false, b), "0");
+    assert_string_equal(hz_count_delta(1234, false, b), "+1,234");
+    assert_string_equal(hz_count_delta(UINT64_MAX, true, b), "-18,446,744,073,709,551,615");
+}
+
 static void percents(void **state)
 {
     (void)state;
@@ -54,6 +69,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(sizes),
         cmocka_unit_test(counts),
+        cmocka_unit_test(deltas),
         cmocka_unit_test(percents),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,87 @@
+/* diff OLD NEW (see commands.h): refuses snapshots of different programs
+ * unless --force, notes a fork child compared with its parent, then groups
+ * both snapshots alike (filters applied), joins them (diff.c), hides groups
+ * that did not change unless --all, and hands the result to the format. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "diff.h"
+#include "model.h"
+#include "symbolize.h"
+#include "textutil.h"
+
+static bool fork_related(const struct mt_file_header *a, const struct mt_file_header *b)
+{
+    return (a->flags & MT_HDR_FORKED) && a->ppid == b->pid && a->pid != b->pid;
+}
+
+int cmd_diff(const struct report_opts *o, const struct snap *snaps, size_t n)
+{
+    if (n != 2) {
+        fprintf(stderr, "mtrace-report: diff needs exactly two snapshots, OLD and NEW; got %zu"
+                " (see mtrace-report --help)\n", n);
+        return EXIT_USAGE;
+    }
+    const struct snap *old = &snaps[0], *cur = &snaps[1];
+    const char *pold = snap_str(old, old->hdr.program), *pnew = snap_str(cur, cur->hdr.program);
+    if (!o->force && strcmp(pold, pnew) != 0) {
+        struct sbuf a = {0}, b = {0};
+        sb_add_clean(&a, pold[0] ? pold : "?");
+        sb_add_clean(&b, pnew[0] ? pnew : "?");
+        fprintf(stderr, "mtrace-report: %s and %s are snapshots of different programs (%s, %s);"
+                " --force compares them anyway\n", old->path, cur->path, sb_str(&a), sb_str(&b));
+        sb_free(&a);
+        sb_free(&b);
+        return EXIT_USAGE;
+    }
+    struct out_snapinfo info[2];
+    snapinfo_of(old, &info[0]);
+    snapinfo_of(cur, &info[1]);
+
+    struct symbolizer *zold = sym_new(old, 0), *znew = sym_new(cur, 0);
+    struct row_spec sp = {o->by, &o->so, &o->filter, diff_metric_bytes(o->diff_metric)};
+    struct out_filtered fnew;
+    size_t nold, nnew, nd, unchanged = 0, shown = 0;
+    struct out_row *rold = rows_build(&sp, old, &zold, 1, &nold, NULL);
+    struct out_row *rnew = rows_build(&sp, cur, &znew, 1, &nnew, &fnew);
+    struct diff_values totals;
+    struct out_diff_row *rows = diff_rows(rold, nold, rnew, nnew, o->diff_metric, &nd, &totals);
+    for (size_t i = 0; i < nd; i++) {
+        if (rows[i].status == DIFF_SAME) {
+            unchanged++;
+            if (!o->all) {
+                diff_rows_free_one(&rows[i]);
+                continue;
+            }
+        }
+        rows[shown++] = rows[i];
+    }
+    diff_sort(rows, shown);
+
+    struct out_diff d = {
+        .group_by = group_by_name(o->by),
+        .metric = diff_metric_name(o->diff_metric),
+        .old_snap = &info[0],
+        .new_snap = &info[1],
+        .note = fork_related(&cur->hdr, &old->hdr) || fork_related(&old->hdr, &cur->hdr)
+                    ? "comparing a fork child with its parent"
+                    : NULL,
+        .filtered = filter_active(&o->filter) ? &fnew : NULL,
+        .totals = totals,
+        .unchanged = unchanged,
+        .total_rows = shown,
+        .rows = rows,
+        .nrows = o->limit && o->limit < shown ? o->limit : shown,
+        .limit = o->limit,
+        .all = o->all,
+        .stack_depth = o->stack_depth,
+        .width = o->width,
+    };
+    o->format->diff(stdout, &d);
+    diff_rows_free(rows, shown);
+    sym_free(zold);
+    sym_free(znew);
+    return 0;
+}

@@ -1,0 +1,32 @@
+/* From loaded snapshots to the parts of the neutral result model (output.h):
+ * the header info of a snapshot, and the rows of one or more snapshots
+ * (symbolize, find the site, filter, group). The one path that top, leaks,
+ * peak, diff and a series' growth lines all take. */
+#ifndef MTRACE_REPORT_MODEL_H
+#define MTRACE_REPORT_MODEL_H
+
+#include "filter.h"
+#include "group.h"
+#include "output.h"
+#include "site.h"
+#include "snapshot_read.h"
+#include "symbolize.h"
+
+struct row_spec {
+    enum group_by by;
+    const struct site_opts *so;
+    const struct filter_set *filter;  /* NULL: keep every stack */
+    enum metric rep;                  /* picks each row's representative stack */
+};
+
+/* Header of S; strings point into S. */
+void snapinfo_of(const struct snap *s, struct out_snapinfo *i);
+
+/* Rows (unsorted) of SNAPS[0..N), each symbolized with SYMS[i], made for
+ * SNAPS[i]; the rows' frame strings live as long as SYMS. STATS (may be NULL)
+ * gets what the filter let through, with STATS->set = SP->filter. */
+struct out_row *rows_build(const struct row_spec *sp, const struct snap *snaps,
+                           struct symbolizer *const *syms, size_t n, size_t *nrows,
+                           struct out_filtered *stats);
+
+#endif

@@ -1,0 +1,23 @@
+/* Shared between the fixture's parts: return addresses it captured of its
+ * own calls (sites on known lines, see expect.sh), its module map, and the
+ * writer of the series snapshots (fixture_series.c). */
+#ifndef MTRACE_TEST_FIXTURE_H
+#define MTRACE_TEST_FIXTURE_H
+
+#include <stdint.h>
+
+#include "snapwriter.h"
+
+struct fixture_sites {
+    uint64_t a_site, a_ret_main;   /* f_a at LINE_A, called from main */
+    uint64_t c_site, c_ret_main;   /* f_c at LINE_C, called from main */
+    uint64_t libc_malloc;          /* inside glibc's malloc: a wrapper frame */
+};
+
+/* Add this process's modules (with build-ids) to W. */
+void fixture_modules(struct sw *w);
+
+/* Write series0..3.snap, series_other.snap, series_child.snap into DIR. */
+int fixture_write_series(const char *dir, const struct fixture_sites *s);
+
+#endif
