@@ -20,17 +20,6 @@ static void qstr(FILE *out, const char *s)
     fputc('"', out);
 }
 
-static const char *sec_name(uint32_t kind)
-{
-    switch (kind) {
-    case MT_SEC_STRINGS: return "strings";
-    case MT_SEC_MODULES: return "modules";
-    case MT_SEC_FRAMES: return "frames";
-    case MT_SEC_STACKS: return "stacks";
-    default: return "unknown";
-    }
-}
-
 void dump_snapshot(FILE *out, const struct snap *s)
 {
     const struct mt_file_header *h = &s->hdr;
@@ -64,7 +53,7 @@ void dump_snapshot(FILE *out, const struct snap *s)
     for (size_t i = 0; i < s->nsections; i++) {
         const struct mt_section *sec = &s->sections[i];
         fprintf(out, "  [%zu] kind %" PRIu32 " (%s)  entry_size %" PRIu32 "  offset %" PRIu64
-                "  count %" PRIu64 "\n", i, sec->kind, sec_name(sec->kind), sec->entry_size,
+                "  count %" PRIu64 "\n", i, sec->kind, snap_section_name(sec->kind), sec->entry_size,
                 sec->offset, sec->count);
     }
     fprintf(out, "strings %zu bytes\n", s->strings_size);

@@ -54,7 +54,7 @@ const char *snap_str(const struct snap *s, uint64_t off)
     return s->strings + off;
 }
 
-static const char *kind_name(uint32_t kind)
+const char *snap_section_name(uint32_t kind)
 {
     switch (kind) {
     case MT_SEC_STRINGS: return "strings";
@@ -180,7 +180,7 @@ int snap_parse(uint8_t *data, size_t size, struct snap *out, char *err, size_t e
     }
     for (size_t i = 0; i < s.nsections; i++) {
         const struct mt_section *sec = &s.sections[i];
-        const char *kn = kind_name(sec->kind);
+        const char *kn = snap_section_name(sec->kind);
         if (sec->offset % 8 != 0) {
             set_err(err, errlen, "section %zu (%s): offset %" PRIu64
                     " is not 8-byte aligned", i, kn, sec->offset);

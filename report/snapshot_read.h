@@ -46,5 +46,7 @@ void snap_free(struct snap *s);
 const char *snap_str(const struct snap *s, uint64_t off);
 
 const char *snap_reason_name(uint32_t reason);
+/* Name of a section kind ("strings", "modules", ...; "unknown"). */
+const char *snap_section_name(uint32_t kind);
 
 #endif
