@@ -57,6 +57,8 @@ struct mt_options {
     bool enabled;            /* MTRACE_DISABLE unset */
     int signal;              /* MTRACE_SIGNAL: snapshot signal, 0 = none */
     unsigned interval_ms;    /* MTRACE_INTERVAL: timed snapshots, 0 = none */
+    bool python;             /* MTRACE_PYTHON: Python frames when CPython runs */
+    bool keep_pymalloc;      /* MTRACE_PYMALLOC: leave PYTHONMALLOC alone */
 };
 extern struct mt_options mt_opt MT_HIDDEN;
 MT_HIDDEN void mt_options_load(void);
@@ -81,11 +83,32 @@ MT_HIDDEN void mt_pool_unlock_all(bool child);
 /* ---- unwind.c: stack capture -------------------------------------------- */
 MT_HIDDEN void mt_unwind_setup(void);
 /* Fills ips (innermost first) without the shim's own frames; returns the
- * count and sets *truncated when the stack was deeper than depth. */
-MT_HIDDEN int mt_unwind(uintptr_t *ips, int depth, bool *truncated);
+ * count and sets *truncated when the stack was deeper than depth. With a
+ * stop range (stop_hi != 0), the capture ends before the first frame whose
+ * return address lies in (stop_lo, stop_hi] and *stopped says it did. */
+MT_HIDDEN int mt_unwind(uintptr_t *ips, int depth, bool *truncated,
+                        uintptr_t stop_lo, uintptr_t stop_hi, bool *stopped);
 /* fork: waits until no thread is inside libunwind and holds new ones off. */
 MT_HIDDEN void mt_unwind_fork_prepare(void);
 MT_HIDDEN void mt_unwind_fork_done(void);
+
+/* ---- python.c: Python frames (pylayout.c: per-version offsets) ---------- */
+/* A Python frame in a stack: tag | code id << 32 | line. Native return
+ * addresses never have the top bit set in user space. */
+#define MT_PYFRAME_TAG ((uintptr_t)1 << 63)
+static inline bool mt_is_pyframe(uintptr_t w) { return (w & MT_PYFRAME_TAG) != 0; }
+MT_HIDDEN void mt_python_init(void);
+/* The calling thread's Python frames, innermost first, as tagged words. */
+MT_HIDDEN int mt_python_walk(uintptr_t *words, int max, bool *more);
+/* Where the interpreter's eval loop lies: native frames beyond it are
+ * replaced by the Python frames. */
+MT_HIDDEN bool mt_python_eval_range(uintptr_t *lo, uintptr_t *hi);
+struct mt_strtab;
+struct mt_frame;
+MT_HIDDEN void mt_python_export_begin(void);
+MT_HIDDEN void mt_python_export(uintptr_t word, struct mt_strtab *st, struct mt_frame *out);
+MT_HIDDEN void mt_python_lock(void);
+MT_HIDDEN void mt_python_unlock(bool child);
 
 /* ---- stacks.c: interned stacks and their counters ----------------------- */
 struct mt_stackrec;
@@ -102,14 +125,9 @@ struct mt_stack;
 struct mt_frame;
 MT_HIDDEN uint32_t mt_stacks_count(uint64_t *frame_count);
 MT_HIDDEN void mt_stacks_export(struct mt_stack *stacks, struct mt_frame *frames,
-                                struct mt_file_header *h);
+                                struct mt_file_header *h, struct mt_strtab *st);
 
 /* ---- livemap.c: pointer -> (size, stack) for live blocks ---------------- */
-struct mt_live_entry {
-    uintptr_t ptr;
-    uint32_t stack;
-    uint32_t size32;         /* UINT32_MAX: the size is in the big-size table */
-};
 MT_HIDDEN bool mt_livemap_init(void);
 /* Inserts p. Returns 0, or 1 when p was already present (freed behind our
  * back) with the stale entry in *stale_*, or -1 when out of memory. */
