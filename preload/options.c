@@ -17,6 +17,8 @@ struct mt_options mt_opt = {
     .enabled = true,
     .signal = SIGUSR2,
     .interval_ms = 0,
+    .python = true,
+    .keep_pymalloc = false,
 };
 
 /* A signal by number or name (USR2, SIGUSR2); 0 or "none" turns it off. */
@@ -101,6 +103,10 @@ void mt_options_load(void)
         parse_signal(v, &mt_opt.signal);
     if ((v = getenv("MTRACE_INTERVAL")))
         parse_seconds("MTRACE_INTERVAL", v, &mt_opt.interval_ms);
+    if ((v = getenv("MTRACE_PYTHON")))
+        mt_opt.python = parse_bool(v);
+    if ((v = getenv("MTRACE_PYMALLOC")))
+        mt_opt.keep_pymalloc = parse_bool(v);
     if ((v = getenv("MTRACE_DISABLE")))
         mt_opt.enabled = !parse_bool(v);
 }

@@ -26,7 +26,6 @@ static bool table_oom;
 
 struct mt_stackrec {
     UT_hash_handle hh;
-    uint64_t hash;
     /* counters: under stats_lock */
     uint64_t alloc_count, alloc_bytes;
     uint64_t live_count, live_bytes;
@@ -58,10 +57,14 @@ static struct {
 
 /* Per-thread cache of recently interned stacks. */
 #define CACHE_SIZE 256
-struct cache_slot { uint64_t hash; struct mt_stackrec *rec; };
+struct cache_slot { uint32_t hash; struct mt_stackrec *rec; };
 static __thread struct cache_slot cache[CACHE_SIZE] __attribute__((tls_model("initial-exec")));
 
-static uint64_t hash_frames(const uintptr_t *ips, int n)
+/* 32 bits: uthash keeps hash values as unsigned int and compares the
+ * stored value with the one passed to HASH_FIND_BYHASHVALUE, so a wider
+ * value never matches (every lookup that missed the per-thread cache then
+ * added a duplicate record). */
+static uint32_t hash_frames(const uintptr_t *ips, int n)
 {
     uint64_t h = 0x9E3779B97F4A7C15ull ^ (uint64_t)n;
     for (int i = 0; i < n; i++) {
@@ -69,7 +72,7 @@ static uint64_t hash_frames(const uintptr_t *ips, int n)
         h *= 0xff51afd7ed558ccdull;
         h ^= h >> 32;
     }
-    return h ? h : 1;
+    return (uint32_t)h ? (uint32_t)h : 1;
 }
 
 static inline struct mt_stackrec *by_id(uint32_t id)
@@ -84,7 +87,7 @@ static bool same(const struct mt_stackrec *r, const uintptr_t *ips, int n)
 }
 
 /* Called with table_lock held. */
-static struct mt_stackrec *add_locked(const uintptr_t *ips, int n, uint64_t h)
+static struct mt_stackrec *add_locked(const uintptr_t *ips, int n, uint32_t h)
 {
     uint32_t id = stack_count;
     if (id >= (1u << (DIR_BITS + CHUNK_BITS)))
@@ -95,7 +98,6 @@ static struct mt_stackrec *add_locked(const uintptr_t *ips, int n, uint64_t h)
     struct mt_stackrec *r = mt_pool_alloc(sizeof *r + (size_t)n * sizeof *ips);
     if (!r)
         return NULL;
-    r->hash = h;
     r->id = id;
     r->nframes = (uint16_t)n;
     memcpy(r->frames, ips, (size_t)n * sizeof *ips);
@@ -114,7 +116,7 @@ static struct mt_stackrec *add_locked(const uintptr_t *ips, int n, uint64_t h)
 
 uint32_t mt_stacks_intern(const uintptr_t *ips, int n, bool truncated)
 {
-    uint64_t h = hash_frames(ips, n);
+    uint32_t h = hash_frames(ips, n);
     struct cache_slot *c = &cache[h & (CACHE_SIZE - 1)];
     struct mt_stackrec *r = c->rec;
     if (MT_LIKELY(r && c->hash == h && same(r, ips, n)))
@@ -230,9 +232,11 @@ uint32_t mt_stacks_count(uint64_t *frames)
     return stack_count;
 }
 
-void mt_stacks_export(struct mt_stack *out, struct mt_frame *frames, struct mt_file_header *h)
+void mt_stacks_export(struct mt_stack *out, struct mt_frame *frames, struct mt_file_header *h,
+                      struct mt_strtab *st)
 {
     uint64_t f = 0;
+    mt_python_export_begin();
     for (uint32_t id = 0; id < stack_count; id++) {
         const struct mt_stackrec *r = by_id(id);
         struct mt_stack *s = &out[id];
@@ -247,6 +251,10 @@ void mt_stacks_export(struct mt_stack *out, struct mt_frame *frames, struct mt_f
         s->peak_count = since_peak ? r->peak_count : r->live_count;
         s->peak_bytes = since_peak ? r->peak_bytes : r->live_bytes;
         for (int i = 0; i < r->nframes; i++, f++) {
+            if (mt_is_pyframe(r->frames[i])) {
+                mt_python_export(r->frames[i], st, &frames[f]);
+                continue;
+            }
             frames[f].addr = r->frames[i];
             frames[f].kind = MT_FRAME_NATIVE;
             frames[f].line = 0;

@@ -12,6 +12,7 @@
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdatomic.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,13 +43,38 @@ static void drop_event(void)
     }
 }
 
+/* The stack of this allocation, interned. A thread running Python code
+ * gets a hybrid stack: the native frames up to the interpreter's eval loop,
+ * then its Python frames (the native frames further out are interpreter
+ * plumbing, and skipping them keeps the unwind short). */
+static uint32_t capture_and_intern(uintptr_t *ips, bool *truncated)
+{
+    int depth = mt_opt.depth;
+    uintptr_t py[MT_MAX_DEPTH];
+    bool py_more;
+    int npy = mt_python_walk(py, depth, &py_more);
+    uintptr_t lo = 0, hi = 0;
+    if (npy && !mt_python_eval_range(&lo, &hi))
+        lo = hi = 0;
+    bool stopped;
+    int n = mt_unwind(ips, depth, truncated, lo, hi, &stopped);
+    if (npy) {
+        /* Eval loop not found (an eval-frame hook, an unusual build): the
+         * Python frames follow the whole native stack. */
+        int take = npy < depth - n ? npy : depth - n;
+        memcpy(ips + n, py, (size_t)take * sizeof *py);
+        *truncated = *truncated || py_more || take < npy;
+        n += take;
+    }
+    return mt_stacks_intern(ips, n, *truncated);
+}
+
 /* Called with the guard held, after the real allocation succeeded. */
 void mt_on_alloc(void *p, size_t size)
 {
     uintptr_t ips[MT_MAX_DEPTH];
     bool truncated;
-    int n = mt_unwind(ips, mt_opt.depth, &truncated);
-    uint32_t id = mt_stacks_intern(ips, n, truncated);
+    uint32_t id = capture_and_intern(ips, &truncated);
     if (MT_UNLIKELY(id == UINT32_MAX)) {
         drop_event();
         return;
@@ -106,12 +132,14 @@ static void fork_prepare(void)
     mt_guard = 1;
     mt_unwind_fork_prepare();
     mt_writer_lock();
+    mt_python_lock();
     mt_stacks_lock_all();
 }
 
 static void fork_parent(void)
 {
     mt_stacks_unlock_all(false);
+    mt_python_unlock(false);
     mt_writer_unlock(false);
     mt_unwind_fork_done();
     mt_guard = fork_saved_guard;
@@ -120,6 +148,7 @@ static void fork_parent(void)
 static void fork_child(void)
 {
     mt_stacks_unlock_all(true);
+    mt_python_unlock(true);
     mt_writer_unlock(true);
     mt_unwind_fork_done();
     parent_pid = cached_pid;
@@ -159,6 +188,7 @@ __attribute__((constructor)) static void mt_init(void)
         parent_pid = getppid();
         mt_interpose_init();
         mt_unwind_setup();
+        mt_python_init();
         mt_writer_init();
         mt_livemap_init();
         pthread_atfork(fork_prepare, fork_parent, fork_child);

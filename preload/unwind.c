@@ -61,18 +61,53 @@ void mt_unwind_setup(void)
         own_lo = own_hi = 0;
 }
 
-int mt_unwind(uintptr_t *ips, int depth, bool *truncated)
+/* One unw_backtrace of up to want frames, the shim's own dropped. */
+static int capture(void **buf, int want, int *skip)
 {
-    /* Room for the shim's frames (hook, tracer, this function) on top. */
-    enum { SLACK = 8 };
-    void *buf[MT_MAX_DEPTH + SLACK];
-    int want = depth + SLACK;
     atomic_int *c = enter();
     int n = unw_backtrace(buf, want);
     atomic_fetch_sub_explicit(c, 1, memory_order_release);
-    int skip = 0;
-    while (skip < n && (uintptr_t)buf[skip] >= own_lo && (uintptr_t)buf[skip] < own_hi)
-        skip++;
+    int s = 0;
+    while (s < n && (uintptr_t)buf[s] >= own_lo && (uintptr_t)buf[s] < own_hi)
+        s++;
+    *skip = s;
+    return n;
+}
+
+/* Index of the first frame in (lo, hi], or n. */
+static int find_stop(void *const *buf, int from, int n, uintptr_t lo, uintptr_t hi)
+{
+    for (int i = from; i < n; i++)
+        if ((uintptr_t)buf[i] > lo && (uintptr_t)buf[i] <= hi)
+            return i;
+    return n;
+}
+
+int mt_unwind(uintptr_t *ips, int depth, bool *truncated,
+              uintptr_t stop_lo, uintptr_t stop_hi, bool *stopped)
+{
+    /* Room for the shim's frames (hook, tracer, this function) on top. */
+    enum { SLACK = 8, PROBE = 8 };
+    void *buf[MT_MAX_DEPTH + SLACK];
+    int want = depth + SLACK;
+    int skip, n;
+    *stopped = false;
+    if (stop_hi) {
+        /* Python: the eval loop is usually a few frames up; look there
+         * first and unwind no further than that. */
+        int probe = PROBE + SLACK < want ? PROBE + SLACK : want;
+        n = capture(buf, probe, &skip);
+        if (n == probe && probe < want && find_stop(buf, skip, n, stop_lo, stop_hi) == n)
+            n = capture(buf, want, &skip);
+        int at = find_stop(buf, skip, n, stop_lo, stop_hi);
+        if (at < n) {
+            *stopped = true;
+            n = at;
+            want = INT32_MAX;           /* the whole prefix is in buf: not truncated */
+        }
+    } else {
+        n = capture(buf, want, &skip);
+    }
     int kept = n - skip;
     *truncated = n == want || kept > depth;
     if (kept > depth)

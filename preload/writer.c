@@ -213,7 +213,7 @@ static bool image_build(struct image *im, int reason, uint32_t seq)
     im->frames = im->nframes ? mt_map(im->frames_bytes) : NULL;
     bool ok = (im->stacks || !im->nstacks) && (im->frames || !im->nframes);
     if (ok)
-        mt_stacks_export(im->stacks, im->frames, h);
+        mt_stacks_export(im->stacks, im->frames, h, &im->st);
     mt_stacks_unlock_all(false);
     if (!ok || im->st.failed)
         return false;

@@ -6,7 +6,7 @@ from mtlib import *
 PY = "/usr/bin/python3"
 cases = [
     ("python3", [PY, "-c", "import json; d=[{'k': str(i)} for i in range(20000)]; "
-                           "print(len(json.dumps(d)))"], "308890", "Py_RunMain"),
+                           "print(len(json.dumps(d)))"], "308890", "<listcomp>"),
     ("sqlite3", ["sqlite3", ":memory:",
                  "create table t(a integer primary key, b text); "
                  "with recursive c(x) as (select 1 union all select x+1 from c where x<20000) "
@@ -26,7 +26,7 @@ for name, argv, expected, known_fn in cases:
     h, _, stacks = read_raw(snaps[0])
     check(h["total_allocs"] > 1000, f"{name}: allocations traced ({h['total_allocs']})")
     # Stripped binaries symbolize through their dynamic symbols: the top
-    # stacks name the program's exported functions.
+    # stacks name the program's exported functions (Python: its code).
     js = report("top", "-n", "10", snaps[0])
     check(len(js["rows"]) >= 3, f"{name}: several sites")
     fns = {f["function"] for r in js["rows"] for f in r["stack"] if f.get("function")}
