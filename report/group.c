@@ -1,7 +1,8 @@
 /* Grouping stacks into rows (see group.h). Keys are plain strings so stacks
  * from different snapshots (each with its own module map and symbolizer)
  * merge whenever they symbolize alike; counters add with saturation because
- * hostile files may carry huge counts. */
+ * hostile files may carry huge counts. Under --group-by stack, a stack with
+ * Python frames is keyed and shown as its Python traceback (site.h). */
 #include "group.h"
 
 #include <inttypes.h>
@@ -120,27 +121,89 @@ void group_key(struct sbuf *key, enum group_by by, const struct rframe *frames,
     }
 }
 
+/* Symbolize stack ST of S into g->frames; returns how many frames. */
+static size_t expand_stack(struct grouper *g, const struct snap *s, struct symbolizer *z,
+                           const struct mt_stack *st)
+{
+    size_t n = 0;
+    for (uint32_t k = 0; k < st->frame_count; k++) {
+        const struct rframe *fr;
+        size_t m = sym_frame(z, &s->frames[st->first_frame + k], &fr);
+        if (n + m > g->cap) {
+            size_t cap = g->cap ? g->cap : 32;
+            while (cap < n + m)
+                cap *= 2;
+            struct rframe *t = realloc(g->frames, cap * sizeof *t);
+            if (!t)
+                report_oom();
+            g->frames = t;
+            g->cap = cap;
+        }
+        memcpy(g->frames + n, fr, m * sizeof *fr);
+        n += m;
+    }
+    return n;
+}
+
+/* The frames a row shows of g->frames[0..*N), its site at *SITE; returns the
+ * index of the first one shown. Under --group-by stack a stack with Python
+ * frames (without --native) shows its Python traceback: g->frames is cut
+ * down in place to the frames site_in_traceback keeps (the site, a Python
+ * frame, among them), so the key follows what is shown. Other stacks keep
+ * every frame and show them from the first that is not a wrapper. */
+static size_t shown_frames(struct grouper *g, size_t *n, size_t *site)
+{
+    if (g->by != GROUP_STACK || g->so.native || !site_has_python(g->frames, *n))
+        return site_show_from(g->frames, *n, &g->so);
+    size_t k = 0, new_site = 0;
+    for (size_t i = 0; i < *n; i++) {
+        if (i == *site)
+            new_site = k;
+        if (site_in_traceback(&g->frames[i], &g->so))
+            g->frames[k++] = g->frames[i];
+    }
+    *n = k;
+    *site = new_site;
+    return 0;
+}
+
+/* Add counters C to the row of g->key; g->frames[0..N) (site SITE, shown
+ * from SHOW_FROM) becomes its representative if it outweighs the one so far. */
+static void add_to_row(struct grouper *g, const struct counters *c, size_t n, size_t site,
+                       size_t show_from)
+{
+    uint64_t rep = counters_get(c, g->rep_metric);
+    struct grow *r;
+    const char *k = sb_str(&g->key);
+    HASH_FIND(hh, g->rows, k, strlen(k), r);
+    if (!r) {
+        r = calloc(1, sizeof *r);
+        if (!r || !(r->row.key = strdup(k)))
+            report_oom();
+        HASH_ADD_KEYPTR(hh, g->rows, r->row.key, strlen(r->row.key), r);
+    } else if (rep <= r->rep) {
+        counters_add(&r->row.c, c);
+        return;
+    }
+    /* New row, or this stack outweighs the representative so far. */
+    counters_add(&r->row.c, c);
+    r->rep = rep;
+    free(r->row.stack);
+    r->row.stack = malloc((n ? n : 1) * sizeof *r->row.stack);
+    if (!r->row.stack)
+        report_oom();
+    if (n)
+        memcpy(r->row.stack, g->frames, n * sizeof *g->frames);
+    r->row.nstack = n;
+    r->row.site = n ? &r->row.stack[site] : NULL;
+    r->row.show_from = show_from;
+}
+
 void grouper_add(struct grouper *g, const struct snap *s, struct symbolizer *z)
 {
     for (size_t si = 0; si < s->nstacks; si++) {
         const struct mt_stack *st = &s->stacks[si];
-        size_t n = 0;
-        for (uint32_t k = 0; k < st->frame_count; k++) {
-            const struct rframe *fr;
-            size_t m = sym_frame(z, &s->frames[st->first_frame + k], &fr);
-            if (n + m > g->cap) {
-                size_t cap = g->cap ? g->cap : 32;
-                while (cap < n + m)
-                    cap *= 2;
-                struct rframe *t = realloc(g->frames, cap * sizeof *t);
-                if (!t)
-                    report_oom();
-                g->frames = t;
-                g->cap = cap;
-            }
-            memcpy(g->frames + n, fr, m * sizeof *fr);
-            n += m;
-        }
+        size_t n = expand_stack(g, s, z, st);
         size_t site = site_find(g->frames, n, &g->so);
         g->stats.stacks_total++;
         if (g->filter && !filter_keep(g->filter, g->frames, n, site))
@@ -151,33 +214,9 @@ void grouper_add(struct grouper *g, const struct snap *s, struct symbolizer *z)
         };
         g->stats.stacks_kept++;
         counters_add(&g->stats.kept, &c);
+        size_t show_from = shown_frames(g, &n, &site);
         group_key(&g->key, g->by, g->frames, n, site);
-
-        uint64_t rep = counters_get(&c, g->rep_metric);
-        struct grow *r;
-        const char *k = sb_str(&g->key);
-        HASH_FIND(hh, g->rows, k, strlen(k), r);
-        if (!r) {
-            r = calloc(1, sizeof *r);
-            if (!r || !(r->row.key = strdup(k)))
-                report_oom();
-            HASH_ADD_KEYPTR(hh, g->rows, r->row.key, strlen(r->row.key), r);
-        } else if (rep <= r->rep) {
-            counters_add(&r->row.c, &c);
-            continue;
-        }
-        /* New row, or this stack outweighs the representative so far. */
-        counters_add(&r->row.c, &c);
-        r->rep = rep;
-        free(r->row.stack);
-        r->row.stack = malloc((n ? n : 1) * sizeof *r->row.stack);
-        if (!r->row.stack)
-            report_oom();
-        if (n)
-            memcpy(r->row.stack, g->frames, n * sizeof *g->frames);
-        r->row.nstack = n;
-        r->row.site = n ? &r->row.stack[site] : NULL;
-        r->row.show_from = site_show_from(g->frames, n, &g->so);
+        add_to_row(g, &c, n, site, show_from);
     }
 }
 

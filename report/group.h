@@ -1,8 +1,11 @@
 /* Grouping: turns the stacks of one or more snapshots into rows. Each stack
  * is symbolized, its allocation site found, dropped unless the filters keep
- * it, and its counters summed into the row of its key (site file:line, function, file, or the whole symbolized
- * stack). Each row keeps the stack with the largest sort metric as its
- * representative. Also sorting and freeing of rows. */
+ * it, and its counters summed into the row of its key (site file:line,
+ * function, file, or the whole symbolized stack: for a stack with Python
+ * frames, unless --native, its Python traceback with the native frames that
+ * are neither allocator wrappers nor the interpreter). Each row keeps the
+ * stack with the largest sort metric as its representative, as shown: under
+ * --group-by stack, a Python traceback. Also sorting and freeing of rows. */
 #ifndef MTRACE_REPORT_GROUP_H
 #define MTRACE_REPORT_GROUP_H
 

@@ -88,7 +88,9 @@ const struct out_format *out_format_find(const char *name)
 
 void frame_fallback_label(struct sbuf *b, const struct rframe *f)
 {
-    if (f->module) {
+    if (f->python) {
+        sb_printf(b, "%s (Python)", f->function ? f->function : "??");
+    } else if (f->module) {
         if (f->function)
             sb_printf(b, "%s (%s+0x%" PRIx64 ")", f->function, f->module_base, f->offset);
         else

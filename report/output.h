@@ -154,7 +154,8 @@ struct sbuf;
 void filters_describe(struct sbuf *b, const struct filter_set *f);
 
 /* Short label of a frame without its source location when it has none:
- * "function (module+0xOFF)", "module+0xOFF" or "0xADDR". */
+ * "function (module+0xOFF)", "module+0xOFF" or "0xADDR"; a Python frame
+ * without a file "function (Python)". */
 void frame_fallback_label(struct sbuf *b, const struct rframe *f);
 
 #endif

@@ -1,7 +1,9 @@
 /* The allocator-wrapper list and site finding. A frame is a wrapper when its
  * module's file name or its (demangled) function name matches one of the
  * fnmatch patterns below or a --alloc-fn pattern. Python frames are never
- * wrappers. The tables are the single source for --help and docs. */
+ * wrappers. Likewise the interpreter list: the native frames of CPython
+ * itself, which a Python traceback hides. The tables are the single source
+ * for --help and docs. */
 #include "site.h"
 
 #include <fnmatch.h>
@@ -28,7 +30,20 @@ static const char *const wrapper_functions[] = {
     "_PyObject_Free", "pymalloc_*",
 };
 
+/* The interpreter: modules (file name), and functions of frames that have
+ * no module. */
+static const char *const interpreter_modules[] = {"python3*", "libpython*"};
+static const char *const interpreter_functions[] = {"_Py*", "Py*"};
+
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static bool match_any(const char *const *pats, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (fnmatch(pats[i], s, 0) == 0)
+            return true;
+    return false;
+}
 
 static const char *base_name(const char *p)
 {
@@ -40,21 +55,38 @@ bool site_is_wrapper(const struct rframe *f, const struct site_opts *o)
 {
     if (f->python)
         return false;
-    if (f->module) {
-        const char *b = base_name(f->module);
-        for (size_t i = 0; i < COUNT(wrapper_modules); i++)
-            if (fnmatch(wrapper_modules[i], b, 0) == 0)
-                return true;
-    }
+    if (f->module && match_any(wrapper_modules, COUNT(wrapper_modules), base_name(f->module)))
+        return true;
     if (f->function) {
-        for (size_t i = 0; i < COUNT(wrapper_functions); i++)
-            if (fnmatch(wrapper_functions[i], f->function, 0) == 0)
-                return true;
-        for (size_t i = 0; o && i < o->nalloc_fns; i++)
-            if (fnmatch(o->alloc_fns[i], f->function, 0) == 0)
-                return true;
+        if (match_any(wrapper_functions, COUNT(wrapper_functions), f->function))
+            return true;
+        if (o && match_any(o->alloc_fns, o->nalloc_fns, f->function))
+            return true;
     }
     return false;
+}
+
+bool site_has_python(const struct rframe *frames, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (frames[i].python)
+            return true;
+    return false;
+}
+
+bool site_is_interpreter(const struct rframe *f)
+{
+    if (f->python)
+        return false;
+    if (f->module)
+        return match_any(interpreter_modules, COUNT(interpreter_modules), base_name(f->module));
+    return f->function &&
+           match_any(interpreter_functions, COUNT(interpreter_functions), f->function);
+}
+
+bool site_in_traceback(const struct rframe *f, const struct site_opts *o)
+{
+    return f->python || (!site_is_wrapper(f, o) && !site_is_interpreter(f));
 }
 
 size_t site_find(const struct rframe *frames, size_t n, const struct site_opts *o)
@@ -79,22 +111,34 @@ size_t site_show_from(const struct rframe *frames, size_t n, const struct site_o
     return site_find(frames, n, o);
 }
 
-void site_print_wrappers(FILE *out, const char *indent)
+/* "INDENT LABEL p1 p2 ...", wrapped before column 78 and continued under
+ * the first pattern. */
+static void print_patterns(FILE *out, const char *indent, const char *label,
+                           const char *const *pats, size_t n)
 {
-    size_t col = 0;
-    fprintf(out, "%smodules:", indent);
-    for (size_t i = 0; i < COUNT(wrapper_modules); i++)
-        fprintf(out, " %s", wrapper_modules[i]);
-    fprintf(out, "\n%sfunctions:", indent);
-    col = strlen(indent) + 10;
-    for (size_t i = 0; i < COUNT(wrapper_functions); i++) {
-        size_t len = strlen(wrapper_functions[i]) + 1;
-        if (col + len > 78) {
-            fprintf(out, "\n%s          ", indent);
-            col = strlen(indent) + 10;
+    size_t start = strlen(indent) + strlen(label), col = start;
+    fprintf(out, "%s%s", indent, label);
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(pats[i]) + 1;
+        if (col + len > 78 && col > start) {
+            fprintf(out, "\n%*s", (int)start, "");
+            col = start;
         }
-        fprintf(out, " %s", wrapper_functions[i]);
+        fprintf(out, " %s", pats[i]);
         col += len;
     }
     fputc('\n', out);
+}
+
+void site_print_wrappers(FILE *out, const char *indent)
+{
+    print_patterns(out, indent, "modules:", wrapper_modules, COUNT(wrapper_modules));
+    print_patterns(out, indent, "functions:", wrapper_functions, COUNT(wrapper_functions));
+}
+
+void site_print_interpreter(FILE *out, const char *indent)
+{
+    print_patterns(out, indent, "modules:", interpreter_modules, COUNT(interpreter_modules));
+    print_patterns(out, indent, "functions (frames without a module):", interpreter_functions,
+                   COUNT(interpreter_functions));
 }

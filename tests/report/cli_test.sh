@@ -69,6 +69,32 @@ N1, N2 = L("LINE_A"), L("LINE_C")
 ALL = [P1, N2, P2, P3, P4, P7, N1, P5, P6]   # 900-byte tie P7/N1: by key
 PY = [k for k in ALL if k.startswith("/app/")]
 '
+# The Python fixture (fixture_python.c): PY0 then PY1, one process. Its two
+# interpreter modules exist only in the module table: okpy allows exactly
+# the reporter's warnings about them on stderr.
+PY0=$D/py0.snap PY1=$D/py1.snap
+okpy() {
+    run "$@"; [ "$RC" = 0 ] || fail "exit $RC for: $* ($(cat "$T/err"))"
+    ! grep -vE '^mtrace-report: warning: [^ ]*/py[01]\.snap: module /nonexistent/mtrace-fixture/(bin/python3\.11|lib/libpython3\.11\.so\.1\.0): No such file or directory; its frames show as module\+offset$' "$T/err" \
+        || fail "unexpected stderr for $*"
+    grep -qF "module /nonexistent/mtrace-fixture/bin/python3.11: No such file" "$T/err" \
+        || fail "no warning about the python3.11 module for $*"
+}
+# Keys and frames of PY1 under --group-by stack (the Python traceback view).
+PYSTACKS='
+OUTER = " <- main /app/app.py:30 <- <module> /app/app.py:33"
+K1 = "Builder.build /app/app.py:12" + OUTER          # S1 + S2: differ in interpreter frames only
+K3 = "f_a %s <- Builder.extend /app/app.py:20%s" % (L("LINE_A"), OUTER)   # C extension frame kept
+K5 = "pad /app/util.py:5 <- Builder.build /app/app.py:14" + OUTER
+K6 = "Builder.build /app/app.py:13" + OUTER
+K4_TAIL = " <- f_c %s <- main %s:%s" % (L("LINE_C"), SRC, E["LINE_MAIN_C"])  # native only
+def P(fn, line, file="/app/app.py"): return (fn, file, line, True)
+TB = [P("main", 30), P("<module>", 33)]
+def frames(r): return [(f["function"], f["file"], f["line"], f["python"]) for f in r["stack"]]
+def base(f): return f["module"].split("/")[-1] if f["module"] else None
+def interp(r): return [f for f in r["stack"] if base(f) in ("python3.11", "libpython3.11.so.1.0")]
+'
+
 # Expected default top rows (key, counters), by allocated bytes.
 ROWS_TOP='
 ROWS = [("/app/app.py:7", (10000,10,100,1,5000,5)), (L("LINE_A"), (5120,5,1024,1,3072,3)),
@@ -81,6 +107,8 @@ help)
     ok --help; has "usage: mtrace-report COMMAND"; has "operator new*"; has "PyMem_*"
     has "  diff OLD NEW"; has "--metric live|alloc|peak"; has "--include-file GLOB"
     has "--exclude-module GLOB"; has "--filter-frames site|any"; has "--force"; has "--all"
+    has "Python stacks"; has "  modules: python3* libpython*"
+    has "  functions (frames without a module): _Py* Py*"
     ok --version; has_re "^mtrace-report [0-9]+\.[0-9]+\.[0-9]+ \(reads snapshot format version 1\)$"
     ;;
 top_json)
@@ -570,6 +598,129 @@ series_not)
     # one snapshot: no series
     ok top --format json "$S3"
     pycheck 'assert "series" not in j'
+    ;;
+py_stack)
+    # the Python traceback: interpreter frames (by module name) and wrappers
+    # hidden, the C extension frame (f_a) kept, S1 and S2 merged
+    okpy top --format json --group-by stack -n 0 "$PY1"
+    pycheck "$PYSTACKS"'
+rows = j["rows"]
+eq([(r["key"], cnt(r)) for r in rows[:2]], [(K1, (5000,5,3000,3,4000,4)), (K3, (3000,3,3000,3,3000,3))])
+eq([(r["key"], cnt(r)) for r in rows[3:]], [(K6, (600,2,300,1,300,1)), (K5, (500,5,0,0,100,1))])
+eq(frames(rows[0]), [P("Builder.build", 12)] + TB)
+eq(frames(rows[1]), [("f_a", SRC, int(E["LINE_A"]), False), P("Builder.extend", 20)] + TB)
+eq(base(rows[1]["stack"][0]), E["FIXTURE_EXE"].split("/")[-1])
+eq(frames(rows[4]), [P("pad", 5, "/app/util.py"), P("Builder.build", 14)] + TB)
+eq([(r["function"], r["file"], r["line"]) for r in rows[:2]], [("Builder.build", "/app/app.py", 12), ("Builder.extend", "/app/app.py", 20)])
+eq([interp(r) for r in rows], [[]] * 5, "no interpreter frames")
+# the native-only stack as before: every frame, the libc wrapper included
+assert rows[2]["key"].endswith(K4_TAIL), rows[2]["key"]
+eq(cnt(rows[2]), (2048,2,1024,1,1024,1)); eq(rows[2]["function"], "f_c")
+eq(base(rows[2]["stack"][0]), "libc.so.6"); eq(len(rows[2]["stack"]), 3)
+eq((j["totals"]["alloc_bytes"], j["totals"]["live_bytes"], j["totals"]["rows"]), (11148, 7324, 5))'
+    okpy top --group-by stack -n 0 "$PY1"
+    has_re "^ +4\.9 KiB +5 +2\.9 KiB +3 +44\.9% +/app/app\.py:12$"
+    has_re "^ +2\.9 KiB +3 +2\.9 KiB +3 +26\.9% +/app/app\.py:20$"
+    grep -A2 -E "% +/app/app\.py:20$" "$T/out" | tail -2 >"$T/frames"
+    printf '%s\n' "      f_a  $SRC:$LINE_A" "      Builder.extend  /app/app.py:20" | diff - "$T/frames" >&2 \
+        || fail "C extension frame above the Python frames"
+    has "      <module>  /app/app.py:33"
+    grep -qE "python3\.11(\.so\.1\.0)?\+0x" "$T/out" && fail "interpreter frames shown"
+    ;;
+py_native)
+    # --native: every frame, keyed by every frame (S1 and S2 apart)
+    okpy top --format json --group-by stack --native -n 0 "$PY1"
+    pycheck "$PYSTACKS"'
+rows = j["rows"]
+eq([cnt(r)[0] for r in rows], [4000, 3000, 2048, 1000, 600, 500])
+assert rows[0]["key"].endswith("python3.11+0x1000 <- python3.11+0x2000 <- " + K1), rows[0]["key"]
+assert rows[3]["key"].endswith("python3.11+0x1100 <- libpython3.11.so.1.0+0x3000 <- " + K1), rows[3]["key"]
+assert rows[1]["key"].endswith("f_a %s <- libpython3.11.so.1.0+0x3100 <- Builder.extend /app/app.py:20%s" % (L("LINE_A"), OUTER)), rows[1]["key"]
+eq([(base(f), f["function"], f["python"]) for f in interp(rows[0])], [("python3.11", None, False)] * 2)
+eq(frames(rows[0])[3:], [P("Builder.build", 12)] + TB)
+eq(base(rows[0]["stack"][0]), "libc.so.6")
+eq((rows[0]["function"], rows[0]["module"].split("/")[-1], rows[0]["line"]), (None, "python3.11", None))  # the native site
+eq(rows[1]["function"], "f_a")'
+    okpy top --group-by stack --native -n 0 "$PY1"
+    has "      python3.11+0x1000"
+    has "      libpython3.11.so.1.0+0x3100"
+    # by line: the native site, merging what shares it
+    okpy top --format json --native -n 0 "$PY1"
+    pycheck 'eq([(r["key"], cnt(r)[:2]) for r in j["rows"]],
+   [("python3.11+0x1000", (4500, 9)), (L("LINE_A"), (3000, 3)), (L("LINE_C"), (2048, 2)),
+    ("python3.11+0x1100", (1000, 1)), ("python3.11+0x1200", (600, 2))])'
+    ;;
+py_group)
+    # by line: the innermost Python line; a native-only stack by its native line
+    okpy top --format json -n 0 "$PY1"
+    pycheck "$PYSTACKS"'
+eq([(r["key"], cnt(r)) for r in j["rows"]],
+   [("/app/app.py:12", (5000,5,3000,3,4000,4)), ("/app/app.py:20", (3000,3,3000,3,3000,3)),
+    (L("LINE_C"), (2048,2,1024,1,1024,1)), ("/app/app.py:13", (600,2,300,1,300,1)),
+    ("/app/util.py:5", (500,5,0,0,100,1))])
+r = j["rows"]
+eq((r[0]["function"], r[0]["file"], r[0]["line"], r[0]["module"]), ("Builder.build", "/app/app.py", 12, None))
+eq((r[2]["function"], r[2]["file"], r[2]["line"], r[2]["module"]), ("f_c", SRC, int(E["LINE_C"]), E["FIXTURE_EXE"]))
+eq(len(interp(r[0])), 2)  # line grouping keeps the whole representative stack'
+    okpy top -n 0 "$PY1"
+    has_re "^ +4\.9 KiB +5 +2\.9 KiB +3 +44\.9% +/app/app\.py:12$"
+    has_re "^ +2\.0 KiB +2 +1\.0 KiB +1 +18\.4% +${SRC//./\\.}:$LINE_C$"
+    # by function: QUALNAME (FILE.py); by file: the .py file
+    okpy top --format json --group-by function -n 0 "$PY1"
+    pycheck 'eq([(r["key"], cnt(r)) for r in j["rows"]],
+   [("Builder.build (/app/app.py)", (5600,7,3300,4,4300,5)), ("Builder.extend (/app/app.py)", (3000,3,3000,3,3000,3)),
+    ("f_c", (2048,2,1024,1,1024,1)), ("pad (/app/util.py)", (500,5,0,0,100,1))])'
+    okpy top --format json --group-by file -n 0 "$PY1"
+    pycheck 'eq([(r["key"], cnt(r)) for r in j["rows"]],
+   [("/app/app.py", (8600,10,6300,7,7300,8)), (SRC, (2048,2,1024,1,1024,1)), ("/app/util.py", (500,5,0,0,100,1))])'
+    okpy top --group-by function -n 0 "$PY1"
+    has_re "^ +5\.5 KiB +7 +3\.2 KiB +4 +50\.2% +Builder\.build \(/app/app\.py\)$"
+    ;;
+py_diff)
+    # OLD has S1 and S2' (other interpreter frames): one group with NEW's S1 and S2
+    okpy diff --format json --group-by stack -n 0 "$PY0" "$PY1"
+    pycheck "$PYSTACKS$DIFF_LIVE"'
+eq(drows(j["rows"]), [(K3, "new", 3000, 3000, 3, 3, 0, 0), (K1, "changed", 3000, 1500, 3, 1, 1500, 2),
+                      (K6, "new", 300, 300, 1, 1, 0, 0), (K5, "gone", 0, -200, 0, -2, 200, 2)])
+eq(dtot(), (7324, 4600, 8, 3, 2724, 5, 4, 1))
+eq(frames(j["rows"][0]), [("f_a", SRC, int(E["LINE_A"]), False), P("Builder.extend", 20)] + TB)
+eq(frames(j["rows"][3]), [P("pad", 5, "/app/util.py"), P("Builder.build", 14)] + TB)  # gone: OLD stack
+eq([interp(r) for r in j["rows"]], [[]] * 4)'
+    okpy diff --group-by stack "$PY0" "$PY1"
+    has_re "^ *2\.9 KiB +\+1\.5 KiB +3 +\+1 +changed +"
+    has "      f_a  $SRC:$LINE_A"
+    grep -qE "python3\.11(\.so\.1\.0)?\+0x" "$T/out" && fail "interpreter frames shown"
+    # --native: S1, S2 and S2' apart
+    okpy diff --format json --group-by stack --native -n 0 "$PY0" "$PY1"
+    pycheck "$PYSTACKS$DIFF_LIVE"'
+eq(sorted((r["status"], r["size_diff"]) for r in j["rows"]),
+   [("changed", 1000), ("gone", -500), ("gone", -200), ("new", 300), ("new", 1000), ("new", 3000)])
+eq(dtot()[6:], (6, 1))'
+    # by line
+    okpy diff --format json -n 0 "$PY0" "$PY1"
+    pycheck "$DIFF_LIVE"'eq(drows(j["rows"]), [("/app/app.py:20", "new", 3000, 3000, 3, 3, 0, 0),
+    ("/app/app.py:12", "changed", 3000, 1500, 3, 1, 1500, 2), ("/app/app.py:13", "new", 300, 300, 1, 1, 0, 0),
+    ("/app/util.py:5", "gone", 0, -200, 0, -2, 200, 2)])'
+    ;;
+py_commands)
+    okpy leaks --format json --group-by stack -n 0 "$PY1"
+    pycheck "$PYSTACKS"'eq([r["key"] for r in j["rows"]][:2], [K1, K3]); assert j["rows"][2]["key"].endswith(K4_TAIL)
+eq([r["key"] for r in j["rows"]][3:], [K6]); eq((j["totals"]["live_bytes"], j["totals"]["live_count"]), (7324, 8))'
+    okpy peak --format json --group-by stack -n 0 "$PY1"
+    pycheck "$PYSTACKS"'eq([r["key"] for r in j["rows"] if "f_c" not in r["key"]], [K1, K3, K6, K5])
+eq([cnt(r)[4] for r in j["rows"]], [4000, 3000, 1024, 300, 100])'
+    okpy leaks --group-by stack "$PY1"
+    grep -qE "python3\.11(\.so\.1\.0)?\+0x" "$T/out" && fail "interpreter frames shown"
+    has "7,324 bytes in 8 blocks still allocated"
+    # the series: growth by stack, keys and stacks of the traceback view
+    okpy top --format json --group-by stack "$PY1" "$PY0"
+    pycheck "$PYSTACKS"'eq([(g["key"], g["status"], g["size_diff"]) for g in j["growth"]],
+   [(K3, "new", 3000), (K1, "changed", 1500), (K6, "new", 300)])
+eq(frames(j["growth"][0]), [("f_a", SRC, int(E["LINE_A"]), False), P("Builder.extend", 20)] + TB)
+eq([s["sequence"] for s in j["series"]], [0, 1]); eq(j["rows"][0]["key"], K1)'
+    okpy top --group-by stack --stack-depth 0 "$PY0" "$PY1"
+    has "mtrace-report series: 2 snapshots of pid 6000, /usr/bin/python3.11"
+    has_re "^ +\+1\.5 KiB +\+1 blocks +changed +Builder\.build /app/app\.py:12 <- main /app/app\.py:30 <- <module> /app/app\.py:33$"
     ;;
 huge)
     ok top --format json "$D/huge.snap"

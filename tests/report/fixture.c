@@ -4,8 +4,8 @@
  * snapshots of synthetic stacks with exact counters through snapwriter:
  * good.snap plus variants (newer-writer layout, changed build-id, missing
  * module, two processes for --merge), and the series of one process for
- * diff, filters and the series view (fixture_series.c). Usage: report_fixture
- * OUTDIR */
+ * diff, filters and the series view (fixture_series.c), and two snapshots
+ * of a Python process (fixture_python.c). Usage: report_fixture OUTDIR */
 #include <dlfcn.h>
 #include <elf.h>
 #include <limits.h>
@@ -239,5 +239,6 @@ int main(int argc, char **argv)
     rc |= write_snap(argv[1], "missing.snap", MISSING_MODULE, 4242, libc_malloc);
     struct fixture_sites sites = {a_site, a_ret_main, c_site, c_ret_main, libc_malloc};
     rc |= fixture_write_series(argv[1], &sites);
+    rc |= fixture_write_python(argv[1], &sites);
     return rc ? 1 : 0;
 }

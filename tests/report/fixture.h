@@ -1,6 +1,7 @@
 /* Shared between the fixture's parts: return addresses it captured of its
  * own calls (sites on known lines, see expect.sh), its module map, and the
- * writer of the series snapshots (fixture_series.c). */
+ * writers of the series snapshots (fixture_series.c) and of the snapshots
+ * with Python stacks (fixture_python.c). */
 #ifndef MTRACE_TEST_FIXTURE_H
 #define MTRACE_TEST_FIXTURE_H
 
@@ -19,5 +20,8 @@ void fixture_modules(struct sw *w);
 
 /* Write series0..3.snap, series_other.snap, series_child.snap into DIR. */
 int fixture_write_series(const char *dir, const struct fixture_sites *s);
+
+/* Write py0.snap and py1.snap (stacks with Python frames) into DIR. */
+int fixture_write_python(const char *dir, const struct fixture_sites *s);
 
 #endif

@@ -1,7 +1,8 @@
 /* Unit tests (cmocka) for the pure text pieces of the reporter: JSON string
  * escaping (control bytes, quotes, invalid UTF-8), truncation with "…",
  * control-byte scrubbing, C++ demangling, allocator-wrapper matching and
- * site finding, and group keys. */
+ * site finding, interpreter frames and what a Python traceback shows, and
+ * group keys. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -130,6 +131,53 @@ static void wrappers(void **state)
     assert_false(site_is_wrapper(&f, &none));
 }
 
+static void interpreter(void **state)
+{
+    (void)state;
+    struct site_opts none = {0};
+    const char *pats[] = {"grow"};
+    struct site_opts grow = {pats, 1, false};
+    struct rframe f;
+    /* By the module's file name, whatever the function. */
+    f = nat(NULL, NULL, 0, "/usr/bin/python3.11");
+    assert_true(site_is_interpreter(&f));
+    f = nat("main", NULL, 0, "/usr/bin/python3");
+    assert_true(site_is_interpreter(&f));
+    f = nat(NULL, NULL, 0, "/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0");
+    assert_true(site_is_interpreter(&f));
+    f = nat("PyList_New", NULL, 0, "/opt/ext/myext.so");  /* known module: not by name */
+    assert_false(site_is_interpreter(&f));
+    f = nat(NULL, NULL, 0, "/opt/python3.11/lib/myext.so");  /* directory does not count */
+    assert_false(site_is_interpreter(&f));
+    /* Without a module, by the function name. */
+    f = nat("_PyEval_EvalFrameDefault", NULL, 0, NULL);
+    assert_true(site_is_interpreter(&f));
+    f = nat("PyList_New", NULL, 0, NULL);
+    assert_true(site_is_interpreter(&f));
+    f = nat("grow", "myext.c", 42, NULL);
+    assert_false(site_is_interpreter(&f));
+    f = nat(NULL, NULL, 0, NULL);
+    assert_false(site_is_interpreter(&f));
+
+    /* What a Python traceback shows. */
+    f = nat("grow", "myext.c", 42, "/opt/ext/myext.so");
+    assert_true(site_in_traceback(&f, &none));
+    assert_false(site_in_traceback(&f, &grow));           /* --alloc-fn grow */
+    f = nat("malloc", NULL, 0, "/lib/libc.so.6");
+    assert_false(site_in_traceback(&f, &none));
+    f = nat("PyObject_Malloc", NULL, 0, NULL);            /* wrapper and interpreter */
+    assert_false(site_in_traceback(&f, &none));
+    f = nat("list_resize", NULL, 0, "/usr/bin/python3.12");
+    assert_false(site_in_traceback(&f, &none));
+    f = (struct rframe){0};
+    f.python = true;
+    f.function = "PyThing";                               /* Python frames always */
+    assert_false(site_is_interpreter(&f));
+    assert_true(site_in_traceback(&f, &none));
+    assert_true(site_has_python(&f, 1));
+    assert_false(site_has_python(&f, 0));
+}
+
 static void sites_and_keys(void **state)
 {
     (void)state;
@@ -164,6 +212,17 @@ static void sites_and_keys(void **state)
     assert_int_equal(site_find(st, 4, &native), 1);
     group_key(&k, GROUP_FUNCTION, st, 4, 2);
     assert_string_equal(sb_str(&k), "run (/app/a.py)");
+    group_key(&k, GROUP_LINE, st, 4, 2);
+    assert_string_equal(sb_str(&k), "/app/a.py:9");
+    group_key(&k, GROUP_FILE, st, 4, 2);
+    assert_string_equal(sb_str(&k), "/app/a.py");
+    /* A Python frame without a file (or function) is not "0x0". */
+    st[2].file = NULL;
+    group_key(&k, GROUP_LINE, st, 4, 2);
+    assert_string_equal(sb_str(&k), "run (Python)");
+    st[2].function = NULL;
+    group_key(&k, GROUP_FUNCTION, st, 4, 2);
+    assert_string_equal(sb_str(&k), "?? (Python)");
     sb_free(&k);
 }
 
@@ -172,7 +231,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(json_escaping), cmocka_unit_test(fitting),
         cmocka_unit_test(demangling),    cmocka_unit_test(wrappers),
-        cmocka_unit_test(sites_and_keys),
+        cmocka_unit_test(interpreter),   cmocka_unit_test(sites_and_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
