@@ -39,8 +39,8 @@ def done():
 
 
 def line_of(source, tag):
-    """The line carrying the comment `/* @tag */` or `// @tag`."""
-    pat = re.compile(r"(/\*|//)\s*@" + re.escape(tag) + r"\b")
+    """The line carrying the comment `/* @tag */`, `// @tag` or `# @tag`."""
+    pat = re.compile(r"(/\*|//|#)\s*@" + re.escape(tag) + r"\b")
     with open(os.path.join(SRC, source)) as f:
         for n, text in enumerate(f, 1):
             if pat.search(text):

@@ -1,0 +1,92 @@
+"""Talk to the mtrace heap tracer from Python code.
+
+The tracer is the preloaded library (``LD_PRELOAD=libmtrace.so python3 app.py``
+or ``mtrace-run -- python3 app.py``); this module is a thin ctypes layer over
+its C API (include/mtrace.h) and mirrors tracemalloc's module functions::
+
+    import mtrace
+    before = mtrace.take_snapshot()          # path of the snapshot file written
+    work()
+    after = mtrace.take_snapshot()
+    current, peak = mtrace.get_traced_memory()
+    mtrace.reset_peak()
+
+    $ mtrace-report diff BEFORE AFTER        # what grew, by Python line
+
+Unlike tracemalloc, the tracer sees every allocation of the process (C
+extensions and libraries included) and snapshots are files that the
+``mtrace-report`` tool reads. Without the tracer every function raises
+NotLoadedError; ``is_tracing()`` tells first.
+"""
+import ctypes
+
+__all__ = ["NotLoadedError", "is_tracing", "version", "take_snapshot",
+           "get_traced_memory", "reset_peak"]
+
+_PATH_MAX = 4096
+_loaded = None
+
+
+class NotLoadedError(RuntimeError):
+    """The mtrace shim is not loaded into this process."""
+
+
+def _lib():
+    global _loaded
+    if _loaded is not None:
+        return _loaded
+    try:
+        lib = ctypes.CDLL(None)
+        fn = lib.mtrace_version
+    except (OSError, AttributeError):
+        raise NotLoadedError(
+            "mtrace is not tracing this process: run it under "
+            "LD_PRELOAD=/path/to/libmtrace.so (or mtrace-run -- python3 ...)") from None
+    fn.restype = ctypes.c_uint
+    fn.argtypes = []
+    lib.mtrace_snapshot.restype = ctypes.c_int
+    lib.mtrace_snapshot.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
+    lib.mtrace_get_traced.restype = None
+    lib.mtrace_get_traced.argtypes = [ctypes.POINTER(ctypes.c_size_t)] * 2
+    lib.mtrace_reset_peak.restype = None
+    lib.mtrace_reset_peak.argtypes = []
+    _loaded = lib
+    return lib
+
+
+def is_tracing():
+    """True when the mtrace shim is loaded into this process."""
+    try:
+        _lib()
+        return True
+    except NotLoadedError:
+        return False
+
+
+def version():
+    """The loaded shim's version as (major, minor, patch)."""
+    v = _lib().mtrace_version()
+    return (v >> 16, (v >> 8) & 0xFF, v & 0xFF)
+
+
+def take_snapshot():
+    """Writes a snapshot now (named by MTRACE_OUT) and returns its path.
+
+    Raises OSError when the file could not be written (the tracer also says
+    why on stderr) and NotLoadedError without the tracer."""
+    buf = ctypes.create_string_buffer(_PATH_MAX)
+    if _lib().mtrace_snapshot(buf, _PATH_MAX) != 0:
+        raise OSError("mtrace: the snapshot could not be written (see stderr)")
+    return buf.value.decode("utf-8", "surrogateescape")
+
+
+def get_traced_memory():
+    """(current, peak): traced heap bytes live now and at the peak."""
+    cur, peak = ctypes.c_size_t(0), ctypes.c_size_t(0)
+    _lib().mtrace_get_traced(ctypes.byref(cur), ctypes.byref(peak))
+    return cur.value, peak.value
+
+
+def reset_peak():
+    """Makes the peak the current traced size, like tracemalloc.reset_peak()."""
+    _lib().mtrace_reset_peak()

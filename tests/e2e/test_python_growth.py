@@ -1,0 +1,33 @@
+"""Python: growth between snapshots taken through the Python module shows
+exactly at the growing line (issue 4's test, in Python)."""
+from mtlib import *
+
+PY = "/usr/bin/python3"
+GROW = line_of("growth.py", "grow")
+env = {"PYTHONPATH": os.path.join(os.path.dirname(SRC.rstrip("/")), "..", "python")}
+p, d, snaps = run([PY, os.path.join(SRC, "growth.py")], env=env)
+equal((p.returncode, p.stderr), (0, ""), "runs clean")
+lines = p.stdout.split("\n")
+equal(lines[4], "traced True True", "get_traced_memory sees the growth")
+taken = [l for l in lines[:4]]
+check(all(os.path.exists(t) for t in taken), f"take_snapshot returns the paths: {taken}")
+
+
+def live(snap):
+    return {ln: r["live_bytes"] for ln, r in rows_by_line(report("top", "-n", "0", snap), "growth.py").items()}
+
+
+series = [live(s) for s in taken]
+for a, b in zip(series, series[1:]):
+    grow = b.get(GROW, 0) - a.get(GROW, 0)
+    check(100_000 <= grow <= 100_200, f"growth at growth.py:{GROW} between snapshots: {grow}")
+    others = {ln: b.get(ln, 0) - a.get(ln, 0) for ln in set(a) | set(b) if ln != GROW}
+    check(all(abs(v) <= 4096 for v in others.values()), f"no other growth: {others}")
+df = report("diff", taken[0], taken[-1])
+big = [(os.path.basename(r["file"] or ""), r["line"], r["status"]) for r in df["rows"]
+       if abs(r["size_diff"]) > 4096]
+equal(big, [("growth.py", GROW, "changed")], "diff first..last: only the growing line")
+row = next(r for r in df["rows"] if r["line"] == GROW)
+check(300_000 <= row["size_diff"] <= 300_600 and row["count_diff"] == 6,
+      f"diff: +6 blocks (object and buffer), ~300 kB: {row['size_diff']}, {row['count_diff']}")
+done()
