@@ -1,8 +1,8 @@
 /* Grouping stacks into rows (see group.h). Keys are plain strings so stacks
  * from different snapshots (each with its own module map and symbolizer)
  * merge whenever they symbolize alike; counters add with saturation because
- * hostile files may carry huge counts. Under --group-by stack, a stack with
- * Python frames is keyed and shown as its Python traceback (site.h). */
+ * hostile files may carry huge counts. A stack with Python frames is shown
+ * as its Python traceback (site.h), and under --group-by stack keyed by it. */
 #include "group.h"
 
 #include <inttypes.h>
@@ -146,14 +146,16 @@ static size_t expand_stack(struct grouper *g, const struct snap *s, struct symbo
 }
 
 /* The frames a row shows of g->frames[0..*N), its site at *SITE; returns the
- * index of the first one shown. Under --group-by stack a stack with Python
- * frames (without --native) shows its Python traceback: g->frames is cut
- * down in place to the frames site_in_traceback keeps (the site, a Python
- * frame, among them), so the key follows what is shown. Other stacks keep
- * every frame and show them from the first that is not a wrapper. */
+ * index of the first one shown. A stack with Python frames (without
+ * --native) shows its Python traceback, whatever the grouping: g->frames is
+ * cut down in place to the frames site_in_traceback keeps. The site, the
+ * innermost Python frame, is among them, so line, function and file keys
+ * are those of the whole stack, and the stack key follows what is shown.
+ * Other stacks keep every frame and show them from the first that is not a
+ * wrapper. */
 static size_t shown_frames(struct grouper *g, size_t *n, size_t *site)
 {
-    if (g->by != GROUP_STACK || g->so.native || !site_has_python(g->frames, *n))
+    if (g->so.native || !site_has_python(g->frames, *n))
         return site_show_from(g->frames, *n, &g->so);
     size_t k = 0, new_site = 0;
     for (size_t i = 0; i < *n; i++) {

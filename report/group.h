@@ -4,8 +4,9 @@
  * function, file, or the whole symbolized stack: for a stack with Python
  * frames, unless --native, its Python traceback with the native frames that
  * are neither allocator wrappers nor the interpreter). Each row keeps the
- * stack with the largest sort metric as its representative, as shown: under
- * --group-by stack, a Python traceback. Also sorting and freeing of rows. */
+ * stack with the largest sort metric as its representative, as shown: for a
+ * stack with Python frames (unless --native), under every grouping, its
+ * Python traceback. Also sorting and freeing of rows. */
 #ifndef MTRACE_REPORT_GROUP_H
 #define MTRACE_REPORT_GROUP_H
 

@@ -44,8 +44,9 @@ static void usage(FILE *out)
           "  --alloc-fn PATTERN   also treat functions matching this fnmatch(3)\n"
           "                       pattern as allocator wrappers (repeatable)\n"
           "  --native             for stacks with Python frames, use the native\n"
-          "                       allocation site instead of the Python one, and\n"
-          "                       with --group-by stack key and show every frame\n"
+          "                       allocation site instead of the Python one and\n"
+          "                       show every frame (with --group-by stack, key\n"
+          "                       by every frame)\n"
           "  --merge              sum several snapshots into one report (default:\n"
           "                       one report per snapshot, or a series)\n"
           "  -h, --help           this help\n"
@@ -76,12 +77,12 @@ static void usage(FILE *out)
     site_print_wrappers(out, "  ");
     fputs("\nPython stacks (a traced CPython: native frames, then the Python ones):\n"
           "the site is the innermost Python frame, so --group-by line, function and\n"
-          "file give FILE.py:LINE, QUALNAME (FILE.py) and FILE.py. --group-by stack\n"
-          "shows the Python traceback, innermost first, with the native frames that\n"
+          "file give FILE.py:LINE, QUALNAME (FILE.py) and FILE.py. Each row shows\n"
+          "the Python traceback, innermost first, with the native frames that\n"
           "matter among its frames (a C extension's); allocator wrappers and the\n"
-          "interpreter itself are hidden, and stacks that differ only in hidden\n"
-          "frames share a row. With --native: the native site, every frame. The\n"
-          "interpreter (fnmatch patterns):\n", out);
+          "interpreter itself are hidden. --group-by stack keys by that traceback,\n"
+          "so stacks that differ only in hidden frames share a row. With --native:\n"
+          "the native site, every frame. The interpreter (fnmatch patterns):\n", out);
     site_print_interpreter(out, "  ");
     fputs("\nExit status: 0 ok, 2 bad usage or unreadable/invalid snapshot, or diff\n"
           "of two different programs without --force.\n", out);

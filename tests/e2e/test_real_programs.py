@@ -31,7 +31,23 @@ for name, argv, expected, known_fn in cases:
     check(len(js["rows"]) >= 3, f"{name}: several sites")
     fns = {f["function"] for r in js["rows"] for f in r["stack"] if f.get("function")}
     check(any(known_fn in f for f in fns), f"{name}: stacks name {known_fn}*: {sorted(fns)[:20]}")
-    check(all(r["stack"] and r["stack"][0]["module"] for r in js["rows"]), f"{name}: frames carry modules")
+    # Native rows list every frame (stack[0] a wrapper, in a module); rows
+    # of Python stacks list the Python traceback: a Python frame first, or
+    # a native frame (a C extension's) that carries its module, never an
+    # interpreter frame.
+    def first_ok(r):
+        if not r["stack"]:
+            return False
+        f = r["stack"][0]
+        if not any(g["python"] for g in r["stack"]):
+            return bool(f["module"])
+        if f["python"]:
+            return bool(f["function"]) and f["module"] is None
+        base = os.path.basename(f["module"] or "")
+        return bool(base) and not base.startswith(("python3", "libpython"))
+    check(all(first_ok(r) for r in js["rows"]),
+          f"{name}: first frames carry modules or are Python frames: "
+          f"{[r['stack'][:1] for r in js['rows'] if not first_ok(r)]}")
 
 # git: a repository with a commit, in a temporary directory.
 if shutil.which("git"):

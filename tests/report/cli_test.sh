@@ -644,11 +644,24 @@ eq(rows[1]["function"], "f_a")'
     okpy top --group-by stack --native -n 0 "$PY1"
     has "      python3.11+0x1000"
     has "      libpython3.11.so.1.0+0x3100"
-    # by line: the native site, merging what shares it
+    # by line: the native site, merging what shares it; every frame listed
     okpy top --format json --native -n 0 "$PY1"
-    pycheck 'eq([(r["key"], cnt(r)[:2]) for r in j["rows"]],
+    pycheck "$PYSTACKS"'eq([(r["key"], cnt(r)[:2]) for r in j["rows"]],
    [("python3.11+0x1000", (4500, 9)), (L("LINE_A"), (3000, 3)), (L("LINE_C"), (2048, 2)),
-    ("python3.11+0x1100", (1000, 1)), ("python3.11+0x1200", (600, 2))])'
+    ("python3.11+0x1100", (1000, 1)), ("python3.11+0x1200", (600, 2))])
+r = j["rows"]
+eq(base(r[0]["stack"][0]), "libc.so.6"); eq(len(r[0]["stack"]), 6)
+eq([(base(f), f["python"]) for f in interp(r[0])], [("python3.11", False)] * 2)
+eq(frames(r[0])[3:], [P("Builder.build", 12)] + TB)
+eq(frames(r[1])[1], ("f_a", SRC, int(E["LINE_A"]), False))
+eq([base(f) for f in interp(r[1])], ["libpython3.11.so.1.0"])'
+    okpy top --native -n 0 "$PY1"
+    grep -A3 -E "% +python3\.11\+0x1000$" "$T/out" | tail -3 >"$T/frames"
+    printf '%s\n' "      python3.11+0x1000" "      python3.11+0x2000" "      Builder.build  /app/app.py:12" \
+        | diff - "$T/frames" >&2 || fail "--native by line: every frame from the first non-wrapper"
+    has "      libpython3.11.so.1.0+0x3100"
+    okpy top --format json --native --group-by function -n 0 "$PY1"
+    pycheck "$PYSTACKS"'eq(sum(len(interp(r)) for r in j["rows"]), 6)'
     ;;
 py_group)
     # by line: the innermost Python line; a native-only stack by its native line
@@ -661,20 +674,54 @@ eq([(r["key"], cnt(r)) for r in j["rows"]],
 r = j["rows"]
 eq((r[0]["function"], r[0]["file"], r[0]["line"], r[0]["module"]), ("Builder.build", "/app/app.py", 12, None))
 eq((r[2]["function"], r[2]["file"], r[2]["line"], r[2]["module"]), ("f_c", SRC, int(E["LINE_C"]), E["FIXTURE_EXE"]))
-eq(len(interp(r[0])), 2)  # line grouping keeps the whole representative stack'
+# each Python row lists its Python traceback, as under --group-by stack:
+# interpreter frames and the wrapper hidden, the C extension frame (f_a) kept
+eq([frames(x) for x in r[:2]], [[P("Builder.build", 12)] + TB,
+   [("f_a", SRC, int(E["LINE_A"]), False), P("Builder.extend", 20)] + TB])
+eq(base(r[1]["stack"][0]), E["FIXTURE_EXE"].split("/")[-1])
+eq(frames(r[3]), [P("Builder.build", 13)] + TB)
+eq(frames(r[4]), [P("pad", 5, "/app/util.py"), P("Builder.build", 14)] + TB)
+eq([interp(x) for x in r], [[]] * 5, "no interpreter frames")
+# the native-only stack as before: every frame, the libc wrapper included
+eq(base(r[2]["stack"][0]), "libc.so.6"); eq(len(r[2]["stack"]), 3)'
     okpy top -n 0 "$PY1"
     has_re "^ +4\.9 KiB +5 +2\.9 KiB +3 +44\.9% +/app/app\.py:12$"
     has_re "^ +2\.0 KiB +2 +1\.0 KiB +1 +18\.4% +${SRC//./\\.}:$LINE_C$"
-    # by function: QUALNAME (FILE.py); by file: the .py file
+    grep -A1 -E "% +/app/app\.py:12$" "$T/out" | tail -1 >"$T/frames"
+    printf '%s\n' "      Builder.build  /app/app.py:12" | diff - "$T/frames" >&2 \
+        || fail "Python frame first under a Python line"
+    grep -A2 -E "% +/app/app\.py:20$" "$T/out" | tail -2 >"$T/frames"
+    printf '%s\n' "      f_a  $SRC:$LINE_A" "      Builder.extend  /app/app.py:20" | diff - "$T/frames" >&2 \
+        || fail "C extension frame above the Python frames"
+    grep -A1 -E "% +${SRC//./\\.}:$LINE_C$" "$T/out" | tail -1 >"$T/frames"
+    printf '%s\n' "      f_c  $SRC:$LINE_C" | diff - "$T/frames" >&2 || fail "native-only row changed"
+    has "      <module>  /app/app.py:33"
+    grep -qE "python3\.11(\.so\.1\.0)?\+0x" "$T/out" && fail "interpreter frames shown"
+    # by function: QUALNAME (FILE.py); by file: the .py file; both list the traceback
     okpy top --format json --group-by function -n 0 "$PY1"
-    pycheck 'eq([(r["key"], cnt(r)) for r in j["rows"]],
+    pycheck "$PYSTACKS"'eq([(r["key"], cnt(r)) for r in j["rows"]],
    [("Builder.build (/app/app.py)", (5600,7,3300,4,4300,5)), ("Builder.extend (/app/app.py)", (3000,3,3000,3,3000,3)),
-    ("f_c", (2048,2,1024,1,1024,1)), ("pad (/app/util.py)", (500,5,0,0,100,1))])'
+    ("f_c", (2048,2,1024,1,1024,1)), ("pad (/app/util.py)", (500,5,0,0,100,1))])
+r = j["rows"]
+eq([frames(x) for x in r[:2]], [[P("Builder.build", 12)] + TB,
+   [("f_a", SRC, int(E["LINE_A"]), False), P("Builder.extend", 20)] + TB])
+eq([interp(x) for x in r], [[]] * 4); eq(base(r[2]["stack"][0]), "libc.so.6")'
     okpy top --format json --group-by file -n 0 "$PY1"
-    pycheck 'eq([(r["key"], cnt(r)) for r in j["rows"]],
-   [("/app/app.py", (8600,10,6300,7,7300,8)), (SRC, (2048,2,1024,1,1024,1)), ("/app/util.py", (500,5,0,0,100,1))])'
+    pycheck "$PYSTACKS"'eq([(r["key"], cnt(r)) for r in j["rows"]],
+   [("/app/app.py", (8600,10,6300,7,7300,8)), (SRC, (2048,2,1024,1,1024,1)), ("/app/util.py", (500,5,0,0,100,1))])
+r = j["rows"]
+eq(frames(r[0]), [P("Builder.build", 12)] + TB)
+eq(frames(r[2]), [P("pad", 5, "/app/util.py"), P("Builder.build", 14)] + TB)
+eq([interp(x) for x in r], [[]] * 3); eq(len(r[1]["stack"]), 3)'
     okpy top --group-by function -n 0 "$PY1"
     has_re "^ +5\.5 KiB +7 +3\.2 KiB +4 +50\.2% +Builder\.build \(/app/app\.py\)$"
+    grep -A2 -E "% +Builder\.extend \(/app/app\.py\)$" "$T/out" | tail -2 >"$T/frames"
+    printf '%s\n' "      f_a  $SRC:$LINE_A" "      Builder.extend  /app/app.py:20" | diff - "$T/frames" >&2 \
+        || fail "C extension frame above the Python frames (by function)"
+    grep -qE "python3\.11(\.so\.1\.0)?\+0x" "$T/out" && fail "interpreter frames shown"
+    okpy top --group-by file -n 0 "$PY1"
+    grep -qE "python3\.11(\.so\.1\.0)?\+0x" "$T/out" && fail "interpreter frames shown"
+    has "      pad  /app/util.py:5"
     ;;
 py_diff)
     # OLD has S1 and S2' (other interpreter frames): one group with NEW's S1 and S2
@@ -698,9 +745,18 @@ eq(sorted((r["status"], r["size_diff"]) for r in j["rows"]),
 eq(dtot()[6:], (6, 1))'
     # by line
     okpy diff --format json -n 0 "$PY0" "$PY1"
-    pycheck "$DIFF_LIVE"'eq(drows(j["rows"]), [("/app/app.py:20", "new", 3000, 3000, 3, 3, 0, 0),
+    pycheck "$PYSTACKS$DIFF_LIVE"'eq(drows(j["rows"]), [("/app/app.py:20", "new", 3000, 3000, 3, 3, 0, 0),
     ("/app/app.py:12", "changed", 3000, 1500, 3, 1, 1500, 2), ("/app/app.py:13", "new", 300, 300, 1, 1, 0, 0),
-    ("/app/util.py:5", "gone", 0, -200, 0, -2, 200, 2)])'
+    ("/app/util.py:5", "gone", 0, -200, 0, -2, 200, 2)])
+eq(frames(j["rows"][0]), [("f_a", SRC, int(E["LINE_A"]), False), P("Builder.extend", 20)] + TB)
+eq(frames(j["rows"][1]), [P("Builder.build", 12)] + TB)
+eq(frames(j["rows"][3]), [P("pad", 5, "/app/util.py"), P("Builder.build", 14)] + TB)  # gone: OLD stack
+eq([interp(r) for r in j["rows"]], [[]] * 4)'
+    okpy diff -n 0 "$PY0" "$PY1"
+    has "      f_a  $SRC:$LINE_A"
+    grep -qE "python3\.11(\.so\.1\.0)?\+0x" "$T/out" && fail "interpreter frames shown"
+    okpy diff --native -n 0 "$PY0" "$PY1"
+    has "      python3.11+0x1300"
     ;;
 py_commands)
     okpy leaks --format json --group-by stack -n 0 "$PY1"
@@ -718,6 +774,24 @@ eq([cnt(r)[4] for r in j["rows"]], [4000, 3000, 1024, 300, 100])'
    [(K3, "new", 3000), (K1, "changed", 1500), (K6, "new", 300)])
 eq(frames(j["growth"][0]), [("f_a", SRC, int(E["LINE_A"]), False), P("Builder.extend", 20)] + TB)
 eq([s["sequence"] for s in j["series"]], [0, 1]); eq(j["rows"][0]["key"], K1)'
+    # by line (the default): rows and growth list the traceback too
+    okpy leaks --format json -n 0 "$PY1"
+    pycheck "$PYSTACKS"'eq(keys()[:2], ["/app/app.py:12", "/app/app.py:20"])
+eq(frames(j["rows"][1]), [("f_a", SRC, int(E["LINE_A"]), False), P("Builder.extend", 20)] + TB)
+eq([interp(r) for r in j["rows"]], [[]] * 4)'
+    okpy peak -n 0 "$PY1"
+    has "      f_a  $SRC:$LINE_A"
+    grep -qE "python3\.11(\.so\.1\.0)?\+0x" "$T/out" && fail "interpreter frames shown"
+    okpy leaks "$PY1"
+    grep -qE "python3\.11(\.so\.1\.0)?\+0x" "$T/out" && fail "interpreter frames shown"
+    okpy top --format json "$PY1" "$PY0"
+    pycheck "$PYSTACKS"'eq([(g["key"], g["status"], g["size_diff"]) for g in j["growth"]],
+   [("/app/app.py:20", "new", 3000), ("/app/app.py:12", "changed", 1500), ("/app/app.py:13", "new", 300)])
+eq(frames(j["growth"][0]), [("f_a", SRC, int(E["LINE_A"]), False), P("Builder.extend", 20)] + TB)
+eq(frames(j["growth"][1]), [P("Builder.build", 12)] + TB)
+eq([interp(x) for x in j["growth"] + j["rows"]], [[]] * 8)'
+    okpy top --group-by function "$PY0" "$PY1"
+    grep -qE "python3\.11(\.so\.1\.0)?\+0x" "$T/out" && fail "interpreter frames shown"
     okpy top --group-by stack --stack-depth 0 "$PY0" "$PY1"
     has "mtrace-report series: 2 snapshots of pid 6000, /usr/bin/python3.11"
     has_re "^ +\+1\.5 KiB +\+1 blocks +changed +Builder\.build /app/app\.py:12 <- main /app/app\.py:30 <- <module> /app/app\.py:33$"

@@ -4,8 +4,9 @@
  * Python traceback hides allocator wrappers and interpreter frames (by the
  * module's file name) but keeps a C extension's, and stacks that differ
  * only in hidden frames share a row; --native keys and shows every frame;
- * line grouping keys by the innermost Python line; native-only stacks are
- * grouped and shown as before. No module file is opened (no debug info), so
+ * line, function and file grouping key by the innermost Python frame and
+ * show the same traceback; native-only stacks are grouped and shown as
+ * before. No module file is opened (no debug info), so
  * every native frame is module+offset with no function. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -163,7 +164,9 @@ static void native_shows_every_frame(void **state)
     rows_free(r, n);
 }
 
-static void line_keys(void **state)
+/* Line, function and file rows: keyed by the innermost Python frame (the
+ * native site with --native), and shown as the Python traceback. */
+static void line_function_file(void **state)
 {
     size_t n;
     struct out_row *r = rows_of(*state, GROUP_LINE, false, &n);
@@ -172,29 +175,66 @@ static void line_keys(void **state)
     assert_int_equal(r[0].c.alloc_bytes, 500);
     assert_string_equal(r[1].key, "/app/app.py:20");
     assert_string_equal(r[2].key, "myext.cpython-311-x86_64-linux-gnu.so+0x50");
-    /* Line grouping keeps the whole stack as the representative. */
-    assert_int_equal(r[0].nstack, 5);
-    assert_ptr_equal(r[0].site, &r[0].stack[3]);
+    /* The representative stack is shown as the Python traceback too: S1
+     * without libc and python3.11, the site on its first Python frame. */
+    assert_int_equal(r[0].nstack, 2);
+    assert_int_equal(r[0].show_from, 0);
+    assert_ptr_equal(r[0].site, &r[0].stack[0]);
+    python_frame(&r[0].stack[0], "Builder.build", 12);
+    python_frame(&r[0].stack[1], "<module>", 30);
+    /* S3: the C extension's frame first, libpython gone. */
+    assert_int_equal(r[1].nstack, 3);
+    assert_int_equal(r[1].show_from, 0);
+    native_frame(&r[1].stack[0], "myext.cpython-311-x86_64-linux-gnu.so", 0x42);
+    assert_ptr_equal(r[1].site, &r[1].stack[1]);
+    python_frame(&r[1].stack[1], "Builder.extend", 20);
+    python_frame(&r[1].stack[2], "<module>", 31);
+    /* S4, native only: every frame, shown from the first non-wrapper. */
+    assert_int_equal(r[2].nstack, 3);
+    assert_int_equal(r[2].show_from, 1);
+    assert_ptr_equal(r[2].site, &r[2].stack[1]);
+    native_frame(&r[2].stack[0], "libc.so.6", 0x10);
     rows_free(r, n);
 
+    /* --native: the native site and every frame. */
     r = rows_of(*state, GROUP_LINE, true, &n);
     assert_int_equal(n, 4);
     assert_string_equal(r[0].key, "python3.11+0x100");
+    assert_int_equal(r[0].nstack, 5);
+    assert_int_equal(r[0].show_from, 1);
+    assert_ptr_equal(r[0].site, &r[0].stack[1]);
+    native_frame(&r[0].stack[0], "libc.so.6", 0x10);
+    native_frame(&r[0].stack[2], "python3.11", 0x200);
+    python_frame(&r[0].stack[3], "Builder.build", 12);
     assert_string_equal(r[1].key, "myext.cpython-311-x86_64-linux-gnu.so+0x42");
+    assert_int_equal(r[1].nstack, 5);
+    native_frame(&r[1].stack[2], "libpython3.11.so.1.0", 0x400);
     assert_string_equal(r[2].key, "libpython3.11.so.1.0+0x300");
+    assert_int_equal(r[2].nstack, 3);
+    assert_int_equal(r[2].show_from, 0);
     rows_free(r, n);
 
     r = rows_of(*state, GROUP_FUNCTION, false, &n);
     assert_int_equal(n, 3);
     assert_string_equal(r[0].key, "Builder.build (/app/app.py)");
+    assert_int_equal(r[0].nstack, 2);
+    python_frame(&r[0].stack[0], "Builder.build", 12);
     assert_string_equal(r[1].key, "Builder.extend (/app/app.py)");
+    assert_int_equal(r[1].nstack, 3);
+    native_frame(&r[1].stack[0], "myext.cpython-311-x86_64-linux-gnu.so", 0x42);
+    assert_ptr_equal(r[1].site, &r[1].stack[1]);
+    assert_int_equal(r[2].nstack, 3);                  /* S4 as before */
     rows_free(r, n);
 
     r = rows_of(*state, GROUP_FILE, false, &n);
     assert_int_equal(n, 2);
     assert_string_equal(r[0].key, "/app/app.py");
     assert_int_equal(r[0].c.alloc_bytes, 800);
+    assert_int_equal(r[0].nstack, 2);                  /* S1, the heaviest */
+    assert_ptr_equal(r[0].site, &r[0].stack[0]);
+    python_frame(&r[0].stack[1], "<module>", 30);
     assert_string_equal(r[1].key, "/opt/ext/myext.cpython-311-x86_64-linux-gnu.so");
+    assert_int_equal(r[1].nstack, 3);
     rows_free(r, n);
 }
 
@@ -203,7 +243,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(traceback_by_default, setup, teardown),
         cmocka_unit_test_setup_teardown(native_shows_every_frame, setup, teardown),
-        cmocka_unit_test_setup_teardown(line_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(line_function_file, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
