@@ -69,6 +69,12 @@ MT_HIDDEN void mt_trigger_init(void);
 MT_HIDDEN void mt_trigger_slow(void);
 MT_HIDDEN void mt_trigger_after_fork_child(void);
 
+/* ---- sigwrap.c: the shim's signal handler, hidden from the program ----- */
+struct sigaction;
+MT_HIDDEN int mt_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+/* The shim's handler now holds sig: the program reads SIG_DFL there. */
+MT_HIDDEN void mt_sigwrap_own(int sig);
+
 /* ---- log.c: messages without allocating --------------------------------- */
 MT_HIDDEN void mt_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

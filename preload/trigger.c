@@ -144,7 +144,7 @@ void mt_trigger_init(void)
     if (mt_opt.signal <= 0)
         return;
     struct sigaction old;
-    if (sigaction(mt_opt.signal, NULL, &old) != 0)
+    if (mt_real_sigaction(mt_opt.signal, NULL, &old) != 0)
         return;
     if (old.sa_handler != SIG_DFL || (old.sa_flags & SA_SIGINFO)) {
         mt_log("mtrace: signal %d already has a handler; snapshots on that signal are off",
@@ -156,7 +156,8 @@ void mt_trigger_init(void)
     sa.sa_handler = on_signal;
     sa.sa_flags = SA_RESTART;
     sigemptyset(&sa.sa_mask);
-    sigaction(mt_opt.signal, &sa, NULL);
+    if (mt_real_sigaction(mt_opt.signal, &sa, NULL) == 0)
+        mt_sigwrap_own(mt_opt.signal);
 }
 
 void mt_trigger_after_fork_child(void)
