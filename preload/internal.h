@@ -59,6 +59,7 @@ struct mt_options {
     unsigned interval_ms;    /* MTRACE_INTERVAL: timed snapshots, 0 = none */
     bool python;             /* MTRACE_PYTHON: Python frames when CPython runs */
     bool keep_pymalloc;      /* MTRACE_PYMALLOC: leave PYTHONMALLOC alone */
+    bool unwind_memo;        /* MTRACE_UNWIND_MEMO: the per-thread stack memo */
 };
 extern struct mt_options mt_opt MT_HIDDEN;
 MT_HIDDEN void mt_options_load(void);
@@ -94,6 +95,20 @@ MT_HIDDEN void mt_unwind_setup(void);
  * return address lies in (stop_lo, stop_hi] and *stopped says it did. */
 MT_HIDDEN int mt_unwind(uintptr_t *ips, int depth, bool *truncated,
                         uintptr_t stop_lo, uintptr_t stop_hi, bool *stopped);
+/* stackmemo.c: native stacks memoized per thread, validated on the stack. */
+struct mt_memo_miss { void *entry; uintptr_t ra0, slot0; };
+MT_HIDDEN void mt_memo_setup(void);
+MT_HIDDEN void mt_memo_thread_start(uintptr_t lo, uintptr_t hi);
+MT_HIDDEN void mt_memo_thread_end(void);
+/* The memoized stack (its frame count), or -1; then miss->entry, when set,
+ * asks mt_memo_fill (inside the libunwind fork barrier) to fill it. */
+MT_HIDDEN int mt_memo_lookup(uintptr_t own_lo, uintptr_t own_hi, uintptr_t *ips, int depth,
+                             bool *truncated, uintptr_t stop_lo, uintptr_t stop_hi,
+                             bool *stopped, struct mt_memo_miss *miss);
+MT_HIDDEN int mt_memo_fill(const struct mt_memo_miss *miss, uintptr_t *ips, int depth,
+                           bool *truncated, uintptr_t stop_lo, uintptr_t stop_hi, bool *stopped);
+/* threads.c: the calling thread's stack bounds to the memo. */
+MT_HIDDEN void mt_thread_bounds(void);
 /* fork: waits until no thread is inside libunwind and holds new ones off. */
 MT_HIDDEN void mt_unwind_fork_prepare(void);
 MT_HIDDEN void mt_unwind_fork_done(void);

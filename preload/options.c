@@ -19,6 +19,7 @@ struct mt_options mt_opt = {
     .interval_ms = 0,
     .python = true,
     .keep_pymalloc = false,
+    .unwind_memo = true,
 };
 
 /* A signal by number or name (USR2, SIGUSR2); 0 or "none" turns it off. */
@@ -107,6 +108,8 @@ void mt_options_load(void)
         mt_opt.python = parse_bool(v);
     if ((v = getenv("MTRACE_PYMALLOC")))
         mt_opt.keep_pymalloc = parse_bool(v);
+    if ((v = getenv("MTRACE_UNWIND_MEMO")))
+        mt_opt.unwind_memo = parse_bool(v);
     if ((v = getenv("MTRACE_DISABLE")))
         mt_opt.enabled = !parse_bool(v);
 }
