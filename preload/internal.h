@@ -128,6 +128,9 @@ struct mt_strtab;
 struct mt_frame;
 MT_HIDDEN void mt_python_export_begin(void);
 MT_HIDDEN void mt_python_export(uintptr_t word, struct mt_strtab *st, struct mt_frame *out);
+/* Called before every free while tracing: during interpreter finalization
+ * it waits for frame walks in flight (other threads' memory is going away). */
+MT_HIDDEN void mt_python_before_free(void);
 MT_HIDDEN void mt_python_lock(void);
 MT_HIDDEN void mt_python_unlock(bool child);
 

@@ -20,6 +20,8 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <link.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,6 +46,30 @@ static int (*addr2line)(void *code, int byte_offset);
 static uintptr_t eval_lo, eval_hi;      /* _PyEval_EvalFrameDefault */
 
 #define LOADP(addr) (*(const char *const *)(addr))
+
+/* Finalization handshake. Py_FinalizeEx frees the thread states, frames and
+ * code objects of daemon threads that may still run C code without the GIL
+ * (and allocate, and walk their frames here). Walkers count themselves in
+ * and give up once _finalizing is set; every free made after it is set
+ * first waits until no walk that began earlier is still reading. Both sides
+ * fence between their store and their load, so one always sees the other. */
+static atomic_int walkers;
+static atomic_bool drained;
+
+static inline bool finalizing(void)
+{
+    return __atomic_load_n((const char *const *)(runtime + L.rt_finalizing), __ATOMIC_ACQUIRE);
+}
+
+void mt_python_before_free(void)
+{
+    if (!py_on || atomic_load_explicit(&drained, memory_order_relaxed) || !finalizing())
+        return;
+    atomic_thread_fence(memory_order_seq_cst);
+    while (atomic_load(&walkers))
+        sched_yield();
+    atomic_store(&drained, true);
+}
 
 /* ---- interned strings: one copy per distinct file or function name ------- */
 struct pystr {
@@ -246,13 +272,21 @@ static inline uint32_t line_of(const char *code, uint32_t id, uint32_t lasti)
     return c->line;
 }
 
+static int walk(uintptr_t *words, int max, bool *more);
+
 int mt_python_walk(uintptr_t *words, int max, bool *more)
 {
     *more = false;
     if (!py_on)
         return 0;
-    if (__atomic_load_n((const char *const *)(runtime + L.rt_finalizing), __ATOMIC_RELAXED))
-        return 0;                       /* code objects and thread states are going away */
+    atomic_fetch_add(&walkers, 1);      /* seq_cst: pairs with mt_python_before_free */
+    int n = finalizing() ? 0 : walk(words, max, more);
+    atomic_fetch_sub_explicit(&walkers, 1, memory_order_release);
+    return n;
+}
+
+static int walk(uintptr_t *words, int max, bool *more)
+{
     const char *ts = get_this_tstate();
     if (!ts)
         return 0;

@@ -104,6 +104,7 @@ bool mt_on_free(void *p)
 
 bool mt_take(void *p, struct mt_taken *t)
 {
+    mt_python_before_free();
     return mt_livemap_remove((uintptr_t)p, &t->stack, &t->size);
 }
 

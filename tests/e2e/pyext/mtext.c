@@ -1,0 +1,107 @@
+/* A small C extension for mtrace's Python end-to-end tests (built by the
+ * tests with the interpreter under test's headers, -O0 -g): allocations made
+ * by C code with the GIL released, from a thread with a Python thread state
+ * and from a plain pthread that never had one. Lines tagged @name are looked
+ * up by the tests. */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void *kept;                      /* hold(): the block stays live */
+
+/* hold(n): mallocs n bytes with the GIL released and keeps them. */
+static PyObject *hold(PyObject *self, PyObject *arg)
+{
+    (void)self;
+    Py_ssize_t n = PyLong_AsSsize_t(arg);
+    if (n < 0)
+        return PyErr_Occurred() ? NULL : PyErr_Format(PyExc_ValueError, "negative size");
+    void *p;
+    Py_BEGIN_ALLOW_THREADS
+    p = malloc((size_t)n); /* @ext_hold */
+    Py_END_ALLOW_THREADS
+    if (!p)
+        return PyErr_NoMemory();
+    free(kept);
+    kept = p;
+    Py_RETURN_NONE;
+}
+
+/* A C-level loop that touches no Python object: malloc and free. */
+static long churn_loop(long iters)
+{
+    long sum = 0;
+    for (long i = 0; i < iters; i++) {
+        unsigned char *p = malloc(64 + (size_t)(i % 8) * 16); /* @ext_churn */
+        if (!p)
+            return -1;
+        p[0] = (unsigned char)i;
+        sum += p[0] != 0;
+        free(p);
+    }
+    return sum;
+}
+
+/* churn(iters): the loop in this thread, with the GIL released. */
+static PyObject *churn(PyObject *self, PyObject *arg)
+{
+    (void)self;
+    long iters = PyLong_AsLong(arg);
+    if (iters == -1 && PyErr_Occurred())
+        return NULL;
+    long r;
+    Py_BEGIN_ALLOW_THREADS
+    r = churn_loop(iters);
+    Py_END_ALLOW_THREADS
+    if (r < 0)
+        return PyErr_NoMemory();
+    return PyLong_FromLong(iters);
+}
+
+static void *native_main(void *arg)
+{
+    long iters = *(long *)arg;
+    void *leak = malloc(4321); /* @ext_native_leak */
+    (void)leak;
+    *(long *)arg = churn_loop(iters);
+    return NULL;
+}
+
+/* native_churn(iters): the loop in a new pthread, which has no Python
+ * thread state at all; joined with the GIL released. */
+static PyObject *native_churn(PyObject *self, PyObject *arg)
+{
+    (void)self;
+    long iters = PyLong_AsLong(arg);
+    if (iters == -1 && PyErr_Occurred())
+        return NULL;
+    pthread_t t;
+    int err;
+    Py_BEGIN_ALLOW_THREADS
+    err = pthread_create(&t, NULL, native_main, &iters);
+    if (!err)
+        pthread_join(t, NULL);
+    Py_END_ALLOW_THREADS
+    if (err)
+        return PyErr_Format(PyExc_OSError, "pthread_create: %s", strerror(err));
+    if (iters < 0)
+        return PyErr_NoMemory();
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef methods[] = {
+    {"hold", hold, METH_O, "malloc n bytes without the GIL and keep them"},
+    {"churn", churn, METH_O, "malloc/free loop without the GIL"},
+    {"native_churn", native_churn, METH_O, "the loop in a pthread without a thread state"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "mtext", NULL, -1, methods,
+                                    NULL, NULL, NULL, NULL};
+
+PyMODINIT_FUNC PyInit_mtext(void)
+{
+    return PyModule_Create(&module);
+}
