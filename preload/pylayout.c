@@ -27,7 +27,7 @@ static bool layout_311(struct mt_pylayout *l)
         .owner_generator = OWNED_BY_GENERATOR, .owner_cstack = -1,
         .co_filename = 112, .co_qualname = 128, .co_firstlineno = 72,
         .co_firsttraceable = 168, .co_code = 184,
-        .rt_finalizing = 24,
+        .rt_finalizing = 24, .rt_gil_holder = 576, .ts_thread_id = 152,
         .str_state = 32, .str_length = 16, .str_ascii_data = 48,
         .str_utf8 = 56, .str_compact_data = 72,
     };
@@ -43,7 +43,7 @@ static bool layout_312(struct mt_pylayout *l)
         .owner_generator = OWNED_BY_GENERATOR, .owner_cstack = OWNED_BY_CSTACK,
         .co_filename = 112, .co_qualname = 128, .co_firstlineno = 68,
         .co_firsttraceable = 176, .co_code = 192,
-        .rt_finalizing = 24,
+        .rt_finalizing = 24, .rt_gil_holder = SIZE_MAX, .ts_thread_id = SIZE_MAX,
         .str_state = 32, .str_length = 16, .str_ascii_data = 40,
         .str_utf8 = 48, .str_compact_data = 56,
     };
@@ -94,6 +94,7 @@ static bool layout_313(struct mt_pylayout *l, const void *runtime, unsigned long
         .co_firsttraceable = d->code.co_code_adaptive - 16,
         .co_code = d->code.co_code_adaptive,
         .rt_finalizing = d->runtime_state.finalizing,
+        .rt_gil_holder = SIZE_MAX, .ts_thread_id = SIZE_MAX,
         .str_state = d->unicode.state, .str_length = d->unicode.length,
         .str_ascii_data = d->unicode.asciiobject_size,
         .str_utf8 = d->unicode.asciiobject_size + 8,

@@ -22,6 +22,9 @@ struct mt_pylayout {
     size_t co_filename, co_qualname, co_firstlineno, co_firsttraceable, co_code;
     /* _PyRuntime: non-NULL while the runtime finalizes */
     size_t rt_finalizing;
+    /* 3.11 only (else SIZE_MAX): the GIL holder's thread state in _PyRuntime
+     * and a thread state's pthread id, to find a sub-interpreter's state */
+    size_t rt_gil_holder, ts_thread_id;
     /* str: state bits, length, where the characters of compact ASCII and
      * compact non-ASCII strings begin, and the cached UTF-8 pointer */
     size_t str_state, str_length, str_ascii_data, str_utf8, str_compact_data;

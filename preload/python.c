@@ -20,6 +20,7 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <link.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -288,6 +289,16 @@ int mt_python_walk(uintptr_t *words, int max, bool *more)
 static int walk(uintptr_t *words, int max, bool *more)
 {
     const char *ts = get_this_tstate();
+    if (L.rt_gil_holder != SIZE_MAX) {
+        /* 3.11: the GIL-state thread state is the thread's first one; while
+         * the thread runs a sub-interpreter, the GIL holder is its other
+         * state (3.12+ keep the current one in the GIL-state slot). */
+        const char *holder = __atomic_load_n((const char *const *)(runtime + L.rt_gil_holder),
+                                             __ATOMIC_RELAXED);
+        if (holder && holder != ts &&
+            *(const unsigned long *)(holder + L.ts_thread_id) == (unsigned long)pthread_self())
+            ts = holder;
+    }
     if (!ts)
         return 0;
     const char *fr;
@@ -384,6 +395,34 @@ static void say_unsupported(unsigned long hex)
     }
 }
 
+/* Whether the interpreter's options (before the script, -c or -m) include
+ * -E or -I, which make it ignore PYTHON* variables. */
+static bool ignores_environment(void)
+{
+    char buf[4096];
+    size_t n = mt_proc_read("/proc/self/cmdline", buf, sizeof buf - 1);
+    buf[n] = '\0';
+    size_t i = strlen(buf) + 1;         /* skip argv[0] */
+    while (i < n) {
+        const char *a = buf + i;
+        i += strlen(a) + 1;
+        if (a[0] != '-' || a[1] == '\0' || strcmp(a, "--") == 0)
+            return false;               /* the script, stdin or the end of options */
+        for (const char *c = a + 1; *c; c++) {
+            if (*c == 'E' || *c == 'I')
+                return true;
+            if (*c == 'c' || *c == 'm')
+                return false;           /* the rest is the command or module */
+            if (*c == 'X' || *c == 'W') {
+                if (!c[1])
+                    i += strlen(buf + i) + 1;   /* its value is the next argument */
+                break;
+            }
+        }
+    }
+    return false;
+}
+
 /* Called from the constructor, guard held, before main. */
 void mt_python_init(void)
 {
@@ -392,8 +431,12 @@ void mt_python_init(void)
         return;                         /* not a Python process (or not yet) */
     const unsigned long *version = dlsym(RTLD_DEFAULT, "Py_Version");
     /* pymalloc serves small objects from arenas that malloc never sees. */
-    if (!mt_opt.keep_pymalloc && !getenv("PYTHONMALLOC"))
+    if (!mt_opt.keep_pymalloc && !getenv("PYTHONMALLOC")) {
         setenv("PYTHONMALLOC", "malloc", 0);
+        if (ignores_environment())
+            mt_log("mtrace: python -E/-I ignores PYTHONMALLOC: pymalloc stays on and most "
+                   "small objects are not traced");
+    }
     if (!mt_opt.python)
         return;
     if (!version || !mt_pylayout_for(*version, runtime, &L)) {

@@ -30,4 +30,24 @@ equal(big, [("growth.py", GROW, "changed")], "diff first..last: only the growing
 row = next(r for r in df["rows"] if r["line"] == GROW)
 check(300_000 <= row["size_diff"] <= 300_600 and row["count_diff"] == 6,
       f"diff: +6 blocks (object and buffer), ~300 kB: {row['size_diff']}, {row['count_diff']}")
+
+# python -I / -E ignore PYTHONMALLOC: one line says pymalloc stays on.
+p, d, snaps = run([PY, "-I", "-c", "pass"])
+equal((p.returncode, p.stderr.count("ignores PYTHONMALLOC"), p.stderr.count("\n")), (0, 1, 1),
+      f"-I: one line on stderr: {p.stderr!r}")
+p, d, snaps = run([PY, "-c", "pass"])
+equal((p.returncode, p.stderr), (0, ""), "without -I: nothing on stderr")
+
+# A sub-interpreter's allocations carry its own frames (3.11 keeps the
+# thread's first state in the GIL-state slot: the GIL holder's is used).
+code = ("import _xxsubinterpreters as i\n"
+        "x = i.create()\n"
+        "i.run_string(x, 'data = [bytes(1000) for _ in range(10000)]')\n")
+p, d, snaps = run([PY, "-c", code])
+if p.returncode == 0 and snaps:
+    rows = report("top", "-n", "1", snaps[0])["rows"]
+    equal((rows[0]["file"], rows[0]["line"]), ("<string>", 1), "sub-interpreter code is attributed to itself")
+    check(rows[0]["alloc_bytes"] >= 10_000_000, f"its 10 MB: {rows[0]['alloc_bytes']}")
+else:
+    check("No module named" in p.stderr, f"sub-interpreter run: {p.stderr}")
 done()
