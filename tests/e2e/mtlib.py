@@ -96,8 +96,10 @@ HEADER_FIELDS = ("magic version header_size file_size section_count section_entr
                  "total_frees dropped rss_bytes peak_rss_bytes").split()
 
 
-def read_raw(path):
-    """Returns (header dict, strings bytes, stacks list of dicts with frames)."""
+def read_sections(path):
+    """Checks a snapshot's framing and returns (data, header dict, strings
+    blob, {section kind: (entry size, offset, count)}); the header dict
+    also holds program_str and cmdline_str."""
     data = open(path, "rb").read()
     h = dict(zip(HEADER_FIELDS, HEADER.unpack_from(data, 0)))
     assert h["magic"] == b"MTRSNAP\0", "bad magic"
@@ -108,6 +110,15 @@ def read_raw(path):
         secs[kind] = (esize, off, count)
     esize, off, count = secs[1]
     strings = data[off:off + count]
+    for key in ("program", "cmdline"):
+        o = h[key]
+        h[key + "_str"] = strings[o:strings.index(b"\0", o)].decode()
+    return data, h, strings, secs
+
+
+def read_raw(path):
+    """Returns (header dict, strings bytes, stacks list of dicts with frames)."""
+    data, h, strings, secs = read_sections(path)
     fes, foff, fcount = secs[3]
     frames = [FRAME.unpack_from(data, foff + i * fes) for i in range(fcount)]
     ses, soff, scount = secs[4]
@@ -119,8 +130,4 @@ def read_raw(path):
         s["frames"] = frames[s["first_frame"]:s["first_frame"] + s["frame_count"]]
         stacks.append(s)
 
-    def string(off):
-        return strings[off:strings.index(b"\0", off)].decode()
-    h["program_str"] = string(h["program"])
-    h["cmdline_str"] = string(h["cmdline"])
     return h, strings, stacks

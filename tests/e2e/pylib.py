@@ -145,18 +145,7 @@ class _Raw:
     program's snapshot easily holds millions of frames."""
 
     def __init__(self, path):
-        data = open(path, "rb").read()
-        h = dict(zip(HEADER_FIELDS, HEADER.unpack_from(data, 0)))
-        assert h["magic"] == b"MTRSNAP\0", "bad magic"
-        assert data[-8:] == b"MTRSEND\0", "bad trailer"
-        secs = {}
-        for i in range(h["section_count"]):
-            kind, esize, off, count = SECTION.unpack_from(data, h["header_size"] + i * SECTION.size)
-            secs[kind] = (esize, off, count)
-        esize, off, count = secs[1]
-        self.strings = data[off:off + count]
-        h["program_str"] = self.string(h["program"])
-        h["cmdline_str"] = self.string(h["cmdline"])
+        data, h, self.strings, secs = read_sections(path)
         self.header = h
         # Frame entries as uint32 words: addr (low, high), kind, line; a
         # Python frame's addr is file offset << 32 | function offset.
