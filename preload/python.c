@@ -21,14 +21,13 @@
 #include <dlfcn.h>
 #include <link.h>
 #include <pthread.h>
-#include <sched.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
 #include "mtrace/format.h"
 #include "pylayout.h"
+#include "stripes.h"
 
 #define HASH_NONFATAL_OOM 1
 #define uthash_malloc(sz) mt_pool_alloc(sz)
@@ -54,7 +53,7 @@ static uintptr_t eval_lo, eval_hi;      /* _PyEval_EvalFrameDefault */
  * and give up once _finalizing is set; every free made after it is set
  * first waits until no walk that began earlier is still reading. Both sides
  * fence between their store and their load, so one always sees the other. */
-static atomic_int walkers;
+static struct mt_stripes walkers;
 static atomic_bool drained;
 
 static inline bool finalizing(void)
@@ -67,8 +66,7 @@ void mt_python_before_free(void)
     if (!py_on || atomic_load_explicit(&drained, memory_order_relaxed) || !finalizing())
         return;
     atomic_thread_fence(memory_order_seq_cst);
-    while (atomic_load(&walkers))
-        sched_yield();
+    mt_stripes_wait_idle(&walkers);
     atomic_store(&drained, true);
 }
 
@@ -280,9 +278,9 @@ int mt_python_walk(uintptr_t *words, int max, bool *more)
     *more = false;
     if (!py_on)
         return 0;
-    atomic_fetch_add(&walkers, 1);      /* seq_cst: pairs with mt_python_before_free */
+    atomic_int *c = mt_stripes_enter(&walkers);   /* pairs with mt_python_before_free */
     int n = finalizing() ? 0 : walk(words, max, more);
-    atomic_fetch_sub_explicit(&walkers, 1, memory_order_release);
+    mt_stripes_leave(c);
     return n;
 }
 

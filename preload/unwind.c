@@ -12,30 +12,23 @@
 #include <string.h>
 
 #include "internal.h"
+#include "stripes.h"
 
 static uintptr_t own_lo, own_hi;
 
 /* Fork barrier. libunwind keeps internal locks that a fork child would
  * inherit held if another thread was unwinding at that moment (seen: the
  * child blocks forever in _ULx86_64_step). So fork waits until no thread is
- * inside libunwind, and unwinding waits while a fork is in progress. The
- * count is striped over cache lines: threads do not share a counter. */
-#define STRIPES 64
-static struct { atomic_int n; char pad[60]; } inside[STRIPES];
+ * inside libunwind, and unwinding waits while a fork is in progress. */
+static struct mt_stripes inside;
 static atomic_int fork_pending;
-static atomic_int next_stripe;
-static __thread int my_stripe __attribute__((tls_model("initial-exec")));
-
 static atomic_int *enter(void)
 {
-    if (MT_UNLIKELY(!my_stripe))
-        my_stripe = 1 + atomic_fetch_add_explicit(&next_stripe, 1, memory_order_relaxed) % STRIPES;
-    atomic_int *c = &inside[my_stripe - 1].n;
     for (;;) {
-        atomic_fetch_add(c, 1);                  /* seq_cst: pairs with fork_prepare */
+        atomic_int *c = mt_stripes_enter(&inside);
         if (MT_LIKELY(!atomic_load(&fork_pending)))
             return c;
-        atomic_fetch_sub(c, 1);
+        mt_stripes_leave(c);
         while (atomic_load_explicit(&fork_pending, memory_order_acquire))
             sched_yield();
     }
@@ -44,9 +37,7 @@ static atomic_int *enter(void)
 void mt_unwind_fork_prepare(void)
 {
     atomic_store(&fork_pending, 1);
-    for (int i = 0; i < STRIPES; i++)
-        while (atomic_load(&inside[i].n))
-            sched_yield();
+    mt_stripes_wait_idle(&inside);
 }
 
 void mt_unwind_fork_done(void)
@@ -69,7 +60,7 @@ static int capture(void **buf, int want, int *skip)
 {
     atomic_int *c = enter();
     int n = unw_backtrace(buf, want);
-    atomic_fetch_sub_explicit(c, 1, memory_order_release);
+    mt_stripes_leave(c);
     int s = 0;
     while (s < n && (uintptr_t)buf[s] >= own_lo && (uintptr_t)buf[s] < own_hi)
         s++;
@@ -102,7 +93,7 @@ int mt_unwind(uintptr_t *ips, int depth, bool *truncated,
     if (miss.entry) {
         atomic_int *c = enter();
         n = mt_memo_fill(&miss, ips, depth, truncated, stop_lo, stop_hi, stopped);
-        atomic_fetch_sub_explicit(c, 1, memory_order_release);
+        mt_stripes_leave(c);
         if (n >= 0)
             return n;
     }
