@@ -92,10 +92,11 @@ MT_HIDDEN void mt_unwind_setup(void);
 /* Fills ips (innermost first) without the shim's own frames; returns the
  * count and sets *truncated when the stack was deeper than depth. With a
  * stop range (stop_hi != 0), the capture ends before the first frame whose
- * return address lies in (stop_lo, stop_hi] and *stopped says it did. */
+ * return address lies in (stop_lo, stop_hi]. */
 MT_HIDDEN int mt_unwind(uintptr_t *ips, int depth, bool *truncated,
-                        uintptr_t stop_lo, uintptr_t stop_hi, bool *stopped);
-/* stackmemo.c: native stacks memoized per thread, validated on the stack. */
+                        uintptr_t stop_lo, uintptr_t stop_hi);
+/* stackmemo.c: native stacks (no stop range) memoized per thread, validated
+ * on the stack. */
 struct mt_memo_miss { void *entry; uintptr_t ra0, slot0; };
 MT_HIDDEN void mt_memo_setup(void);
 MT_HIDDEN void mt_memo_thread_start(uintptr_t lo, uintptr_t hi);
@@ -103,10 +104,9 @@ MT_HIDDEN void mt_memo_thread_end(void);
 /* The memoized stack (its frame count), or -1; then miss->entry, when set,
  * asks mt_memo_fill (inside the libunwind fork barrier) to fill it. */
 MT_HIDDEN int mt_memo_lookup(uintptr_t own_lo, uintptr_t own_hi, uintptr_t *ips, int depth,
-                             bool *truncated, uintptr_t stop_lo, uintptr_t stop_hi,
-                             bool *stopped, struct mt_memo_miss *miss);
+                             bool *truncated, struct mt_memo_miss *miss);
 MT_HIDDEN int mt_memo_fill(const struct mt_memo_miss *miss, uintptr_t *ips, int depth,
-                           bool *truncated, uintptr_t stop_lo, uintptr_t stop_hi, bool *stopped);
+                           bool *truncated);
 /* threads.c: the calling thread's stack bounds to the memo. */
 MT_HIDDEN void mt_thread_bounds(void);
 /* fork: waits until no thread is inside libunwind and holds new ones off. */

@@ -36,10 +36,10 @@
 #define FRAMES 64                     /* deeper stacks are not memoized */
 
 struct entry {
-    uintptr_t ra0, slot0, stop_hi;
+    uintptr_t ra0, slot0;
     uint16_t n;                       /* frames answered */
     uint16_t checks;                  /* slots validated (1..checks-1); 0: not memoizable */
-    uint8_t stopped, truncated, used;
+    uint8_t truncated, used;
     uintptr_t ra[FRAMES + 1];
     uintptr_t slot[FRAMES + 1];
 };
@@ -117,15 +117,13 @@ static inline bool first_foreign(uintptr_t own_lo, uintptr_t own_hi,
 }
 
 int mt_memo_lookup(uintptr_t own_lo, uintptr_t own_hi, uintptr_t *ips, int depth,
-                   bool *truncated, uintptr_t stop_lo, uintptr_t stop_hi, bool *stopped,
-                   struct mt_memo_miss *miss)
+                   bool *truncated, struct mt_memo_miss *miss)
 {
     struct memo *m = memo;
     miss->entry = NULL;
     uintptr_t ra0, slot0;
     if (!m || !first_foreign(own_lo, own_hi, &ra0, &slot0) || slot0 < m->lo || slot0 >= m->hi)
         return -1;
-    (void)stop_lo;
     /* A few ways per key: one call site at one depth is often reached
      * through several callers (PyList_New, PyDict_New... at one depth). */
     struct entry *set = set_of(m, ra0, slot0), *victim = NULL;
@@ -136,7 +134,7 @@ int mt_memo_lookup(uintptr_t own_lo, uintptr_t own_hi, uintptr_t *ips, int depth
                 victim = e;
             continue;
         }
-        if (e->ra0 != ra0 || e->slot0 != slot0 || e->stop_hi != stop_hi)
+        if (e->ra0 != ra0 || e->slot0 != slot0)
             continue;
         if (!e->checks)
             return -1;                /* known not memoizable */
@@ -146,7 +144,6 @@ int mt_memo_lookup(uintptr_t own_lo, uintptr_t own_hi, uintptr_t *ips, int depth
         if (i == e->checks && e->n <= depth) {
             memcpy(ips, e->ra, (size_t)e->n * sizeof *ips);
             *truncated = e->truncated;
-            *stopped = e->stopped;
             return e->n;
         }
     }
@@ -172,8 +169,7 @@ int mt_memo_lookup(uintptr_t own_lo, uintptr_t own_hi, uintptr_t *ips, int depth
 /* The slow walk that fills the entry a lookup missed. The caller holds the
  * fork barrier (libunwind inside). Returns the frame count, or -1 when this
  * stack cannot be memoized (the caller then unwinds the usual way). */
-int mt_memo_fill(const struct mt_memo_miss *miss, uintptr_t *ips, int depth, bool *truncated,
-                 uintptr_t stop_lo, uintptr_t stop_hi, bool *stopped)
+int mt_memo_fill(const struct mt_memo_miss *miss, uintptr_t *ips, int depth, bool *truncated)
 {
     struct memo *m = memo;
     struct entry *e = miss->entry;
@@ -186,10 +182,9 @@ int mt_memo_fill(const struct mt_memo_miss *miss, uintptr_t *ips, int depth, boo
     e->used = 1;
     e->ra0 = miss->ra0;
     e->slot0 = miss->slot0;
-    e->stop_hi = stop_hi;
     e->checks = 0;                    /* until proven memoizable */
     int k = 0;
-    bool found = false, end = true, stop = false;
+    bool found = false, end = true;
     do {
         unw_word_t ip, sp;
         if (unw_get_reg(&c, UNW_REG_IP, &ip) != 0 || unw_get_reg(&c, UNW_REG_SP, &sp) != 0)
@@ -205,11 +200,6 @@ int mt_memo_fill(const struct mt_memo_miss *miss, uintptr_t *ips, int depth, boo
             return -1;
         e->ra[k] = ip;
         e->slot[k] = slot;
-        if (stop_hi && ip > stop_lo && ip <= stop_hi) {
-            stop = true;              /* validated, not answered */
-            end = false;
-            break;
-        }
         if (k == depth || k == FRAMES) {
             end = false;              /* one frame past what is kept */
             break;
@@ -218,21 +208,16 @@ int mt_memo_fill(const struct mt_memo_miss *miss, uintptr_t *ips, int depth, boo
     } while (unw_step(&c) > 0);
     if (!found)
         return -1;
-    int n = k;
-    bool trunc = false;
-    if (!stop && !end) {
-        if (k == FRAMES && FRAMES < depth)
-            return -1;                /* deeper than the memo holds */
-        trunc = true;                 /* deeper than depth: cut, like the fast path */
-    }
-    e->n = (uint16_t)n;
-    e->checks = (uint16_t)(end ? n : n + 1);
-    e->stopped = stop;
-    e->truncated = trunc;
-    memcpy(ips, e->ra, (size_t)n * sizeof *ips);
-    *truncated = trunc;
-    *stopped = stop;
-    return n;
+    if (!end && k == FRAMES && FRAMES < depth)
+        return -1;                    /* deeper than the memo holds */
+    /* Not at the end: cut at depth, like the fast path. The frame past the
+     * cut is validated too, so a hit is truncated exactly when this was. */
+    e->n = (uint16_t)k;
+    e->checks = (uint16_t)(end ? k : k + 1);
+    e->truncated = !end;
+    memcpy(ips, e->ra, (size_t)k * sizeof *ips);
+    *truncated = !end;
+    return k;
 }
 
 #else /* no memo: the libunwind path always */
@@ -241,19 +226,15 @@ void mt_memo_setup(void) {}
 void mt_memo_thread_start(uintptr_t lo, uintptr_t hi) { (void)lo; (void)hi; }
 void mt_memo_thread_end(void) {}
 int mt_memo_lookup(uintptr_t own_lo, uintptr_t own_hi, uintptr_t *ips, int depth,
-                   bool *truncated, uintptr_t stop_lo, uintptr_t stop_hi, bool *stopped,
-                   struct mt_memo_miss *miss)
+                   bool *truncated, struct mt_memo_miss *miss)
 {
     (void)own_lo; (void)own_hi; (void)ips; (void)depth; (void)truncated;
-    (void)stop_lo; (void)stop_hi; (void)stopped;
     miss->entry = NULL;
     return -1;
 }
-int mt_memo_fill(const struct mt_memo_miss *miss, uintptr_t *ips, int depth, bool *truncated,
-                 uintptr_t stop_lo, uintptr_t stop_hi, bool *stopped)
+int mt_memo_fill(const struct mt_memo_miss *miss, uintptr_t *ips, int depth, bool *truncated)
 {
-    (void)miss; (void)ips; (void)depth; (void)truncated; (void)stop_lo; (void)stop_hi;
-    (void)stopped;
+    (void)miss; (void)ips; (void)depth; (void)truncated;
     return -1;
 }
 

@@ -53,11 +53,10 @@ static uint32_t capture_and_intern(uintptr_t *ips, bool *truncated)
     uintptr_t py[MT_MAX_DEPTH];
     bool py_more;
     int npy = mt_python_walk(py, depth, &py_more);
-    uintptr_t lo = 0, hi = 0;
-    if (npy && !mt_python_eval_range(&lo, &hi))
-        lo = hi = 0;
-    bool stopped;
-    int n = mt_unwind(ips, depth, truncated, lo, hi, &stopped);
+    uintptr_t lo = 0, hi = 0;            /* stay 0 when the loop is unknown */
+    if (npy)
+        mt_python_eval_range(&lo, &hi);
+    int n = mt_unwind(ips, depth, truncated, lo, hi);
     if (npy) {
         /* Eval loop not found (an eval-frame hook, an unusual build): the
          * Python frames follow the whole native stack. */

@@ -78,38 +78,38 @@ static int find_stop(void *const *buf, int from, int n, uintptr_t lo, uintptr_t 
 }
 
 static int capture_full(uintptr_t *ips, int depth, bool *truncated,
-                        uintptr_t stop_lo, uintptr_t stop_hi, bool *stopped);
+                        uintptr_t stop_lo, uintptr_t stop_hi);
 
 int mt_unwind(uintptr_t *ips, int depth, bool *truncated,
-              uintptr_t stop_lo, uintptr_t stop_hi, bool *stopped)
+              uintptr_t stop_lo, uintptr_t stop_hi)
 {
     /* The memo serves native stacks. On Python stacks (cut at the eval
      * loop) it measured no faster: its misses cost a slow walk each. */
-    struct mt_memo_miss miss = { NULL, 0, 0 };
-    int n = stop_hi ? -1 : mt_memo_lookup(own_lo, own_hi, ips, depth, truncated, stop_lo,
-                                          stop_hi, stopped, &miss);
-    if (n >= 0)
-        return n;
-    if (miss.entry) {
-        atomic_int *c = enter();
-        n = mt_memo_fill(&miss, ips, depth, truncated, stop_lo, stop_hi, stopped);
-        mt_stripes_leave(c);
+    if (!stop_hi) {
+        struct mt_memo_miss miss;
+        int n = mt_memo_lookup(own_lo, own_hi, ips, depth, truncated, &miss);
         if (n >= 0)
             return n;
+        if (miss.entry) {
+            atomic_int *c = enter();
+            n = mt_memo_fill(&miss, ips, depth, truncated);
+            mt_stripes_leave(c);
+            if (n >= 0)
+                return n;
+        }
     }
-    return capture_full(ips, depth, truncated, stop_lo, stop_hi, stopped);
+    return capture_full(ips, depth, truncated, stop_lo, stop_hi);
 }
 
 /* libunwind's fast trace (unw_backtrace). */
 static int capture_full(uintptr_t *ips, int depth, bool *truncated,
-                        uintptr_t stop_lo, uintptr_t stop_hi, bool *stopped)
+                        uintptr_t stop_lo, uintptr_t stop_hi)
 {
     /* Room for the shim's frames (hook, tracer, this function) on top. */
     enum { SLACK = 8, PROBE = 8 };
     void *buf[MT_MAX_DEPTH + SLACK];
     int want = depth + SLACK;
     int skip, n;
-    *stopped = false;
     if (stop_hi) {
         /* Python: the eval loop is usually a few frames up; look there
          * first and unwind no further than that. */
@@ -119,7 +119,6 @@ static int capture_full(uintptr_t *ips, int depth, bool *truncated,
             n = capture(buf, want, &skip);
         int at = find_stop(buf, skip, n, stop_lo, stop_hi);
         if (at < n) {
-            *stopped = true;
             n = at;
             want = INT32_MAX;           /* the whole prefix is in buf: not truncated */
         }
