@@ -101,10 +101,9 @@ API int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
     return 0;
 }
 
+/* glibc's own aliases of these entry points are aliases here too. */
 API int __sigaction(int sig, const struct sigaction *act, struct sigaction *old)
-{
-    return sigaction(sig, act, old);
-}
+    __attribute__((alias("sigaction"), copy(sigaction)));
 
 static sighandler_t wrap(handler_fn real, int sig, sighandler_t h)
 {
@@ -124,15 +123,8 @@ API sighandler_t signal(int sig, sighandler_t h)
     return wrap(real_signal, sig, h);
 }
 
-API sighandler_t bsd_signal(int sig, sighandler_t h)
-{
-    return signal(sig, h);
-}
-
-API sighandler_t ssignal(int sig, sighandler_t h)
-{
-    return signal(sig, h);
-}
+API sighandler_t bsd_signal(int sig, sighandler_t h) __attribute__((alias("signal"), copy(signal)));
+API sighandler_t ssignal(int sig, sighandler_t h) __attribute__((alias("signal"), copy(signal)));
 
 API sighandler_t sysv_signal(int sig, sighandler_t h)
 {
@@ -140,10 +132,7 @@ API sighandler_t sysv_signal(int sig, sighandler_t h)
     return wrap(real_sysv_signal, sig, h);
 }
 
-API sighandler_t __sysv_signal(int sig, sighandler_t h)
-{
-    return sysv_signal(sig, h);
-}
+API sighandler_t __sysv_signal(int sig, sighandler_t h) __attribute__((alias("sysv_signal"), copy(sysv_signal)));
 
 API sighandler_t sigset(int sig, sighandler_t h)
 {
