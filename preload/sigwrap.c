@@ -132,7 +132,8 @@ API sighandler_t sysv_signal(int sig, sighandler_t h)
     return wrap(real_sysv_signal, sig, h);
 }
 
-API sighandler_t __sysv_signal(int sig, sighandler_t h) __attribute__((alias("sysv_signal"), copy(sysv_signal)));
+API sighandler_t __sysv_signal(int sig, sighandler_t h)
+    __attribute__((alias("sysv_signal"), copy(sysv_signal)));
 
 API sighandler_t sigset(int sig, sighandler_t h)
 {
