@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "iddir.h"
 #include "internal.h"
 #include "mtrace/format.h"
 #include "pylayout.h"
@@ -95,11 +96,7 @@ struct codeent {
 static struct codeent *codes;           /* by code address */
 static mt_lock py_lock = MT_LOCK_INIT;  /* strings, codes, ids */
 
-/* id -> record; two levels so that readers never see a moving array. */
-#define DIR_BITS 12
-#define CHUNK_BITS 12
-#define CHUNK_SIZE (1u << CHUNK_BITS)
-static struct pycode **directory[1u << DIR_BITS];
+static struct mt_iddir directory;                /* id -> record */
 static uint32_t next_id = 1;            /* 0: none */
 static uint32_t export_gen;
 
@@ -191,18 +188,14 @@ static const struct pystr *intern_str(const char *obj)
 
 static inline struct pycode *by_id(uint32_t id)
 {
-    struct pycode **chunk = directory[id >> CHUNK_BITS];
-    return chunk ? chunk[id & (CHUNK_SIZE - 1)] : NULL;
+    return mt_iddir_get(&directory, id);
 }
 
 /* Called with py_lock held: a new id for what the key describes. */
 static uint32_t new_code(const struct codekey *k)
 {
     uint32_t id = next_id;
-    if (id >= (1u << (DIR_BITS + CHUNK_BITS)))
-        return 0;
-    struct pycode ***slot = &directory[id >> CHUNK_BITS];
-    if (!*slot && !(*slot = mt_map(CHUNK_SIZE * sizeof(struct pycode *))))
+    if (!mt_iddir_reserve(&directory, id))
         return 0;
     struct pycode *c = mt_pool_alloc(sizeof *c);
     if (!c)
@@ -213,7 +206,7 @@ static uint32_t new_code(const struct codekey *k)
         mt_pool_free(c, sizeof *c);
         return 0;
     }
-    __atomic_store_n(&(*slot)[id & (CHUNK_SIZE - 1)], c, __ATOMIC_RELEASE);
+    mt_iddir_publish(&directory, id, c);
     next_id++;
     return id;
 }

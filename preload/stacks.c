@@ -14,6 +14,7 @@
 #define _GNU_SOURCE
 #include <string.h>
 
+#include "iddir.h"
 #include "internal.h"
 #include "mtrace/format.h"
 
@@ -37,11 +38,7 @@ struct mt_stackrec {
     uintptr_t frames[];
 };
 
-/* id -> record, two levels so that readers never see a moving array. */
-#define DIR_BITS 12
-#define CHUNK_BITS 12
-#define CHUNK_SIZE (1u << CHUNK_BITS)
-static struct mt_stackrec **directory[1u << DIR_BITS];
+static struct mt_iddir directory;                /* id -> record */
 
 static mt_lock table_lock = MT_LOCK_INIT;   /* the uthash table, directory, counts */
 static struct mt_stackrec *table;
@@ -77,8 +74,7 @@ static uint32_t hash_frames(const uintptr_t *ips, int n)
 
 static inline struct mt_stackrec *by_id(uint32_t id)
 {
-    struct mt_stackrec **chunk = directory[id >> CHUNK_BITS];
-    return chunk ? chunk[id & (CHUNK_SIZE - 1)] : NULL;
+    return mt_iddir_get(&directory, id);
 }
 
 static bool same(const struct mt_stackrec *r, const uintptr_t *ips, int n)
@@ -90,10 +86,7 @@ static bool same(const struct mt_stackrec *r, const uintptr_t *ips, int n)
 static struct mt_stackrec *add_locked(const uintptr_t *ips, int n, uint32_t h)
 {
     uint32_t id = stack_count;
-    if (id >= (1u << (DIR_BITS + CHUNK_BITS)))
-        return NULL;
-    struct mt_stackrec ***slot = &directory[id >> CHUNK_BITS];
-    if (!*slot && !(*slot = mt_map(CHUNK_SIZE * sizeof(struct mt_stackrec *))))
+    if (!mt_iddir_reserve(&directory, id))
         return NULL;
     struct mt_stackrec *r = mt_pool_alloc(sizeof *r + (size_t)n * sizeof *ips);
     if (!r)
@@ -108,7 +101,7 @@ static struct mt_stackrec *add_locked(const uintptr_t *ips, int n, uint32_t h)
         return NULL;
     }
     /* Publish after the record is complete: by_id() runs without the lock. */
-    __atomic_store_n(&(*slot)[id & (CHUNK_SIZE - 1)], r, __ATOMIC_RELEASE);
+    mt_iddir_publish(&directory, id, r);
     stack_count++;
     frame_total += (uint64_t)n;
     return r;
