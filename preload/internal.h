@@ -60,6 +60,11 @@ struct mt_options {
     bool python;             /* MTRACE_PYTHON: Python frames when CPython runs */
     bool keep_pymalloc;      /* MTRACE_PYMALLOC: leave PYTHONMALLOC alone */
     bool unwind_memo;        /* MTRACE_UNWIND_MEMO: the per-thread stack memo */
+    bool leak_scan;          /* MTRACE_LEAK_SCAN: classify live blocks at exit */
+    bool leak_check;         /* MTRACE_LEAK_CHECK: exit with leak_exitcode on leaks */
+    int leak_exitcode;       /* MTRACE_LEAK_EXITCODE */
+    const char *suppressions;/* MTRACE_SUPPRESSIONS: LeakSanitizer-format file */
+    bool default_suppressions; /* MTRACE_DEFAULT_SUPPRESSIONS */
 };
 extern struct mt_options mt_opt MT_HIDDEN;
 MT_HIDDEN void mt_options_load(void);
@@ -69,6 +74,7 @@ extern volatile int mt_pending MT_HIDDEN;   /* set when trigger work waits */
 MT_HIDDEN void mt_trigger_init(void);
 MT_HIDDEN void mt_trigger_slow(void);
 MT_HIDDEN void mt_trigger_after_fork_child(void);
+MT_HIDDEN pid_t mt_trigger_thread_tid(void);   /* the tracer thread, 0: none */
 
 /* ---- sigwrap.c: the shim's signal handler, hidden from the program ----- */
 struct sigaction;
@@ -78,6 +84,7 @@ MT_HIDDEN void mt_sigwrap_own(int sig);
 
 /* ---- log.c: messages without allocating --------------------------------- */
 MT_HIDDEN void mt_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+MT_HIDDEN void mt_print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* ---- pool.c: the tracer's own memory, never from the traced heap -------- */
 MT_HIDDEN void *mt_pool_alloc(size_t size);
@@ -107,8 +114,10 @@ MT_HIDDEN int mt_memo_lookup(uintptr_t own_lo, uintptr_t own_hi, uintptr_t *ips,
                              bool *truncated, struct mt_memo_miss *miss);
 MT_HIDDEN int mt_memo_fill(const struct mt_memo_miss *miss, uintptr_t *ips, int depth,
                            bool *truncated);
-/* threads.c: the calling thread's stack bounds to the memo. */
+/* threads.c: the calling thread's stack bounds to the memo and the leak
+ * scan (mt_thread_stack: 0, 0 when unknown; async-signal-safe). */
 MT_HIDDEN void mt_thread_bounds(void);
+MT_HIDDEN void mt_thread_stack(uintptr_t *lo, uintptr_t *hi);
 /* fork: waits until no thread is inside libunwind and holds new ones off. */
 MT_HIDDEN void mt_unwind_fork_prepare(void);
 MT_HIDDEN void mt_unwind_fork_done(void);
@@ -128,6 +137,8 @@ struct mt_strtab;
 struct mt_frame;
 MT_HIDDEN void mt_python_export_begin(void);
 MT_HIDDEN void mt_python_export(uintptr_t word, struct mt_strtab *st, struct mt_frame *out);
+/* File and function of a Python frame word (NULL when unknown). */
+MT_HIDDEN void mt_python_names(uintptr_t word, const char **file, const char **func);
 /* Called before every free while tracing: during interpreter finalization
  * it waits for frame walks in flight (other threads' memory is going away). */
 MT_HIDDEN void mt_python_before_free(void);
@@ -148,6 +159,8 @@ struct mt_file_header;
 struct mt_stack;
 struct mt_frame;
 MT_HIDDEN uint32_t mt_stacks_count(uint64_t *frame_count);
+/* The frames of stack id (innermost first); its count, 0 when unknown. */
+MT_HIDDEN int mt_stacks_frames(uint32_t id, const uintptr_t **frames);
 MT_HIDDEN void mt_stacks_export(struct mt_stack *stacks, struct mt_frame *frames,
                                 struct mt_file_header *h, struct mt_strtab *st);
 
@@ -169,6 +182,74 @@ struct mt_module;
 MT_HIDDEN int mt_modules_collect(struct mt_module *mods, int max, struct mt_strtab *st);
 MT_HIDDEN bool mt_modules_own_text(uintptr_t *lo, uintptr_t *hi);
 
+/* ---- maps.c: /proc/self/maps, parsed without malloc ------------------------ */
+struct mt_map_range { uintptr_t lo, hi; bool readable, writable; };
+struct mt_maps { struct mt_map_range *r; size_t n, cap; };
+MT_HIDDEN bool mt_maps_load(struct mt_maps *m);
+MT_HIDDEN void mt_maps_release(struct mt_maps *m);
+MT_HIDDEN const struct mt_map_range *mt_maps_find(const struct mt_maps *m, uintptr_t addr);
+
+/* ---- memread.c: reading our own memory without faulting ---------------- */
+#define MT_SEG_BATCH 1024
+struct mt_seg { uintptr_t addr; size_t len; uint32_t block; };
+/* Reads segs back to back into buf; ok[i] tells which were readable. */
+MT_HIDDEN void mt_memread(const struct mt_seg *segs, int n, char *buf, bool *ok,
+                          const struct mt_maps *maps);
+/* Whether reads are direct (process_vm_readv refused): safe only while
+ * every other thread is parked. */
+MT_HIDDEN bool mt_memread_direct(void);
+MT_HIDDEN void mt_memread_prefer_direct(bool on);
+
+/* ---- stopworld.c: parking the other threads for the leak scan ---------- */
+#define MT_MAX_THREADS 8192
+#define MT_MAX_REGS 32
+enum { MT_THREAD_ASKED = 1, MT_THREAD_PARKED = 2, MT_THREAD_GONE = 3, MT_THREAD_BLOCKED = 4 };
+struct mt_thread_ctx {
+    pid_t tid;
+    _Atomic int state;
+    uintptr_t sp, tp, stack_lo, stack_hi;
+    uintptr_t regs[MT_MAX_REGS];
+    int nregs;
+};
+struct mt_world {
+    struct mt_thread_ctx *t;
+    int n, cap;
+    int missed;              /* threads that could not be parked */
+};
+/* Parks every other thread for good (the process is exiting). */
+MT_HIDDEN bool mt_world_stop(struct mt_world *w);
+
+/* ---- leakscan.c: reachability of the live blocks at exit ---------------- */
+struct mt_leak;
+struct mt_leak_result {
+    uint32_t status;         /* enum mt_leak_scan */
+    uint32_t threads, missed, ms;
+    uint32_t nstacks;        /* per-stack classes for stack ids below this */
+    struct mt_leak *per_stack; /* indexed by stack id; .stack unused */
+    size_t per_stack_bytes;
+};
+/* At exit: parks the other threads for good and classifies every live
+ * block. Called with the loader's write lock held (tracer.c): it and
+ * everything after it must not call dladdr, dlsym or dlopen. */
+MT_HIDDEN void mt_leakscan_init(void);
+MT_HIDDEN bool mt_leakscan_run(struct mt_leak_result *out);
+MT_HIDDEN void mt_leakscan_release(struct mt_leak_result *r);
+/* livemap.c: every live block (addresses ascending), for the scan. */
+struct mt_block { uintptr_t addr; uint64_t size; uint32_t stack; uint8_t state; };
+MT_HIDDEN size_t mt_livemap_collect(struct mt_block *out, size_t cap, size_t *sorted);
+
+/* ---- dynsym.c: dladdr without the loader lock, for the gate -------------- */
+struct mt_symbol {
+    const char *module, *function;   /* NULL when unknown */
+    uintptr_t module_base, function_addr;
+};
+MT_HIDDEN void mt_dynsym_load(void);
+MT_HIDDEN bool mt_dynsym_lookup(uintptr_t addr, struct mt_symbol *out);
+
+/* ---- leakgate.c: MTRACE_LEAK_CHECK, the exit-code gate ------------------- */
+/* Prints the summary and exits with the gate's code when leaks are found. */
+MT_HIDDEN void mt_leak_gate(const struct mt_leak_result *r, const char *snapshot);
+
 /* ---- strtab.c: string table built in tracer memory ---------------------- */
 struct mt_strtab {
     char *buf;
@@ -181,6 +262,9 @@ MT_HIDDEN void mt_strtab_release(struct mt_strtab *st);
 /* ---- writer.c: snapshot files ------------------------------------------- */
 /* Writes a snapshot; the final path goes to path_out when given. */
 MT_HIDDEN bool mt_write_snapshot(int reason, char *path_out, size_t path_len);
+/* The exit snapshot, with the leak classes when the scan ran (r may be NULL). */
+MT_HIDDEN bool mt_write_exit_snapshot(const struct mt_leak_result *r, char *path_out,
+                                      size_t path_len);
 MT_HIDDEN void mt_writer_init(void);
 /* fork: taken in prepare, released (or re-armed in the child) after. */
 MT_HIDDEN void mt_writer_lock(void);
@@ -190,5 +274,6 @@ MT_HIDDEN void mt_writer_unlock(bool child);
 MT_HIDDEN void mt_proc_rss(uint64_t *rss, uint64_t *hwm);
 MT_HIDDEN size_t mt_proc_read(const char *path, char *buf, size_t cap);
 MT_HIDDEN const char *mt_proc_progname(void);
+MT_HIDDEN size_t mt_proc_exe(char *buf, size_t cap);
 
 #endif

@@ -220,6 +220,49 @@ bool mt_livemap_remove(uintptr_t p, uint32_t *stack, size_t *size)
     return big_remove(p, stack, size);
 }
 
+/* The leak scan's view: every live block, page-table entries first in
+ * ascending address order (*sorted of them), then the large blocks in no
+ * order. Fills up to cap and returns the total, so a caller whose array was
+ * too small can retry. The scan runs with the other threads parked. */
+size_t mt_livemap_collect(struct mt_block *out, size_t cap, size_t *sorted)
+{
+    size_t n = 0;
+    for (uintptr_t ti = 0; ti < (1u << TOP_BITS); ti++) {
+        struct mid *m = atomic_load_explicit(&top[ti], memory_order_acquire);
+        if (!m)
+            continue;
+        for (uintptr_t mi = 0; mi < (1u << MID_BITS); mi++) {
+            struct leaf *l = atomic_load_explicit(&m->leaf[mi], memory_order_acquire);
+            if (!l)
+                continue;
+            uintptr_t page = (ti << MID_BITS | mi) << PAGE_SHIFT;
+            for (unsigned i = 0; i < LEAF_SLOTS; i++) {
+                uint64_t v = atomic_load_explicit(&l->slot[i], memory_order_relaxed);
+                if (!v)
+                    continue;
+                if (n < cap) {
+                    struct mt_block *b = &out[n];
+                    b->addr = page | (uintptr_t)i << GRAIN_SHIFT;
+                    size_t size;
+                    unpack(v, &b->stack, &size);
+                    b->size = size;
+                    b->state = 0;
+                }
+                n++;
+            }
+        }
+    }
+    *sorted = n < cap ? n : cap;
+    mt_lock_acquire(&big_lock);
+    for (struct big_block *b = bigs; b; b = b->hh.next) {
+        if (n < cap)
+            out[n] = (struct mt_block){ b->ptr, b->size, b->stack, 0 };
+        n++;
+    }
+    mt_lock_release(&big_lock);
+    return n;
+}
+
 /* fork: the child must not inherit either lock held. */
 void mt_livemap_lock_all(void)
 {

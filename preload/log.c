@@ -11,17 +11,12 @@
 
 #include "internal.h"
 
-void mt_log(const char *fmt, ...)
+static void vlog(const char *fmt, va_list ap)
 {
-    if (mt_opt.quiet)
-        return;
     char buf[1024];
     int guard = mt_guard;
     mt_guard = 1;
-    va_list ap;
-    va_start(ap, fmt);
     int n = vsnprintf(buf, sizeof buf - 1, fmt, ap);
-    va_end(ap);
     mt_guard = guard;
     if (n < 0)
         return;
@@ -30,4 +25,24 @@ void mt_log(const char *fmt, ...)
     buf[n++] = '\n';
     ssize_t w = write(STDERR_FILENO, buf, (size_t)n);
     (void)w;
+}
+
+void mt_log(const char *fmt, ...)
+{
+    if (mt_opt.quiet)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vlog(fmt, ap);
+    va_end(ap);
+}
+
+/* Output the user asked for (the leak gate's report): MTRACE_QUIET does
+ * not silence it. */
+void mt_print(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vlog(fmt, ap);
+    va_end(ap);
 }

@@ -87,8 +87,7 @@ static int collect_one(struct dl_phdr_info *info, size_t size, void *arg)
 int mt_modules_collect(struct mt_module *mods, int max, struct mt_strtab *st)
 {
     struct collect c = { .mods = mods, .max = max, .st = st };
-    ssize_t n = readlink("/proc/self/exe", c.exe, sizeof c.exe - 1);
-    c.exe[n > 0 ? n : 0] = '\0';
+    mt_proc_exe(c.exe, sizeof c.exe);
     dl_iterate_phdr(collect_one, &c);
     return c.n;
 }

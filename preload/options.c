@@ -20,6 +20,10 @@ struct mt_options mt_opt = {
     .python = true,
     .keep_pymalloc = false,
     .unwind_memo = true,
+    .leak_scan = true,
+    .leak_check = false,
+    .leak_exitcode = 23,
+    .default_suppressions = true,
 };
 
 /* A signal by number or name (USR2, SIGUSR2); 0 or "none" turns it off. */
@@ -110,6 +114,22 @@ void mt_options_load(void)
         mt_opt.keep_pymalloc = parse_bool(v);
     if ((v = getenv("MTRACE_UNWIND_MEMO")))
         mt_opt.unwind_memo = parse_bool(v);
+    if ((v = getenv("MTRACE_LEAK_SCAN")))
+        mt_opt.leak_scan = parse_bool(v);
+    if ((v = getenv("MTRACE_LEAK_CHECK")))
+        mt_opt.leak_check = parse_bool(v);
+    if ((v = getenv("MTRACE_LEAK_EXITCODE")) &&
+        parse_int("MTRACE_LEAK_EXITCODE", v, 0, 255, &x))
+        mt_opt.leak_exitcode = (int)x;
+    static char supp[4096];
+    if ((v = getenv("MTRACE_SUPPRESSIONS")) && *v && strlen(v) < sizeof supp) {
+        memcpy(supp, v, strlen(v) + 1);
+        mt_opt.suppressions = supp;
+    }
+    if ((v = getenv("MTRACE_DEFAULT_SUPPRESSIONS")))
+        mt_opt.default_suppressions = parse_bool(v);
+    if (mt_opt.leak_check)
+        mt_opt.leak_scan = true;         /* the gate needs the classes */
     if ((v = getenv("MTRACE_DISABLE")))
         mt_opt.enabled = !parse_bool(v);
 }

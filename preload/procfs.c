@@ -61,3 +61,16 @@ const char *mt_proc_progname(void)
     return program_invocation_short_name && *program_invocation_short_name
                ? program_invocation_short_name : "unknown";
 }
+
+/* The program's path. /proc/self is the thread-group leader: once the main
+ * thread has called pthread_exit it is a zombie and its exe link reads
+ * nothing, so the calling thread's own view is the fallback. */
+size_t mt_proc_exe(char *buf, size_t cap)
+{
+    ssize_t n = readlink("/proc/self/exe", buf, cap - 1);
+    if (n <= 0)
+        n = readlink("/proc/thread-self/exe", buf, cap - 1);
+    n = n > 0 ? n : 0;
+    buf[n] = '\0';
+    return (size_t)n;
+}

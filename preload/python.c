@@ -360,6 +360,13 @@ void mt_python_export(uintptr_t word, struct mt_strtab *st, struct mt_frame *out
     out->addr = c ? (uint64_t)export_str(c->file, st) << 32 | export_str(c->func, st) : 0;
 }
 
+void mt_python_names(uintptr_t word, const char **file, const char **func)
+{
+    const struct pycode *c = by_id((uint32_t)((word & ~MT_PYFRAME_TAG) >> 32));
+    *file = c && c->file ? c->file->s : NULL;
+    *func = c && c->func ? c->func->s : NULL;
+}
+
 /* ---- fork ---------------------------------------------------------------------- */
 void mt_python_lock(void) { mt_lock_acquire(&py_lock); }
 

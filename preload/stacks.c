@@ -225,6 +225,13 @@ uint32_t mt_stacks_count(uint64_t *frames)
     return stack_count;
 }
 
+int mt_stacks_frames(uint32_t id, const uintptr_t **frames)
+{
+    const struct mt_stackrec *r = id < stack_count ? by_id(id) : NULL;
+    *frames = r ? r->frames : NULL;
+    return r ? r->nframes : 0;
+}
+
 void mt_stacks_export(struct mt_stack *out, struct mt_frame *frames, struct mt_file_header *h,
                       struct mt_strtab *st)
 {

@@ -1,7 +1,8 @@
 /* ---------------------------------------------------------------------------
  * threads.c: pthread_create, interposed to learn each new thread's stack
  * bounds before its own code runs (the stack memo may only read inside
- * them, stackmemo.c) and to release the thread's memo when it returns.
+ * them, stackmemo.c; the leak scan starts there) and to release the
+ * thread's memo when it returns.
  * pthread_getattr_np is called here, in the new thread, outside any hook:
  * inside one it could deadlock (it calls realloc holding the thread's lock).
  * ------------------------------------------------------------------------- */
@@ -12,6 +13,17 @@
 #include "internal.h"
 
 #define API __attribute__((visibility("default")))
+
+/* The calling thread's stack, for the leak scan (stopworld.c reads it in
+ * the thread's own signal handler); 0 when unknown. */
+static __thread uintptr_t stack_lo __attribute__((tls_model("initial-exec")));
+static __thread uintptr_t stack_hi __attribute__((tls_model("initial-exec")));
+
+void mt_thread_stack(uintptr_t *lo, uintptr_t *hi)
+{
+    *lo = stack_lo;
+    *hi = stack_hi;
+}
 
 typedef int (*create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
 static create_fn real_create;
@@ -29,8 +41,11 @@ void mt_thread_bounds(void)
     if (pthread_getattr_np(pthread_self(), &a) == 0) {
         void *addr;
         size_t size;
-        if (pthread_attr_getstack(&a, &addr, &size) == 0)
-            mt_memo_thread_start((uintptr_t)addr, (uintptr_t)addr + size);
+        if (pthread_attr_getstack(&a, &addr, &size) == 0) {
+            stack_lo = (uintptr_t)addr;
+            stack_hi = (uintptr_t)addr + size;
+            mt_memo_thread_start(stack_lo, stack_hi);
+        }
         pthread_attr_destroy(&a);
     }
     mt_guard = guard;
@@ -56,7 +71,7 @@ API int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(voi
         mt_guard = guard;
         __atomic_store_n(&real_create, real, __ATOMIC_RELEASE);
     }
-    if (mt_state != MT_ON || !mt_opt.unwind_memo)
+    if (mt_state != MT_ON)
         return real(t, attr, fn, arg);
     int guard = mt_guard;
     mt_guard = 1;

@@ -10,6 +10,7 @@
  * consistent tables (its heap is a copy of the parent's) and re-arms them.
  * ------------------------------------------------------------------------- */
 #define _GNU_SOURCE
+#include <link.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -159,13 +160,41 @@ static void fork_child(void)
 }
 
 /* ---- start and exit --------------------------------------------------------- */
+/* The exit sequence: leak scan, snapshot, leak gate. It runs inside a
+ * dl_iterate_phdr callback, so it holds the loader's write lock (recursive:
+ * its own dl_iterate_phdr calls still work). The scan parks the other
+ * threads for good; one parked inside dlopen or an unwinder's
+ * dl_iterate_phdr would otherwise hold that lock while the snapshot's
+ * module list needs it. Nothing here may take the loader's other lock
+ * (dladdr, dlsym): a thread in dlopen holds it while it waits for ours. */
+static int exit_sequence(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)info;
+    (void)size;
+    (void)arg;
+    struct mt_leak_result leaks;
+    memset(&leaks, 0, sizeof leaks);
+    if (mt_opt.leak_scan)
+        mt_leakscan_run(&leaks);
+    static char path[4096];
+    if (!mt_write_exit_snapshot(&leaks, path, sizeof path))
+        path[0] = '\0';
+    mt_state = MT_DONE;
+    if (mt_opt.leak_check)
+        mt_leak_gate(&leaks, path);      /* may end the process with the gate's code */
+    mt_leakscan_release(&leaks);
+    return 1;
+}
+
 static void exit_snapshot(void *arg)
 {
     (void)arg;
     if (mt_state != MT_ON || getpid() != cached_pid)
         return;
-    mt_write_snapshot(MT_REASON_EXIT, NULL, 0);
-    mt_state = MT_DONE;
+    int guard = mt_guard;
+    mt_guard = 1;
+    dl_iterate_phdr(exit_sequence, NULL);
+    mt_guard = guard;
 }
 
 extern int __cxa_atexit(void (*fn)(void *), void *arg, void *dso);
@@ -191,6 +220,7 @@ __attribute__((constructor)) static void mt_init(void)
         mt_python_init();
         mt_writer_init();
         mt_livemap_init();
+        mt_leakscan_init();
         pthread_atfork(fork_prepare, fork_parent, fork_child);
         mt_trigger_init();
         mt_state = MT_ON;

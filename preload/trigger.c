@@ -19,6 +19,7 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "mtrace/format.h"
@@ -64,10 +65,18 @@ static bool serve(void)
     return wrote;
 }
 
+static _Atomic pid_t tracer_tid;
+
+pid_t mt_trigger_thread_tid(void)
+{
+    return atomic_load(&tracer_tid);
+}
+
 static void *tracer_thread(void *arg)
 {
     (void)arg;
     mt_guard = 1;                        /* nothing this thread does is traced */
+    atomic_store(&tracer_tid, gettid());
     for (;;) {
         if (mt_state == MT_DONE)
             return NULL;
@@ -162,6 +171,7 @@ void mt_trigger_init(void)
 
 void mt_trigger_after_fork_child(void)
 {
+    atomic_store(&tracer_tid, 0);
     atomic_store(&thread_state, 0);
     sem_init(&wake, 0, 0);
     if (thread_wanted)

@@ -167,9 +167,12 @@ static bool publish(const char *tmp, char *path, size_t cap)
     return false;
 }
 
+#define MAX_SECTIONS 5
+
 struct image {
     struct mt_file_header h;
-    struct mt_section sec[4];
+    struct mt_section sec[MAX_SECTIONS];
+    int nsec;
     struct mt_strtab st;
     struct mt_module *mods;
     int nmods;
@@ -179,6 +182,8 @@ struct image {
     struct mt_stack *stacks;
     uint32_t nstacks;
     size_t stacks_bytes;
+    struct mt_leak *leaks;       /* exit snapshot with the scan's classes */
+    size_t nleaks, leaks_bytes;
 };
 
 static void image_release(struct image *im)
@@ -187,9 +192,41 @@ static void image_release(struct image *im)
     mt_unmap(im->mods, MAX_MODULES * sizeof *im->mods);
     mt_unmap(im->frames, im->frames_bytes);
     mt_unmap(im->stacks, im->stacks_bytes);
+    mt_unmap(im->leaks, im->leaks_bytes);
 }
 
-static bool image_build(struct image *im, int reason, uint32_t seq)
+/* One LEAKS entry per stack that had live blocks when the scan ran. */
+static bool add_leaks(struct image *im, const struct mt_leak_result *r)
+{
+    struct mt_file_header *h = &im->h;
+    h->leak_scan = r->status;
+    h->leak_threads = r->threads;
+    h->leak_threads_missed = r->missed;
+    h->leak_scan_ms = r->ms;
+    uint32_t n = r->nstacks < im->nstacks ? r->nstacks : im->nstacks;
+    size_t used = 0;
+    for (uint32_t i = 0; i < n; i++)
+        for (int c = 0; c < MT_LEAK_CLASSES; c++)
+            if (r->per_stack[i].count[c]) {
+                used++;
+                break;
+            }
+    im->leaks_bytes = used * sizeof *im->leaks;
+    im->leaks = used ? mt_map(im->leaks_bytes) : NULL;
+    if (used && !im->leaks)
+        return false;
+    for (uint32_t i = 0; i < n; i++)
+        for (int c = 0; c < MT_LEAK_CLASSES; c++)
+            if (r->per_stack[i].count[c]) {
+                im->leaks[im->nleaks] = r->per_stack[i];
+                im->leaks[im->nleaks++].stack = i;
+                break;
+            }
+    return true;
+}
+
+static bool image_build(struct image *im, int reason, uint32_t seq,
+                        const struct mt_leak_result *leaks)
 {
     memset(im, 0, sizeof *im);
     struct mt_file_header *h = &im->h;
@@ -200,8 +237,7 @@ static bool image_build(struct image *im, int reason, uint32_t seq)
     im->nmods = mt_modules_collect(im->mods, MAX_MODULES, &im->st);
 
     char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    h->program = mt_strtab_add(&im->st, exe, n > 0 ? (size_t)n : 0);
+    h->program = mt_strtab_add(&im->st, exe, mt_proc_exe(exe, sizeof exe));
     h->cmdline = add_cmdline(&im->st);
     mt_proc_rss(&h->rss_bytes, &h->peak_rss_bytes);
 
@@ -217,11 +253,14 @@ static bool image_build(struct image *im, int reason, uint32_t seq)
     mt_stacks_unlock_all(false);
     if (!ok || im->st.failed)
         return false;
+    if (leaks && leaks->status != MT_SCAN_NONE && !add_leaks(im, leaks))
+        return false;
 
     memcpy(h->magic, MT_FILE_MAGIC, 8);
     h->version = MT_FILE_VERSION;
     h->header_size = sizeof *h;
-    h->section_count = 4;
+    im->nsec = im->h.leak_scan != MT_SCAN_NONE ? 5 : 4;
+    h->section_count = (uint32_t)im->nsec;
     h->section_entry_size = sizeof(struct mt_section);
     h->pid = (uint64_t)mt_pid();
     h->ppid = (uint64_t)mt_ppid();
@@ -233,15 +272,16 @@ static bool image_build(struct image *im, int reason, uint32_t seq)
     h->max_depth = (uint32_t)mt_opt.depth;
     h->dropped = mt_dropped();
 
-    uint64_t off = align8(sizeof *h + sizeof im->sec);
-    struct { uint32_t kind, size; uint64_t count, bytes; } parts[4] = {
+    uint64_t off = align8(sizeof *h + (size_t)im->nsec * sizeof im->sec[0]);
+    struct { uint32_t kind, size; uint64_t count, bytes; } parts[MAX_SECTIONS] = {
         { MT_SEC_STRINGS, 1, im->st.len, im->st.len },
         { MT_SEC_MODULES, sizeof(struct mt_module), (uint64_t)im->nmods,
           (uint64_t)im->nmods * sizeof(struct mt_module) },
         { MT_SEC_FRAMES, sizeof(struct mt_frame), im->nframes, im->frames_bytes },
         { MT_SEC_STACKS, sizeof(struct mt_stack), im->nstacks, im->stacks_bytes },
+        { MT_SEC_LEAKS, sizeof(struct mt_leak), im->nleaks, im->leaks_bytes },
     };
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < im->nsec; i++) {
         im->sec[i] = (struct mt_section){ parts[i].kind, parts[i].size, off, parts[i].count };
         off = align8(off + parts[i].bytes);
     }
@@ -251,13 +291,15 @@ static bool image_build(struct image *im, int reason, uint32_t seq)
 
 static bool image_write(int fd, const struct image *im)
 {
-    const void *data[4] = { im->st.buf, im->mods, im->frames, im->stacks };
-    size_t bytes[4] = { im->st.len, (size_t)im->nmods * sizeof(struct mt_module),
-                        im->frames_bytes, im->stacks_bytes };
-    size_t pos = sizeof im->h + sizeof im->sec;
-    if (!write_all(fd, &im->h, sizeof im->h) || !write_all(fd, im->sec, sizeof im->sec))
+    const void *data[MAX_SECTIONS] = { im->st.buf, im->mods, im->frames, im->stacks,
+                                       im->leaks };
+    size_t bytes[MAX_SECTIONS] = { im->st.len, (size_t)im->nmods * sizeof(struct mt_module),
+                                   im->frames_bytes, im->stacks_bytes, im->leaks_bytes };
+    size_t dir = (size_t)im->nsec * sizeof im->sec[0];
+    size_t pos = sizeof im->h + dir;
+    if (!write_all(fd, &im->h, sizeof im->h) || !write_all(fd, im->sec, dir))
         return false;
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < im->nsec; i++) {
         if (!write_zeros(fd, im->sec[i].offset - pos))
             return false;
         if (bytes[i] && !write_all(fd, data[i], bytes[i]))
@@ -267,7 +309,8 @@ static bool image_write(int fd, const struct image *im)
     return write_zeros(fd, align8(pos) - pos) && write_all(fd, MT_FILE_TRAILER, 8);
 }
 
-bool mt_write_snapshot(int reason, char *path_out, size_t path_len)
+static bool write_snapshot(int reason, char *path_out, size_t path_len,
+                           const struct mt_leak_result *leaks)
 {
     int guard = mt_guard;
     mt_guard = 1;
@@ -282,7 +325,7 @@ bool mt_write_snapshot(int reason, char *path_out, size_t path_len)
         what = "output path too long";
         goto out;
     }
-    if (!image_build(&im, reason, seq)) {
+    if (!image_build(&im, reason, seq, leaks)) {
         image_release(&im);
         goto out;
     }
@@ -322,4 +365,14 @@ out:
     mt_lock_release(&writer_lock);
     mt_guard = guard;
     return ok;
+}
+
+bool mt_write_snapshot(int reason, char *path_out, size_t path_len)
+{
+    return write_snapshot(reason, path_out, path_len, NULL);
+}
+
+bool mt_write_exit_snapshot(const struct mt_leak_result *r, char *path_out, size_t path_len)
+{
+    return write_snapshot(MT_REASON_EXIT, path_out, path_len, r);
 }

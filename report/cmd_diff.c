@@ -41,7 +41,8 @@ int cmd_diff(const struct report_opts *o, const struct snap *snaps, size_t n)
     snapinfo_of(cur, &info[1]);
 
     struct symbolizer *zold = sym_new(old, 0), *znew = sym_new(cur, 0);
-    struct row_spec sp = {o->by, &o->so, &o->filter, diff_metric_bytes(o->diff_metric)};
+    struct row_spec sp = {.by = o->by, .so = &o->so, .filter = &o->filter,
+                          .rep = diff_metric_bytes(o->diff_metric)};
     struct out_filtered fnew;
     size_t nold, nnew, nd, unchanged = 0, shown = 0;
     struct out_row *rold = rows_build(&sp, old, &zold, 1, &nold, NULL);

@@ -21,9 +21,17 @@ static int keep_row(const char *command, const struct out_row *r)
     return 1;
 }
 
+static bool snaps_scanned(const struct snap *snaps, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (snaps[i].hdr.leak_scan != MT_SCAN_NONE)
+            return true;
+    return false;
+}
+
 static struct row_spec spec_of(const struct report_opts *o, enum metric rep)
 {
-    struct row_spec sp = {o->by, &o->so, &o->filter, rep};
+    struct row_spec sp = {.by = o->by, .so = &o->so, .filter = &o->filter, .rep = rep};
     return sp;
 }
 
@@ -60,6 +68,7 @@ static void run_report(const struct report_opts *o, const struct snap *snaps,
         .snaps = info,
         .nsnaps = n,
         .merged = o->merge,
+        .leak_classes = snaps_scanned(snaps, n),
         .totals = totals,
         .total_rows = kept,
         .rows = rows,
@@ -112,8 +121,13 @@ static void run_series(const struct report_opts *o, const struct snap *snaps, si
     free(order);
 }
 
-int cmd_report(const struct report_opts *o, const struct snap *snaps, size_t n)
+int cmd_report(const struct report_opts *opts, const struct snap *snaps, size_t n)
 {
+    /* leaks sorts by lost bytes when the heap was scanned, unless --sort. */
+    struct report_opts oo = *opts;
+    const struct report_opts *o = &oo;
+    if (!oo.sort_given && strcmp(oo.command, "leaks") == 0 && snaps_scanned(snaps, n))
+        oo.sort = METRIC_LOST_BYTES;
     if (!o->merge && series_one_process(snaps, n)) {
         run_series(o, snaps, n);
         return 0;

@@ -1,6 +1,7 @@
 /* `mtrace-report dump`: prints header fields, the section directory, modules
  * with build-id hex, and every stack with its raw frames and counters, like
- * `memray parse`. No symbolization: this shows what the file holds. Strings
+ * `memray parse`, then the leak classes per stack when the heap was scanned.
+ * No symbolization: this shows what the file holds. Strings
  * are printed quoted with C escapes so hostile bytes stay visible and inert. */
 #include "dump.h"
 
@@ -48,6 +49,10 @@ void dump_snapshot(FILE *out, const struct snap *s)
             "\n", h->total_allocs, h->total_bytes, h->total_frees);
     fprintf(out, "  dropped %" PRIu64 "  rss_bytes %" PRIu64 "  peak_rss_bytes %" PRIu64 "\n",
             h->dropped, h->rss_bytes, h->peak_rss_bytes);
+    fprintf(out, "  leak_scan %" PRIu32 " (%s)  leak_threads %" PRIu32
+            "  leak_threads_missed %" PRIu32 "  leak_scan_ms %" PRIu32 "\n", h->leak_scan,
+            snap_leak_scan_name(h->leak_scan), h->leak_threads, h->leak_threads_missed,
+            h->leak_scan_ms);
 
     fprintf(out, "sections %zu\n", s->nsections);
     for (size_t i = 0; i < s->nsections; i++) {
@@ -94,5 +99,17 @@ void dump_snapshot(FILE *out, const struct snap *s)
                 fprintf(out, "    #%-3" PRIu32 " native 0x%016" PRIx64 "\n", k, f->addr);
             }
         }
+    }
+
+    if (s->hdr.leak_scan == MT_SCAN_NONE)
+        return;
+    fprintf(out, "leaks %zu\n", s->nleaks);
+    for (size_t i = 0; i < s->nleaks; i++) {
+        const struct mt_leak *l = &s->leaks[i];
+        fprintf(out, "  [%zu] stack %" PRIu64, i, l->stack);
+        for (unsigned c = 0; c < MT_LEAK_CLASSES; c++)
+            fprintf(out, "  %s %" PRIu64 " bytes / %" PRIu64, snap_leak_class_name(c),
+                    l->bytes[c], l->count[c]);
+        fputc('\n', out);
     }
 }

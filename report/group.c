@@ -27,6 +27,8 @@ struct grouper {
     size_t cap;
     struct sbuf key;
     const struct filter_set *filter;
+    stack_hook_fn hook;
+    void *hook_ctx;
     struct out_filtered stats;
 };
 
@@ -65,6 +67,12 @@ struct grouper *grouper_new(enum group_by by, const struct site_opts *so,
 void grouper_set_filter(struct grouper *g, const struct filter_set *f)
 {
     g->filter = f;
+}
+
+void grouper_set_hook(struct grouper *g, stack_hook_fn fn, void *ctx)
+{
+    g->hook = fn;
+    g->hook_ctx = ctx;
 }
 
 /* "function file:line" style label of one frame, used for stack keys. */
@@ -211,11 +219,19 @@ void grouper_add(struct grouper *g, const struct snap *s, struct symbolizer *z)
         if (g->filter && !filter_keep(g->filter, g->frames, n, site))
             continue;
         struct counters c = {
-            st->alloc_bytes, st->alloc_count, st->live_bytes, st->live_count,
-            st->peak_bytes, st->peak_count,
+            .alloc_bytes = st->alloc_bytes, .alloc_count = st->alloc_count,
+            .live_bytes = st->live_bytes, .live_count = st->live_count,
+            .peak_bytes = st->peak_bytes, .peak_count = st->peak_count,
         };
+        const struct mt_leak *lk = snap_stack_leak(s, si);
+        if (lk) {
+            memcpy(c.leak_bytes, lk->bytes, sizeof c.leak_bytes);
+            memcpy(c.leak_count, lk->count, sizeof c.leak_count);
+        }
         g->stats.stacks_kept++;
         counters_add(&g->stats.kept, &c);
+        if (g->hook && g->hook(g->hook_ctx, g->frames, n, &c))
+            continue;
         size_t show_from = shown_frames(g, &n, &site);
         group_key(&g->key, g->by, g->frames, n, site);
         add_to_row(g, &c, n, site, show_from);
@@ -254,6 +270,8 @@ static int row_cmp(const void *a, const void *b)
     uint64_t vx = counters_get(&x->c, sort_metric), vy = counters_get(&y->c, sort_metric);
     if (vx != vy)
         return vx > vy ? -1 : 1;
+    if (sort_metric >= METRIC_LOST_BYTES && x->c.live_bytes != y->c.live_bytes)
+        return x->c.live_bytes > y->c.live_bytes ? -1 : 1;
     return strcmp(x->key, y->key);
 }
 

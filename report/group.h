@@ -27,6 +27,13 @@ struct grouper *grouper_new(enum group_by by, const struct site_opts *so,
                             enum metric rep_metric);
 /* Only stacks F keeps are grouped (F may be NULL; kept by pointer). */
 void grouper_set_filter(struct grouper *g, const struct filter_set *f);
+
+/* Called for each stack the filter keeps, with all its symbolized frames
+ * (innermost first, nothing hidden) and its counters, before it is grouped;
+ * returning true drops it (check's suppressions). */
+typedef bool (*stack_hook_fn)(void *ctx, const struct rframe *frames, size_t n,
+                              const struct counters *c);
+void grouper_set_hook(struct grouper *g, stack_hook_fn fn, void *ctx);
 /* Add every stack of S (symbolized with Z, made for S). */
 void grouper_add(struct grouper *g, const struct snap *s, struct symbolizer *z);
 /* Rows in no particular order; frees G. STATS (may be NULL) gets the stacks
@@ -37,7 +44,8 @@ struct out_row *grouper_finish(struct grouper *g, size_t *nrows, struct out_filt
 void group_key(struct sbuf *key, enum group_by by, const struct rframe *frames,
                size_t n, size_t site);
 
-/* Sort by METRIC descending, ties by key ascending. */
+/* Sort by METRIC descending, ties by key ascending (for a leak-class metric,
+ * ties first by live bytes descending). */
 void rows_sort(struct out_row *rows, size_t n, enum metric m);
 void rows_free(struct out_row *rows, size_t n);
 

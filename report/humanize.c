@@ -1,6 +1,7 @@
 /* Human-readable sizes, counts and percentages. Sizes: below 1024 exact
  * bytes, then KiB..EiB with one decimal, rounding up a unit when the rounded
- * figure would read 1024.0. Counts: decimal with ',' every three digits. */
+ * figure would read 1024.0. Counts: decimal with ',' every three digits.
+ * And the one parser of sizes given on the command line. */
 #include "humanize.h"
 
 #include <stdio.h>
@@ -35,6 +36,32 @@ char *hz_count(uint64_t n, char *buf)
     }
     *p = '\0';
     return buf;
+}
+
+int hz_parse_size(const char *s, uint64_t *out)
+{
+    static const char units[] = "KMGT";
+    uint64_t v = 0;
+    const char *p = s;
+    if (*p < '0' || *p > '9')
+        return -1;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+            return -1;
+        v = v * 10 + (uint64_t)(*p - '0');
+    }
+    if (*p) {
+        const char *u = strchr(units, *p);
+        if (!u || !*u || (p[1] && strcmp(p + 1, "iB") != 0))
+            return -1;
+        for (int shift = (int)(u - units) + 1; shift > 0; shift--) {
+            if (v > UINT64_MAX / 1024)
+                return -1;
+            v *= 1024;
+        }
+    }
+    *out = v;
+    return 0;
 }
 
 char *hz_percent(uint64_t part, uint64_t total, char *buf)

@@ -1,7 +1,9 @@
 /* mtrace-report entry point: command-line parsing and dispatch to the
- * commands (top, leaks, peak, diff in cmd_*.c; dump in dump.c). Loads and
- * validates every snapshot first (any error: one line on stderr, exit 2).
- * Exit codes: 0 ok, 2 bad usage or unreadable/invalid input (1: future check). */
+ * commands (top, leaks, peak, diff, check in cmd_*.c; dump in dump.c). Loads
+ * and validates every snapshot first (any error: one line on stderr, exit 2).
+ * Exit codes: 0 ok, 1 check found what it gates on, 2 bad usage or
+ * unreadable/invalid input. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,8 +11,10 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "commands.h"
 #include "dump.h"
+#include "humanize.h"
 #include "site.h"
 #include "snapshot_read.h"
 #include "textutil.h"
@@ -26,6 +30,9 @@ static void usage(FILE *out)
           "  diff OLD NEW\n"
           "           per site: size and count in NEW and the change from OLD, by\n"
           "           the size of the change; sites marked new, gone, changed\n"
+          "  check    CI gate: exit 1 when the leaks (definitely and indirectly lost\n"
+          "           blocks at exit, by default) exceed thresholds, or with\n"
+          "           --max-growth when live bytes grew; see mtrace-report check --help\n"
           "  dump     every record of the snapshot as stored (debugging)\n"
           "\n"
           "Several snapshots of one process (same pid and program) without --merge:\n"
@@ -34,10 +41,13 @@ static void usage(FILE *out)
           "Snapshots of several processes: one report each, or one with --merge.\n"
           "\n"
           "Options:\n"
-          "  --group-by line|function|file|stack   key of a row (default line)\n"
-          "  --sort bytes|count|live|live-count|peak|peak-count\n"
+          "  --group-by line|function|file|stack   key of a row (default line;\n"
+          "                       stack for check)\n"
+          "  --sort bytes|count|live|live-count|peak|peak-count|lost|lost-count|\n"
+          "         definite|indirect|possible|reachable\n"
           "                       sort metric (default: bytes for top, live for\n"
-          "                       leaks, peak for peak)\n"
+          "                       leaks (lost when the heap was scanned at exit:\n"
+          "                       definitely + indirectly lost bytes), peak for peak)\n"
           "  -n N                 show the first N rows (default 10, 0 = all)\n"
           "  --format table|json  output format (default table)\n"
           "  --stack-depth K      frames shown under each row in tables (default 8)\n"
@@ -84,8 +94,11 @@ static void usage(FILE *out)
           "so stacks that differ only in hidden frames share a row. With --native:\n"
           "the native site, every frame. The interpreter (fnmatch patterns):\n", out);
     site_print_interpreter(out, "  ");
-    fputs("\nExit status: 0 ok, 2 bad usage or unreadable/invalid snapshot, or diff\n"
-          "of two different programs without --force.\n", out);
+    fputs("\nLeak classes: a snapshot written at exit carries memcheck's classes of\n"
+          "the blocks still allocated (definitely, indirectly, possibly lost, still\n"
+          "reachable) unless MTRACE_LEAK_SCAN=0; leaks shows them per row.\n"
+          "\nExit status: 0 ok, 1 check failed, 2 bad usage or unreadable/invalid\n"
+          "snapshot, or diff of two different programs without --force.\n", out);
 }
 
 static _Noreturn void bad_usage(const char *fmt, const char *arg)
@@ -124,19 +137,76 @@ static size_t output_width(void)
     return 120;
 }
 
+static uint64_t parse_u64(const char *opt, const char *s)
+{
+    char *end;
+    if (!*s || *s == '-' || *s == '+')
+        bad_usage("%s needs a non-negative number", opt);
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end || errno)
+        bad_usage("%s needs a non-negative number", opt);
+    return v;
+}
+
+static uint64_t parse_bytes(const char *opt, const char *s)
+{
+    uint64_t v;
+    if (hz_parse_size(s, &v) != 0)
+        bad_usage("%s needs a size in bytes (digits, optionally K, M, G, T)", opt);
+    return v;
+}
+
+/* --classes definite,indirect,...: a mask of enum mt_leak_class. */
+static unsigned parse_classes(const char *s)
+{
+    unsigned mask = 0;
+    const char *p = s;
+    while (*p) {
+        size_t len = strcspn(p, ",");
+        unsigned k = 0;
+        while (k < MT_LEAK_CLASSES && (strlen(snap_leak_class_name(k)) != len ||
+                                       strncmp(p, snap_leak_class_name(k), len) != 0))
+            k++;
+        if (k == MT_LEAK_CLASSES)
+            bad_usage("unknown class in --classes '%s' (definite, indirect, possible, "
+                      "reachable, comma-separated)", s);
+        mask |= 1u << k;
+        p += len;
+        if (*p == ',' && *++p == '\0')
+            bad_usage("unknown class in --classes '%s' (trailing comma)", s);
+    }
+    if (!mask)
+        bad_usage("%s", "--classes needs at least one class");
+    return mask;
+}
+
 /* Long-option codes above the char range. */
 enum {
     OPT_GROUP = 256, OPT_SORT, OPT_FORMAT, OPT_DEPTH, OPT_ALLOC_FN, OPT_NATIVE, OPT_MERGE,
     OPT_VERSION, OPT_METRIC, OPT_ALL, OPT_FORCE, OPT_FRAMES,
+    OPT_MAX_BYTES, OPT_MAX_BLOCKS, OPT_CLASSES, OPT_SUPP, OPT_NO_DEFAULTS, OPT_JUNIT,
+    OPT_MAX_GROWTH,
     OPT_FILTER, /* OPT_FILTER + 2 * kind + exclude */
 };
 
 struct parsed {
     struct report_opts o;
     const char **alloc_fns;
-    bool sort_set, filters_set;
+    bool sort_set, filters_set, group_set;
     const char *diff_only;   /* name of the first diff-only option given */
+    const char *check_only;  /* the first option only check takes */
+    const char *leak_only;   /* the first option of check's leak gate */
 };
+
+/* Remember the first check-only (and leak-gate-only) option given. */
+static void note(const char **check_only, const char **leak_only, const char *name)
+{
+    if (!*check_only)
+        *check_only = name;
+    if (leak_only && !*leak_only)
+        *leak_only = name;
+}
 
 static void parse(int argc, char **argv, struct parsed *p)
 {
@@ -154,6 +224,13 @@ static void parse(int argc, char **argv, struct parsed *p)
         {"all", no_argument, NULL, OPT_ALL},
         {"force", no_argument, NULL, OPT_FORCE},
         {"filter-frames", required_argument, NULL, OPT_FRAMES},
+        {"max-leaked-bytes", required_argument, NULL, OPT_MAX_BYTES},
+        {"max-leaked-blocks", required_argument, NULL, OPT_MAX_BLOCKS},
+        {"classes", required_argument, NULL, OPT_CLASSES},
+        {"suppressions", required_argument, NULL, OPT_SUPP},
+        {"no-default-suppressions", no_argument, NULL, OPT_NO_DEFAULTS},
+        {"junit", required_argument, NULL, OPT_JUNIT},
+        {"max-growth", required_argument, NULL, OPT_MAX_GROWTH},
         {"include-file", required_argument, NULL, OPT_FILTER + 2 * FILTER_FILE},
         {"exclude-file", required_argument, NULL, OPT_FILTER + 2 * FILTER_FILE + 1},
         {"include-function", required_argument, NULL, OPT_FILTER + 2 * FILTER_FUNCTION},
@@ -170,12 +247,43 @@ static void parse(int argc, char **argv, struct parsed *p)
         case OPT_GROUP:
             if (group_by_from_name(optarg, &o->by) != 0)
                 bad_usage("unknown --group-by '%s' (line, function, file, stack)", optarg);
+            p->group_set = true;
             break;
         case OPT_SORT:
             if (metric_from_sort_name(optarg, &o->sort) != 0)
                 bad_usage("unknown --sort '%s' (bytes, count, live, live-count, peak, "
-                          "peak-count)", optarg);
-            p->sort_set = true;
+                          "peak-count, lost, lost-count, definite, indirect, possible, "
+                          "reachable)", optarg);
+            p->sort_set = o->sort_given = true;
+            break;
+        case OPT_MAX_BYTES:
+            o->check.max_bytes = parse_bytes("--max-leaked-bytes", optarg);
+            note(&p->check_only, &p->leak_only, "--max-leaked-bytes");
+            break;
+        case OPT_MAX_BLOCKS:
+            o->check.max_blocks = parse_u64("--max-leaked-blocks", optarg);
+            note(&p->check_only, &p->leak_only, "--max-leaked-blocks");
+            break;
+        case OPT_CLASSES:
+            o->check.classes = parse_classes(optarg);
+            note(&p->check_only, &p->leak_only, "--classes");
+            break;
+        case OPT_SUPP:
+            o->check.supp_files[o->check.nsupp_files++] = optarg;
+            note(&p->check_only, &p->leak_only, "--suppressions");
+            break;
+        case OPT_NO_DEFAULTS:
+            o->check.no_defaults = true;
+            note(&p->check_only, &p->leak_only, "--no-default-suppressions");
+            break;
+        case OPT_JUNIT:
+            o->check.junit = optarg;
+            note(&p->check_only, NULL, "--junit");
+            break;
+        case OPT_MAX_GROWTH:
+            o->check.max_growth = parse_bytes("--max-growth", optarg);
+            o->check.growth = true;
+            note(&p->check_only, NULL, "--max-growth");
             break;
         case OPT_FORMAT:
             if (!(o->format = out_format_find(optarg)))
@@ -209,7 +317,10 @@ static void parse(int argc, char **argv, struct parsed *p)
             p->filters_set = true;
             break;
         case 'h':
-            usage(stdout);
+            if (o->command && strcmp(o->command, "check") == 0)
+                check_help(stdout);
+            else
+                usage(stdout);
             exit(0);
         case OPT_VERSION:
             printf("mtrace-report %s (reads snapshot format version %u)\n",
@@ -229,14 +340,15 @@ static void parse(int argc, char **argv, struct parsed *p)
     }
 }
 
-static void check_usage(struct parsed *p, int nsnaps)
+static void validate_usage(struct parsed *p, int nsnaps)
 {
     struct report_opts *o = &p->o;
     const char *cmd = o->command;
     bool is_dump = strcmp(cmd, "dump") == 0, is_diff = strcmp(cmd, "diff") == 0;
-    if (!is_dump && !is_diff && strcmp(cmd, "top") != 0 && strcmp(cmd, "leaks") != 0 &&
-        strcmp(cmd, "peak") != 0)
-        bad_usage("unknown command '%s' (top, leaks, peak, diff, dump)", cmd);
+    bool is_check = strcmp(cmd, "check") == 0;
+    if (!is_dump && !is_diff && !is_check && strcmp(cmd, "top") != 0 &&
+        strcmp(cmd, "leaks") != 0 && strcmp(cmd, "peak") != 0)
+        bad_usage("unknown command '%s' (top, leaks, peak, diff, check, dump)", cmd);
     if (nsnaps == 0)
         bad_usage("%s: no SNAPSHOT given", cmd);
     if (is_dump && o->format != &out_format_table)
@@ -249,8 +361,27 @@ static void check_usage(struct parsed *p, int nsnaps)
         bad_usage("%s", "diff sorts by the size of the change (no --sort; see --metric)");
     if (is_diff && o->merge)
         bad_usage("%s", "diff compares two snapshots (no --merge)");
-    if (!is_diff && p->diff_only)
+    if (!is_check && p->check_only)
+        bad_usage("%s is an option of check", p->check_only);
+    if (is_check) {
+        /* --force also serves the growth gate, which compares like diff. */
+        if (p->diff_only && (strcmp(p->diff_only, "--force") != 0 || !o->check.growth))
+            bad_usage(strcmp(p->diff_only, "--force") == 0
+                          ? "%s is an option of diff and check --max-growth"
+                          : "%s is an option of diff", p->diff_only);
+        if (p->sort_set)
+            bad_usage("%s", "check sorts by the gated bytes (no --sort)");
+        if (o->merge)
+            bad_usage("%s", "check sums every snapshot given (no --merge)");
+        if (o->check.growth && p->leak_only)
+            bad_usage("%s is an option of the leak gate, not of --max-growth", p->leak_only);
+        if (o->check.growth && nsnaps != 2)
+            bad_usage("%s", "check --max-growth needs exactly two snapshots: OLD NEW");
+        if (!p->group_set)
+            o->by = GROUP_STACK; /* a leak is reported per stack, as LeakSanitizer does */
+    } else if (!is_diff && p->diff_only) {
         bad_usage("%s is an option of diff", p->diff_only);
+    }
     if (!p->sort_set)
         o->sort = strcmp(cmd, "leaks") == 0  ? METRIC_LIVE_BYTES
                   : strcmp(cmd, "peak") == 0 ? METRIC_PEAK_BYTES
@@ -266,6 +397,7 @@ int main(int argc, char **argv)
     p.o.format = &out_format_table;
     p.o.stack_depth = 8;
     p.o.diff_metric = DIFF_LIVE;
+    p.o.check.classes = CHECK_DEFAULT_CLASSES;
     if (argc >= 2 && argv[1][0] != '-') {
         p.o.command = argv[1];
         argv[1] = argv[0];
@@ -273,13 +405,14 @@ int main(int argc, char **argv)
         argc--;
     }
     p.alloc_fns = calloc((size_t)argc + 1, sizeof *p.alloc_fns);
-    if (!p.alloc_fns)
+    p.o.check.supp_files = calloc((size_t)argc + 1, sizeof *p.o.check.supp_files);
+    if (!p.alloc_fns || !p.o.check.supp_files)
         report_oom();
     p.o.so.alloc_fns = p.alloc_fns;
     parse(argc, argv, &p);
     if (!p.o.command)
-        bad_usage("%s", "missing COMMAND (top, leaks, peak, diff, dump)");
-    check_usage(&p, argc - optind);
+        bad_usage("%s", "missing COMMAND (top, leaks, peak, diff, check, dump)");
+    validate_usage(&p, argc - optind);
 
     size_t nsnaps = (size_t)(argc - optind);
     struct snap *snaps = calloc(nsnaps, sizeof *snaps);
@@ -303,13 +436,15 @@ int main(int argc, char **argv)
         }
     } else if (rc == 0) {
         p.o.width = output_width();
-        rc = strcmp(p.o.command, "diff") == 0 ? cmd_diff(&p.o, snaps, nsnaps)
-                                              : cmd_report(&p.o, snaps, nsnaps);
+        rc = strcmp(p.o.command, "diff") == 0    ? cmd_diff(&p.o, snaps, nsnaps)
+             : strcmp(p.o.command, "check") == 0 ? cmd_check(&p.o, snaps, nsnaps)
+                                                 : cmd_report(&p.o, snaps, nsnaps);
     }
     for (size_t i = 0; i < nsnaps; i++)
         snap_free(&snaps[i]);
     free(snaps);
     free(p.alloc_fns);
+    free(p.o.check.supp_files);
     filter_free(&p.o.filter);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fputs("mtrace-report: error writing output\n", stderr);

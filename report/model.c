@@ -29,6 +29,11 @@ void snapinfo_of(const struct snap *s, struct out_snapinfo *i)
     i->dropped = h->dropped;
     i->rss_bytes = h->rss_bytes;
     i->peak_rss_bytes = h->peak_rss_bytes;
+    i->leak_scan = h->leak_scan;
+    i->leak_scan_name = snap_leak_scan_name(h->leak_scan);
+    i->leak_threads = h->leak_threads;
+    i->leak_threads_missed = h->leak_threads_missed;
+    i->leak_scan_ms = h->leak_scan_ms;
 }
 
 struct out_row *rows_build(const struct row_spec *sp, const struct snap *snaps,
@@ -38,6 +43,8 @@ struct out_row *rows_build(const struct row_spec *sp, const struct snap *snaps,
     struct grouper *g = grouper_new(sp->by, sp->so, sp->rep);
     if (sp->filter && filter_active(sp->filter))
         grouper_set_filter(g, sp->filter);
+    if (sp->hook)
+        grouper_set_hook(g, sp->hook, sp->hook_ctx);
     for (size_t i = 0; i < n; i++)
         grouper_add(g, &snaps[i], syms[i]);
     if (stats)

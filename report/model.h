@@ -17,6 +17,8 @@ struct row_spec {
     const struct site_opts *so;
     const struct filter_set *filter;  /* NULL: keep every stack */
     enum metric rep;                  /* picks each row's representative stack */
+    stack_hook_fn hook;               /* NULL, or see grouper_set_hook */
+    void *hook_ctx;
 };
 
 /* Header of S; strings point into S. */

@@ -13,7 +13,12 @@ static const char *const metric_names[] = {
     [METRIC_ALLOC_BYTES] = "bytes", [METRIC_ALLOC_COUNT] = "count",
     [METRIC_LIVE_BYTES] = "live",   [METRIC_LIVE_COUNT] = "live-count",
     [METRIC_PEAK_BYTES] = "peak",   [METRIC_PEAK_COUNT] = "peak-count",
+    [METRIC_LOST_BYTES] = "lost",   [METRIC_LOST_COUNT] = "lost-count",
+    [METRIC_DEFINITE_BYTES] = "definite", [METRIC_INDIRECT_BYTES] = "indirect",
+    [METRIC_POSSIBLE_BYTES] = "possible", [METRIC_REACHABLE_BYTES] = "reachable",
 };
+
+#define LOST_MASK (1u << MT_LEAK_DEFINITE | 1u << MT_LEAK_INDIRECT)
 
 uint64_t counters_get(const struct counters *c, enum metric m)
 {
@@ -24,23 +29,59 @@ uint64_t counters_get(const struct counters *c, enum metric m)
     case METRIC_LIVE_COUNT: return c->live_count;
     case METRIC_PEAK_BYTES: return c->peak_bytes;
     case METRIC_PEAK_COUNT: return c->peak_count;
+    case METRIC_LOST_BYTES: return counters_class_bytes(c, LOST_MASK);
+    case METRIC_LOST_COUNT: return counters_class_count(c, LOST_MASK);
+    case METRIC_DEFINITE_BYTES: return c->leak_bytes[MT_LEAK_DEFINITE];
+    case METRIC_INDIRECT_BYTES: return c->leak_bytes[MT_LEAK_INDIRECT];
+    case METRIC_POSSIBLE_BYTES: return c->leak_bytes[MT_LEAK_POSSIBLE];
+    case METRIC_REACHABLE_BYTES: return c->leak_bytes[MT_LEAK_REACHABLE];
     }
     return 0;
 }
 
-static uint64_t sat_add(uint64_t a, uint64_t b)
+uint64_t sat_add64(uint64_t a, uint64_t b)
 {
     return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
+uint64_t counters_class_bytes(const struct counters *c, unsigned mask)
+{
+    uint64_t sum = 0;
+    for (unsigned k = 0; k < MT_LEAK_CLASSES; k++)
+        if (mask & 1u << k)
+            sum = sat_add64(sum, c->leak_bytes[k]);
+    return sum;
+}
+
+uint64_t counters_class_count(const struct counters *c, unsigned mask)
+{
+    uint64_t sum = 0;
+    for (unsigned k = 0; k < MT_LEAK_CLASSES; k++)
+        if (mask & 1u << k)
+            sum = sat_add64(sum, c->leak_count[k]);
+    return sum;
+}
+
+bool counters_has_leaks(const struct counters *c)
+{
+    for (unsigned k = 0; k < MT_LEAK_CLASSES; k++)
+        if (c->leak_bytes[k] || c->leak_count[k])
+            return true;
+    return false;
+}
+
 void counters_add(struct counters *into, const struct counters *c)
 {
-    into->alloc_bytes = sat_add(into->alloc_bytes, c->alloc_bytes);
-    into->alloc_count = sat_add(into->alloc_count, c->alloc_count);
-    into->live_bytes = sat_add(into->live_bytes, c->live_bytes);
-    into->live_count = sat_add(into->live_count, c->live_count);
-    into->peak_bytes = sat_add(into->peak_bytes, c->peak_bytes);
-    into->peak_count = sat_add(into->peak_count, c->peak_count);
+    into->alloc_bytes = sat_add64(into->alloc_bytes, c->alloc_bytes);
+    into->alloc_count = sat_add64(into->alloc_count, c->alloc_count);
+    into->live_bytes = sat_add64(into->live_bytes, c->live_bytes);
+    into->live_count = sat_add64(into->live_count, c->live_count);
+    into->peak_bytes = sat_add64(into->peak_bytes, c->peak_bytes);
+    into->peak_count = sat_add64(into->peak_count, c->peak_count);
+    for (unsigned k = 0; k < MT_LEAK_CLASSES; k++) {
+        into->leak_bytes[k] = sat_add64(into->leak_bytes[k], c->leak_bytes[k]);
+        into->leak_count[k] = sat_add64(into->leak_count[k], c->leak_count[k]);
+    }
 }
 
 struct sdelta sdelta_of(uint64_t now, uint64_t before)
@@ -84,6 +125,36 @@ const struct out_format *out_format_find(const char *name)
         if (strcmp(formats[i]->name, name) == 0)
             return formats[i];
     return NULL;
+}
+
+const char *leak_class_label(unsigned k)
+{
+    static const char *const labels[MT_LEAK_CLASSES] = {
+        [MT_LEAK_DEFINITE] = "definitely lost", [MT_LEAK_INDIRECT] = "indirectly lost",
+        [MT_LEAK_POSSIBLE] = "possibly lost", [MT_LEAK_REACHABLE] = "still reachable",
+    };
+    return k < MT_LEAK_CLASSES ? labels[k] : "unknown";
+}
+
+void leak_scan_describe(struct sbuf *b, const struct out_snapinfo *s)
+{
+    const char *s_ = s->leak_threads == 1 ? "" : "s";
+    switch (s->leak_scan) {
+    case MT_SCAN_DONE:
+        sb_printf(b, "done: %" PRIu32 " thread%s scanned in %" PRIu32 " ms", s->leak_threads, s_,
+                  s->leak_scan_ms);
+        break;
+    case MT_SCAN_PARTIAL:
+        sb_printf(b, "partial: %" PRIu32 " thread%s could not be scanned: lost blocks are "
+                  "counted as possibly lost (%" PRIu32 " scanned in %" PRIu32 " ms)",
+                  s->leak_threads_missed, s->leak_threads_missed == 1 ? "" : "s",
+                  s->leak_threads, s->leak_scan_ms);
+        break;
+    default:
+        sb_printf(b, "not run: blocks still allocated %s, without classes",
+                  s->reason_code == MT_REASON_EXIT ? "at exit" : "when the snapshot was taken");
+        break;
+    }
 }
 
 void frame_fallback_label(struct sbuf *b, const struct rframe *f)

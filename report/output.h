@@ -14,20 +14,34 @@
 
 #include "filter.h"
 #include "frame.h"
+#include "mtrace/format.h"
 
 struct counters {
     uint64_t alloc_bytes, alloc_count;
     uint64_t live_bytes, live_count;
     uint64_t peak_bytes, peak_count;
+    /* Live blocks by leak class (enum mt_leak_class) when the heap was
+     * scanned at exit; all 0 otherwise. */
+    uint64_t leak_bytes[MT_LEAK_CLASSES], leak_count[MT_LEAK_CLASSES];
 };
 
 enum metric {
     METRIC_ALLOC_BYTES, METRIC_ALLOC_COUNT, METRIC_LIVE_BYTES, METRIC_LIVE_COUNT,
     METRIC_PEAK_BYTES, METRIC_PEAK_COUNT,
+    /* "lost": definitely + indirectly lost, what LeakSanitizer reports */
+    METRIC_LOST_BYTES, METRIC_LOST_COUNT,
+    METRIC_DEFINITE_BYTES, METRIC_INDIRECT_BYTES, METRIC_POSSIBLE_BYTES,
+    METRIC_REACHABLE_BYTES,
 };
 
 uint64_t counters_get(const struct counters *c, enum metric m);
 void counters_add(struct counters *into, const struct counters *c); /* saturating */
+uint64_t sat_add64(uint64_t a, uint64_t b);
+/* Bytes and blocks of C in the leak classes of MASK (bit 1 << class). */
+uint64_t counters_class_bytes(const struct counters *c, unsigned mask);
+uint64_t counters_class_count(const struct counters *c, unsigned mask);
+/* Whether C has any block in a leak class. */
+bool counters_has_leaks(const struct counters *c);
 const char *metric_sort_name(enum metric m);   /* "bytes", "live-count", ... */
 int metric_from_sort_name(const char *name, enum metric *m);
 
@@ -52,6 +66,9 @@ struct out_snapinfo {
     uint64_t current_bytes, current_blocks, peak_bytes, peak_blocks;
     uint64_t total_allocs, total_bytes, total_frees, dropped;
     uint64_t rss_bytes, peak_rss_bytes;
+    uint32_t leak_scan;          /* enum mt_leak_scan */
+    const char *leak_scan_name;  /* "none", "done", "partial" */
+    uint32_t leak_threads, leak_threads_missed, leak_scan_ms;
 };
 
 struct out_row {
@@ -125,6 +142,7 @@ struct out_report {
     const struct out_snapinfo *snaps;
     size_t nsnaps;
     bool merged;
+    bool leak_classes;           /* some snapshot was scanned: rows carry classes */
     struct counters totals;      /* over every row, before -n */
     size_t total_rows;
     const struct out_row *rows;  /* sorted, after -n */
@@ -152,6 +170,14 @@ const struct out_format *out_format_find(const char *name);
  * exclude module libz.so* (site frame)". */
 struct sbuf;
 void filters_describe(struct sbuf *b, const struct filter_set *f);
+
+/* memcheck's name of leak class K: "definitely lost", "indirectly lost",
+ * "possibly lost", "still reachable". */
+const char *leak_class_label(unsigned k);
+
+/* One line on the leak scan of S: "done: 3 threads scanned in 12 ms",
+ * "partial: ...", "not run: ...". */
+void leak_scan_describe(struct sbuf *b, const struct out_snapinfo *s);
 
 /* Short label of a frame without its source location when it has none:
  * "function (module+0xOFF)", "module+0xOFF" or "0xADDR"; a Python frame

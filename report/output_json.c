@@ -1,45 +1,18 @@
 /* The JSON format (schema in docs/JSON.md, "mtrace_report": 1): one object
  * per report, or an array of them when several snapshots of different
  * processes are reported without --merge; a series of one process rides on
- * its last snapshot's report ("series", "growth"); diff is one object. Numbers are exact integers; strings are escaped and
- * invalid UTF-8 is replaced, so hostile snapshot strings cannot break it. */
+ * its last snapshot's report ("series", "growth"); diff is one object. The
+ * pieces check's JSON (check_output.c) shares are exported. Numbers are
+ * exact integers; strings are escaped and invalid UTF-8 is replaced, so
+ * hostile snapshot strings cannot break it. */
 #include "output_json.h"
 
 #include <inttypes.h>
 #include <string.h>
 
 #include "output.h"
-
-/* Length of the valid UTF-8 sequence at S, or 0 if invalid. */
-static size_t utf8_len(const unsigned char *s)
-{
-    unsigned char c = s[0];
-    size_t n;
-    uint32_t cp;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf) {
-        n = 2;
-        cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        n = 3;
-        cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return n;
-}
+#include "snapshot_read.h"
+#include "textutil.h"
 
 void json_string(FILE *out, const char *s)
 {
@@ -64,7 +37,7 @@ void json_string(FILE *out, const char *s)
             }
             p++;
         } else {
-            size_t n = utf8_len(p);
+            size_t n = text_utf8_len(p);
             if (n == 0) {
                 fputs("\\ufffd", out);
                 p++;
@@ -77,14 +50,14 @@ void json_string(FILE *out, const char *s)
     fputc('"', out);
 }
 
-static void kstr(FILE *out, const char *k, const char *v, const char *sep)
+void json_kstr(FILE *out, const char *k, const char *v, const char *sep)
 {
     fprintf(out, "\"%s\":", k);
     json_string(out, v);
     fputs(sep, out);
 }
 
-static void knum(FILE *out, const char *k, uint64_t v, const char *sep)
+void json_knum(FILE *out, const char *k, uint64_t v, const char *sep)
 {
     fprintf(out, "\"%s\":%" PRIu64 "%s", k, v, sep);
 }
@@ -94,55 +67,76 @@ static void ksigned(FILE *out, const char *k, struct sdelta d, const char *sep)
     fprintf(out, "\"%s\":%s%" PRIu64 "%s", k, d.neg ? "-" : "", d.mag, sep);
 }
 
-static void counters(FILE *out, const struct counters *c)
+/* "leaks": the classes of C's live blocks, or null without a leak scan. */
+void json_leak_classes(FILE *out, const struct counters *c, bool classes)
 {
-    knum(out, "alloc_bytes", c->alloc_bytes, ",");
-    knum(out, "alloc_count", c->alloc_count, ",");
-    knum(out, "live_bytes", c->live_bytes, ",");
-    knum(out, "live_count", c->live_count, ",");
-    knum(out, "peak_bytes", c->peak_bytes, ",");
-    knum(out, "peak_count", c->peak_count, "");
+    if (!classes) {
+        fputs("\"leaks\":null", out);
+        return;
+    }
+    fputs("\"leaks\":{", out);
+    for (unsigned k = 0; k < MT_LEAK_CLASSES; k++) {
+        fprintf(out, "%s\"%s\":{", k ? "," : "", snap_leak_class_name(k));
+        json_knum(out, "bytes", c->leak_bytes[k], ",");
+        json_knum(out, "count", c->leak_count[k], "}");
+    }
+    fputc('}', out);
+}
+
+static void counters(FILE *out, const struct counters *c, bool classes)
+{
+    json_knum(out, "alloc_bytes", c->alloc_bytes, ",");
+    json_knum(out, "alloc_count", c->alloc_count, ",");
+    json_knum(out, "live_bytes", c->live_bytes, ",");
+    json_knum(out, "live_count", c->live_count, ",");
+    json_knum(out, "peak_bytes", c->peak_bytes, ",");
+    json_knum(out, "peak_count", c->peak_count, ",");
+    json_leak_classes(out, c, classes);
 }
 
 static void frame_fields(FILE *out, const struct rframe *f)
 {
-    kstr(out, "function", f->function, ",");
-    kstr(out, "file", f->file, ",");
+    json_kstr(out, "function", f->function, ",");
+    json_kstr(out, "file", f->file, ",");
     if (f->line)
-        knum(out, "line", f->line, ",");
+        json_knum(out, "line", f->line, ",");
     else
         fputs("\"line\":null,", out);
-    kstr(out, "module", f->module, "");
+    json_kstr(out, "module", f->module, "");
 }
 
-static void snapinfo(FILE *out, const struct out_snapinfo *s)
+void json_snapinfo(FILE *out, const struct out_snapinfo *s)
 {
     fputc('{', out);
-    kstr(out, "file", s->file, ",");
-    kstr(out, "program", s->program, ",");
-    kstr(out, "cmdline", s->cmdline, ",");
-    knum(out, "pid", s->pid, ",");
-    knum(out, "ppid", s->ppid, ",");
+    json_kstr(out, "file", s->file, ",");
+    json_kstr(out, "program", s->program, ",");
+    json_kstr(out, "cmdline", s->cmdline, ",");
+    json_knum(out, "pid", s->pid, ",");
+    json_knum(out, "ppid", s->ppid, ",");
     fprintf(out, "\"forked\":%s,", s->forked ? "true" : "false");
-    kstr(out, "reason", s->reason, ",");
-    knum(out, "sequence", s->sequence, ",");
-    knum(out, "start_time_ns", s->start_time_ns, ",");
-    knum(out, "time_ns", s->time_ns, ",");
-    knum(out, "max_depth", s->max_depth, ",");
-    knum(out, "current_bytes", s->current_bytes, ",");
-    knum(out, "current_blocks", s->current_blocks, ",");
-    knum(out, "peak_bytes", s->peak_bytes, ",");
-    knum(out, "peak_blocks", s->peak_blocks, ",");
-    knum(out, "rss_bytes", s->rss_bytes, ",");
-    knum(out, "peak_rss_bytes", s->peak_rss_bytes, ",");
-    knum(out, "total_allocs", s->total_allocs, ",");
-    knum(out, "total_bytes", s->total_bytes, ",");
-    knum(out, "total_frees", s->total_frees, ",");
-    knum(out, "dropped", s->dropped, "");
+    json_kstr(out, "reason", s->reason, ",");
+    json_knum(out, "sequence", s->sequence, ",");
+    json_knum(out, "start_time_ns", s->start_time_ns, ",");
+    json_knum(out, "time_ns", s->time_ns, ",");
+    json_knum(out, "max_depth", s->max_depth, ",");
+    json_knum(out, "current_bytes", s->current_bytes, ",");
+    json_knum(out, "current_blocks", s->current_blocks, ",");
+    json_knum(out, "peak_bytes", s->peak_bytes, ",");
+    json_knum(out, "peak_blocks", s->peak_blocks, ",");
+    json_knum(out, "rss_bytes", s->rss_bytes, ",");
+    json_knum(out, "peak_rss_bytes", s->peak_rss_bytes, ",");
+    json_knum(out, "total_allocs", s->total_allocs, ",");
+    json_knum(out, "total_bytes", s->total_bytes, ",");
+    json_knum(out, "total_frees", s->total_frees, ",");
+    json_knum(out, "dropped", s->dropped, ",");
+    json_kstr(out, "leak_scan", s->leak_scan_name, ",");
+    json_knum(out, "leak_threads", s->leak_threads, ",");
+    json_knum(out, "leak_threads_missed", s->leak_threads_missed, ",");
+    json_knum(out, "leak_scan_ms", s->leak_scan_ms, "");
     fputc('}', out);
 }
 
-static void stack(FILE *out, const struct out_row *row)
+void json_stack(FILE *out, const struct out_row *row)
 {
     fputs("\"stack\":[", out);
     for (size_t k = 0; k < row->nstack; k++) {
@@ -160,34 +154,34 @@ static void stack(FILE *out, const struct out_row *row)
 }
 
 /* Key, site fields and the stack of ROW, without braces. */
-static void row_site(FILE *out, const struct out_row *row)
+void json_row_site(FILE *out, const struct out_row *row)
 {
     static const struct rframe none;
-    kstr(out, "key", row->key, ",");
+    json_kstr(out, "key", row->key, ",");
     frame_fields(out, row->site ? row->site : &none);
     fputc(',', out);
 }
 
 static void diff_values(FILE *out, const struct diff_values *v)
 {
-    knum(out, "size", v->size, ",");
+    json_knum(out, "size", v->size, ",");
     ksigned(out, "size_diff", v->size_diff, ",");
-    knum(out, "count", v->count, ",");
+    json_knum(out, "count", v->count, ",");
     ksigned(out, "count_diff", v->count_diff, ",");
-    knum(out, "old_size", v->old_size, ",");
-    knum(out, "old_count", v->old_count, "");
+    json_knum(out, "old_size", v->old_size, ",");
+    json_knum(out, "old_count", v->old_count, "");
 }
 
-static void diff_rows(FILE *out, const struct out_diff_row *rows, size_t n)
+void json_diff_rows(FILE *out, const struct out_diff_row *rows, size_t n)
 {
     fputc('[', out);
     for (size_t i = 0; i < n; i++) {
         fputs(i ? ",\n{" : "\n{", out);
-        row_site(out, &rows[i].row);
-        kstr(out, "status", diff_status_name(rows[i].status), ",");
+        json_row_site(out, &rows[i].row);
+        json_kstr(out, "status", diff_status_name(rows[i].status), ",");
         diff_values(out, &rows[i].v);
         fputc(',', out);
-        stack(out, &rows[i].row);
+        json_stack(out, &rows[i].row);
         fputc('}', out);
     }
     fputc(']', out);
@@ -204,7 +198,7 @@ static void strlist(FILE *out, const char *k, const char *const *v, size_t n)
     fputs("],", out);
 }
 
-static void filters(FILE *out, const struct out_filtered *f)
+void json_filters(FILE *out, const struct out_filtered *f, bool classes)
 {
     if (!f) {
         fputs("\"filters\":null,", out);
@@ -212,17 +206,17 @@ static void filters(FILE *out, const struct out_filtered *f)
     }
     static const char *const verbs[2] = {"include", "exclude"};
     fputs("\"filters\":{", out);
-    kstr(out, "frames", f->set->any_frame ? "any" : "site", ",");
+    json_kstr(out, "frames", f->set->any_frame ? "any" : "site", ",");
     for (int x = 0; x < 2; x++)
         for (int k = 0; k < FILTER_NKINDS; k++) {
             char name[32];
             snprintf(name, sizeof name, "%s_%s", verbs[x], filter_kind_name((enum filter_kind)k));
             strlist(out, name, f->set->pats[x][k], f->set->npats[x][k]);
         }
-    knum(out, "stacks_total", f->stacks_total, ",");
-    knum(out, "stacks_kept", f->stacks_kept, ",");
+    json_knum(out, "stacks_total", f->stacks_total, ",");
+    json_knum(out, "stacks_kept", f->stacks_kept, ",");
     fputs("\"kept\":{", out);
-    counters(out, &f->kept);
+    counters(out, &f->kept, classes);
     fputs("}},", out);
 }
 
@@ -232,25 +226,25 @@ static void series(FILE *out, const struct out_series *se)
     for (size_t i = 0; i < se->npoints; i++) {
         const struct out_series_point *p = &se->points[i];
         fputs(i ? ",\n{" : "\n{", out);
-        kstr(out, "file", p->snap->file, ",");
-        knum(out, "pid", p->snap->pid, ",");
-        kstr(out, "reason", p->snap->reason, ",");
-        knum(out, "sequence", p->snap->sequence, ",");
-        knum(out, "time_ns", p->snap->time_ns, ",");
-        knum(out, "elapsed_ns", p->elapsed_ns, ",");
-        knum(out, "current_bytes", p->snap->current_bytes, ",");
-        knum(out, "current_blocks", p->snap->current_blocks, ",");
-        knum(out, "peak_bytes", p->snap->peak_bytes, ",");
-        knum(out, "rss_bytes", p->snap->rss_bytes, ",");
+        json_kstr(out, "file", p->snap->file, ",");
+        json_knum(out, "pid", p->snap->pid, ",");
+        json_kstr(out, "reason", p->snap->reason, ",");
+        json_knum(out, "sequence", p->snap->sequence, ",");
+        json_knum(out, "time_ns", p->snap->time_ns, ",");
+        json_knum(out, "elapsed_ns", p->elapsed_ns, ",");
+        json_knum(out, "current_bytes", p->snap->current_bytes, ",");
+        json_knum(out, "current_blocks", p->snap->current_blocks, ",");
+        json_knum(out, "peak_bytes", p->snap->peak_bytes, ",");
+        json_knum(out, "rss_bytes", p->snap->rss_bytes, ",");
         if (p->has_change)
             ksigned(out, "current_change", p->current_change, "}");
         else
             fputs("\"current_change\":null}", out);
     }
     fputs("],\n", out);
-    kstr(out, "growth_metric", se->growth_metric, ",");
+    json_kstr(out, "growth_metric", se->growth_metric, ",");
     fputs("\"growth\":", out);
-    diff_rows(out, se->growth, se->ngrowth);
+    json_diff_rows(out, se->growth, se->ngrowth);
     fputs(",\n", out);
 }
 
@@ -259,33 +253,34 @@ static void json_report(FILE *out, const struct out_report *r, size_t index)
     if (index > 0)
         fputs(",\n", out);
     fputs("{\"mtrace_report\":1,", out);
-    kstr(out, "command", r->command, ",");
+    json_kstr(out, "command", r->command, ",");
     fputs("\"snapshots\":[", out);
     for (size_t i = 0; i < r->nsnaps; i++) {
         if (i)
             fputc(',', out);
-        snapinfo(out, &r->snaps[i]);
+        json_snapinfo(out, &r->snaps[i]);
     }
     fputs("],", out);
     fprintf(out, "\"merged\":%s,", r->merged ? "true" : "false");
-    kstr(out, "group_by", r->group_by, ",");
-    kstr(out, "sort", metric_sort_name(r->sort), ",");
-    knum(out, "limit", r->limit, ",");
-    filters(out, r->filtered);
+    fprintf(out, "\"leak_classes\":%s,", r->leak_classes ? "true" : "false");
+    json_kstr(out, "group_by", r->group_by, ",");
+    json_kstr(out, "sort", metric_sort_name(r->sort), ",");
+    json_knum(out, "limit", r->limit, ",");
+    json_filters(out, r->filtered, r->leak_classes);
     if (r->series)
         series(out, r->series);
     fputs("\"totals\":{", out);
-    counters(out, &r->totals);
+    counters(out, &r->totals, r->leak_classes);
     fputc(',', out);
-    knum(out, "rows", r->total_rows, "");
+    json_knum(out, "rows", r->total_rows, "");
     fputs("},\n\"rows\":[", out);
     for (size_t i = 0; i < r->nrows; i++) {
         const struct out_row *row = &r->rows[i];
         fputs(i ? ",\n{" : "\n{", out);
-        row_site(out, row);
-        counters(out, &row->c);
+        json_row_site(out, row);
+        counters(out, &row->c, r->leak_classes);
         fputc(',', out);
-        stack(out, row);
+        json_stack(out, row);
         fputc('}', out);
     }
     fputs("]}", out);
@@ -294,26 +289,26 @@ static void json_report(FILE *out, const struct out_report *r, size_t index)
 static void json_diff(FILE *out, const struct out_diff *d)
 {
     fputs("{\"mtrace_report\":1,\"command\":\"diff\",\"snapshots\":[", out);
-    snapinfo(out, d->old_snap);
+    json_snapinfo(out, d->old_snap);
     fputc(',', out);
-    snapinfo(out, d->new_snap);
+    json_snapinfo(out, d->new_snap);
     fputs("],", out);
-    kstr(out, "group_by", d->group_by, ",");
-    kstr(out, "metric", d->metric, ",");
-    knum(out, "limit", d->limit, ",");
+    json_kstr(out, "group_by", d->group_by, ",");
+    json_kstr(out, "metric", d->metric, ",");
+    json_knum(out, "limit", d->limit, ",");
     fprintf(out, "\"all\":%s,", d->all ? "true" : "false");
     fputs("\"notes\":[", out);
     if (d->note)
         json_string(out, d->note);
     fputs("],", out);
-    filters(out, d->filtered);
+    json_filters(out, d->filtered, false);
     fputs("\"totals\":{", out);
     diff_values(out, &d->totals);
     fputc(',', out);
-    knum(out, "rows", d->total_rows, ",");
-    knum(out, "unchanged", d->unchanged, "");
+    json_knum(out, "rows", d->total_rows, ",");
+    json_knum(out, "unchanged", d->unchanged, "");
     fputs("},\n\"rows\":", out);
-    diff_rows(out, d->rows, d->nrows);
+    json_diff_rows(out, d->rows, d->nrows);
     fputs("}\n", out);
 }
 

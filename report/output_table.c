@@ -2,15 +2,19 @@
  * and counts, a percentage of the sort metric, the site, and under each row
  * its call stack (innermost first). diff: old/new headers, size and count
  * with their signed change and a status per site. A series of one process:
- * one line per snapshot and the sites that grew most, above the report. Lines are cut to the report's width;
- * paths lose their left end ("…/dir/file.c:12"). Strings from the snapshot
- * are scrubbed of control bytes before they reach the terminal. */
+ * one line per snapshot and the sites that grew most, above the report.
+ * leaks of a scanned heap: bytes per leak class and valgrind's LEAK SUMMARY.
+ * The pieces check's table shares are exported (output_table.h). Lines are
+ * cut to the report's width; paths lose their left end ("…/dir/file.c:12").
+ * Strings from the snapshot are scrubbed of control bytes before they reach
+ * the terminal. */
 #include <inttypes.h>
 #include <string.h>
 #include <time.h>
 
 #include "humanize.h"
 #include "output.h"
+#include "output_table.h"
 #include "textutil.h"
 
 struct col {
@@ -19,19 +23,29 @@ struct col {
     bool bytes;
 };
 
-#define NCOLS 4
-static const struct col top_cols[NCOLS] = {
+#define MAXCOLS 5
+struct colset {
+    size_t n;
+    struct col c[MAXCOLS];
+};
+static const struct colset top_cols = {4, {
     {"ALLOCATED", METRIC_ALLOC_BYTES, true}, {"ALLOCS", METRIC_ALLOC_COUNT, false},
     {"LIVE", METRIC_LIVE_BYTES, true}, {"LIVE#", METRIC_LIVE_COUNT, false},
-};
-static const struct col leak_cols[NCOLS] = {
+}};
+static const struct colset leak_cols = {4, {
     {"LIVE", METRIC_LIVE_BYTES, true}, {"BLOCKS", METRIC_LIVE_COUNT, false},
     {"ALLOCATED", METRIC_ALLOC_BYTES, true}, {"ALLOCS", METRIC_ALLOC_COUNT, false},
-};
-static const struct col peak_cols[NCOLS] = {
+}};
+/* leaks of a scanned heap: bytes per class, then the live blocks. */
+static const struct colset class_cols = {5, {
+    {"DEFINITE", METRIC_DEFINITE_BYTES, true}, {"INDIRECT", METRIC_INDIRECT_BYTES, true},
+    {"POSSIBLE", METRIC_POSSIBLE_BYTES, true}, {"REACHABLE", METRIC_REACHABLE_BYTES, true},
+    {"BLOCKS", METRIC_LIVE_COUNT, false},
+}};
+static const struct colset peak_cols = {4, {
     {"AT PEAK", METRIC_PEAK_BYTES, true}, {"BLOCKS", METRIC_PEAK_COUNT, false},
     {"ALLOCATED", METRIC_ALLOC_BYTES, true}, {"ALLOCS", METRIC_ALLOC_COUNT, false},
-};
+}};
 
 static void fmt_value(const struct col *c, const struct counters *v, char *buf)
 {
@@ -43,7 +57,7 @@ static void fmt_value(const struct col *c, const struct counters *v, char *buf)
 }
 
 /* Print one line: "LABEL  value", value cleaned and cut on the left. */
-static void kv(FILE *out, size_t width, const char *label, const char *value)
+void table_kv(FILE *out, size_t width, const char *label, const char *value)
 {
     struct sbuf b = {0}, v = {0};
     sb_add_clean(&v, value);
@@ -57,10 +71,10 @@ static void kv(FILE *out, size_t width, const char *label, const char *value)
 
 /* As kv, but a value wider than the line is broken after each "; " onto
  * continuation lines (each still cut to the width if need be). */
-static void kv_wrap(FILE *out, size_t width, const char *label, const char *value)
+void table_kv_wrap(FILE *out, size_t width, const char *label, const char *value)
 {
     if (text_cols(value) + 12 <= width || !strstr(value, "; ")) {
-        kv(out, width, label, value);
+        table_kv(out, width, label, value);
         return;
     }
     struct sbuf part = {0};
@@ -70,7 +84,7 @@ static void kv_wrap(FILE *out, size_t width, const char *label, const char *valu
         size_t n = e ? (size_t)(e - p) + 1 : strlen(p);
         sb_reset(&part);
         sb_addn(&part, p, n);
-        kv(out, width, first ? label : "", sb_str(&part));
+        table_kv(out, width, first ? label : "", sb_str(&part));
         p += n;
         while (*p == ' ')
             p++;
@@ -87,39 +101,45 @@ static void fmt_time(uint64_t ns, char *buf, size_t len)
         snprintf(buf, len, "%" PRIu64 " ns", ns);
 }
 
-static void print_snapinfo(FILE *out, const struct out_snapinfo *s, size_t width)
+void table_snapinfo(FILE *out, const struct out_snapinfo *s, size_t width, bool scan_line)
 {
     char a[HZ_BUF], b[HZ_BUF], c[HZ_BUF], line[256], when[64];
-    kv(out, width, "snapshot", s->file);
+    table_kv(out, width, "snapshot", s->file);
     struct sbuf p = {0};
     sb_add(&p, s->program[0] ? s->program : "?");
     sb_printf(&p, "  pid %" PRIu64, s->pid);
     if (s->forked)
         sb_printf(&p, " (forked from %" PRIu64 ")", s->ppid);
-    kv(out, width, "program", sb_str(&p));
+    table_kv(out, width, "program", sb_str(&p));
     sb_free(&p);
     fmt_time(s->time_ns, when, sizeof when);
     snprintf(line, sizeof line, "%s #%" PRIu32 " at %s", s->reason, s->sequence, when);
-    kv(out, width, "taken", line);
+    table_kv(out, width, "taken", line);
     snprintf(line, sizeof line, "%s in %s blocks now, peak %s", hz_size(s->current_bytes, a),
              hz_count(s->current_blocks, b), hz_size(s->peak_bytes, c));
-    kv(out, width, "heap", line);
+    table_kv(out, width, "heap", line);
     snprintf(line, sizeof line, "%s, peak %s", hz_size(s->rss_bytes, a),
              hz_size(s->peak_rss_bytes, b));
-    kv(out, width, "RSS", line);
+    table_kv(out, width, "RSS", line);
     snprintf(line, sizeof line, "%s (%s in total)", hz_count(s->total_allocs, a),
              hz_size(s->total_bytes, b));
-    kv(out, width, "allocs", line);
+    table_kv(out, width, "allocs", line);
     if (s->dropped) {
         snprintf(line, sizeof line, "%s events lost (tracer memory exhausted)",
                  hz_count(s->dropped, a));
-        kv(out, width, "dropped", line);
+        table_kv(out, width, "dropped", line);
+    }
+    if (scan_line) {
+        struct sbuf l = {0};
+        leak_scan_describe(&l, s);
+        table_kv_wrap(out, width, "leak scan", sb_str(&l));
+        sb_free(&l);
     }
 }
 
-static void site_label(struct sbuf *b, const struct out_report *r, const struct out_row *row)
+void table_site_label(struct sbuf *b, const char *group_by, const struct out_row *row)
 {
-    if (strcmp(r->group_by, "stack") != 0 || !row->site) {
+    if (strcmp(group_by, "stack") != 0 || !row->site) {
         sb_add_clean(b, row->key);
         return;
     }
@@ -176,13 +196,23 @@ static void print_frame(FILE *out, const struct rframe *f, size_t width)
 }
 
 /* The frames of ROW worth showing, at most DEPTH of them. */
-static void print_stack(FILE *out, const struct out_row *row, size_t depth, size_t width)
+void table_stack(FILE *out, const struct out_row *row, size_t depth, size_t width)
 {
     size_t shown = 0;
     for (size_t k = row->show_from; k < row->nstack && shown < depth; k++, shown++)
         print_frame(out, &row->stack[k], width);
     if (row->nstack > row->show_from + shown)
         fprintf(out, "      \xe2\x80\xa6 %zu more frames\n", row->nstack - row->show_from - shown);
+}
+
+/* valgrind's LEAK SUMMARY of the classes in T. */
+void table_leak_summary(FILE *out, const struct counters *t)
+{
+    char a[HZ_BUF], b[HZ_BUF];
+    fputs("LEAK SUMMARY:\n", out);
+    for (unsigned k = 0; k < MT_LEAK_CLASSES; k++)
+        fprintf(out, "  %15s: %s bytes in %s blocks\n", leak_class_label(k),
+                hz_count(t->leak_bytes[k], a), hz_count(t->leak_count[k], b));
 }
 
 static void print_totals(FILE *out, const struct out_report *r)
@@ -214,22 +244,24 @@ static void print_totals(FILE *out, const struct out_report *r)
     else
         fprintf(out, "%s\n", s);
     sb_free(&line);
+    if (strcmp(r->command, "leaks") == 0 && r->leak_classes)
+        table_leak_summary(out, t);
 }
 
 
-static void print_filtered(FILE *out, const struct out_filtered *f, size_t width)
+void table_filtered(FILE *out, const struct out_filtered *f, size_t width)
 {
     char a[HZ_BUF], b[HZ_BUF], c[HZ_BUF], d[HZ_BUF], e[HZ_BUF], g[HZ_BUF], h[HZ_BUF];
     struct sbuf line = {0};
     filters_describe(&line, f->set);
-    kv(out, width, "filters", sb_str(&line));
+    table_kv(out, width, "filters", sb_str(&line));
     sb_reset(&line);
     sb_printf(&line, "%s of %s stacks: %s in %s allocations; %s in %s blocks live; %s at peak",
               hz_count(f->stacks_kept, a), hz_count(f->stacks_total, b),
               hz_size(f->kept.alloc_bytes, c), hz_count(f->kept.alloc_count, d),
               hz_size(f->kept.live_bytes, e), hz_count(f->kept.live_count, g),
               hz_size(f->kept.peak_bytes, h));
-    kv_wrap(out, width, "filtered", sb_str(&line));
+    table_kv_wrap(out, width, "filtered", sb_str(&line));
     sb_free(&line);
 }
 
@@ -241,6 +273,33 @@ static void print_wrapped(FILE *out, const char *s, size_t width)
         fprintf(out, "%.*s\n  %s\n", (int)(brk + 1 - s), s, brk + 2);
     else
         fprintf(out, "%s\n", s);
+}
+
+void table_wrap(FILE *out, const char *s, size_t width, size_t indent)
+{
+    const char *p = s;
+    for (size_t room = width; *p; room = width > indent + 20 ? width - indent : 20) {
+        if (p != s)
+            fprintf(out, "%*s", (int)indent, "");
+        /* The last space within ROOM columns, else the first one after. */
+        const char *brk = NULL, *q = p;
+        size_t cols = 0;
+        for (; *q; q++) {
+            if (((unsigned char)*q & 0xc0) == 0x80)
+                continue;
+            if (*q == ' ' && (cols <= room || !brk))
+                brk = q;
+            if (++cols > room && brk)
+                break;
+        }
+        if (!*q || !brk) {
+            fprintf(out, "%s\n", p);
+            return;
+        }
+        fprintf(out, "%.*s\n", (int)(brk - p), p);
+        for (p = brk; *p == ' '; p++)
+            ;
+    }
 }
 
 /* "1.500s": seconds with milliseconds, exact. */
@@ -354,9 +413,13 @@ static void print_series(FILE *out, const struct out_report *r)
 
 static void table_report(FILE *out, const struct out_report *r, size_t index)
 {
-    const struct col *cols = strcmp(r->command, "leaks") == 0  ? leak_cols
-                             : strcmp(r->command, "peak") == 0 ? peak_cols
-                                                               : top_cols;
+    bool leaks = strcmp(r->command, "leaks") == 0;
+    const struct colset *cs = leaks && r->leak_classes          ? &class_cols
+                              : leaks                           ? &leak_cols
+                              : strcmp(r->command, "peak") == 0 ? &peak_cols
+                                                                : &top_cols;
+    const struct col *cols = cs->c;
+    const size_t ncols = cs->n;
     char buf[HZ_BUF];
     if (index > 0)
         fputc('\n', out);
@@ -365,16 +428,16 @@ static void table_report(FILE *out, const struct out_report *r, size_t index)
     fprintf(out, "mtrace-report %s: by %s, sorted by %s%s\n", r->command, r->group_by,
             metric_sort_name(r->sort), r->series ? " (last snapshot)" : "");
     for (size_t i = 0; i < r->nsnaps; i++)
-        print_snapinfo(out, &r->snaps[i], r->width);
+        table_snapinfo(out, &r->snaps[i], r->width, leaks);
     if (r->merged && r->nsnaps > 1)
         fprintf(out, "  merged    %zu snapshots; peak figures are the sum of per-process "
                 "peaks\n", r->nsnaps);
     if (r->filtered)
-        print_filtered(out, r->filtered, r->width);
+        table_filtered(out, r->filtered, r->width);
     fputc('\n', out);
 
-    size_t w[NCOLS + 1];
-    for (size_t c = 0; c < NCOLS; c++) {
+    size_t w[MAXCOLS + 1];
+    for (size_t c = 0; c < ncols; c++) {
         w[c] = strlen(cols[c].title);
         for (size_t i = 0; i < r->nrows; i++) {
             fmt_value(&cols[c], &r->rows[i].c, buf);
@@ -383,36 +446,36 @@ static void table_report(FILE *out, const struct out_report *r, size_t index)
                 w[c] = l;
         }
     }
-    w[NCOLS] = 6; /* "100.0%" */
+    w[ncols] = 6; /* "100.0%" */
     size_t used = 0;
-    for (size_t c = 0; c <= NCOLS; c++)
+    for (size_t c = 0; c <= ncols; c++)
         used += w[c] + 2;
     size_t site_room = r->width > used + 8 ? r->width - used : 8;
 
     if (r->nrows == 0) {
         fprintf(out, "no allocation sites to show\n");
     } else {
-        for (size_t c = 0; c < NCOLS; c++)
+        for (size_t c = 0; c < ncols; c++)
             fprintf(out, "%*s  ", (int)w[c], cols[c].title);
-        fprintf(out, "%*s  SITE\n", (int)w[NCOLS], "%");
+        fprintf(out, "%*s  SITE\n", (int)w[ncols], "%");
     }
     for (size_t i = 0; i < r->nrows; i++) {
         const struct out_row *row = &r->rows[i];
         struct sbuf line = {0}, site = {0};
-        for (size_t c = 0; c < NCOLS; c++) {
+        for (size_t c = 0; c < ncols; c++) {
             fmt_value(&cols[c], &row->c, buf);
             sb_printf(&line, "%*s  ", (int)w[c], buf);
         }
         hz_percent(counters_get(&row->c, r->sort), counters_get(&r->totals, r->sort), buf);
-        sb_printf(&line, "%*s  ", (int)w[NCOLS], buf);
-        site_label(&site, r, row);
+        sb_printf(&line, "%*s  ", (int)w[ncols], buf);
+        table_site_label(&site, r->group_by, row);
         sb_fit_left(&line, sb_str(&site), site_room);
         fprintf(out, "%s\n", sb_str(&line));
         sb_free(&line);
         sb_free(&site);
         if (r->stack_depth == 0)
             continue;
-        print_stack(out, row, r->stack_depth, r->width);
+        table_stack(out, row, r->stack_depth, r->width);
         if (i + 1 < r->nrows)
             fputc('\n', out);
     }
@@ -424,23 +487,22 @@ static void table_report(FILE *out, const struct out_report *r, size_t index)
 
 
 /* Two lines about one side of a diff. */
-static void print_brief(FILE *out, const char *label, const struct out_snapinfo *s,
-                        size_t width)
+void table_brief(FILE *out, const char *label, const struct out_snapinfo *s, size_t width)
 {
     char a[HZ_BUF], b[HZ_BUF], c[HZ_BUF], when[64];
     struct sbuf p = {0};
-    kv(out, width, label, s->file);
+    table_kv(out, width, label, s->file);
     sb_add(&p, s->program[0] ? s->program : "?");
     sb_printf(&p, "  pid %" PRIu64, s->pid);
     if (s->forked)
         sb_printf(&p, " (forked from %" PRIu64 ")", s->ppid);
-    kv(out, width, "", sb_str(&p));
+    table_kv(out, width, "", sb_str(&p));
     sb_reset(&p);
     fmt_time(s->time_ns, when, sizeof when);
     sb_printf(&p, "%s #%" PRIu32 " at %s; heap %s in %s blocks, peak %s", s->reason,
               s->sequence, when, hz_size(s->current_bytes, a), hz_count(s->current_blocks, b),
               hz_size(s->peak_bytes, c));
-    kv_wrap(out, width, "", sb_str(&p));
+    table_kv_wrap(out, width, "", sb_str(&p));
     sb_free(&p);
 }
 
@@ -467,12 +529,12 @@ static void table_diff(FILE *out, const struct out_diff *d)
 
     fprintf(out, "mtrace-report diff: %s bytes by %s, largest change first\n", d->metric,
             d->group_by);
-    print_brief(out, "old", d->old_snap, d->width);
-    print_brief(out, "new", d->new_snap, d->width);
+    table_brief(out, "old", d->old_snap, d->width);
+    table_brief(out, "new", d->new_snap, d->width);
     if (d->note)
-        kv(out, d->width, "note", d->note);
+        table_kv(out, d->width, "note", d->note);
     if (d->filtered)
-        print_filtered(out, d->filtered, d->width);
+        table_filtered(out, d->filtered, d->width);
     fputc('\n', out);
 
     for (int col = 0; col < NC; col++)
@@ -507,7 +569,7 @@ static void table_diff(FILE *out, const struct out_diff *d)
             sb_free(&site);
             if (d->stack_depth == 0)
                 continue;
-            print_stack(out, &row->row, d->stack_depth, d->width);
+            table_stack(out, &row->row, d->stack_depth, d->width);
             if (i + 1 < d->nrows)
                 fputc('\n', out);
         }

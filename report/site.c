@@ -2,40 +2,15 @@
  * module's file name or its (demangled) function name matches one of the
  * fnmatch patterns below or a --alloc-fn pattern. Python frames are never
  * wrappers. Likewise the interpreter list: the native frames of CPython
- * itself, which a Python traceback hides. The tables are the single source
- * for --help and docs. */
+ * itself, which a Python traceback hides. The tables, in
+ * include/mtrace/known_frames.h, are the single source for --help, docs and
+ * the shim's leak gate. */
 #include "site.h"
 
 #include <fnmatch.h>
 #include <string.h>
 
-/* Modules whose every frame is allocator plumbing (matched on the file name). */
-static const char *const wrapper_modules[] = {
-    "libmtrace.so*", "libc.so*", "ld-linux*", "libstdc++.so*",
-};
-
-/* Functions that allocate on behalf of their caller. */
-static const char *const wrapper_functions[] = {
-    /* C allocator entry points */
-    "malloc", "calloc", "realloc", "free", "reallocarray", "posix_memalign",
-    "aligned_alloc", "memalign", "valloc", "pvalloc", "__libc_*",
-    "strdup", "strndup", "__strdup", "__strndup",
-    /* C++ */
-    "operator new*", "operator delete*", "std::allocator<*>::allocate*",
-    "std::__new_allocator<*>::allocate*", "__gnu_cxx::new_allocator<*>::allocate*",
-    "std::allocator_traits<*>::allocate*",
-    /* CPython's allocator layer */
-    "PyMem_*", "_PyMem_*", "PyObject_Malloc", "PyObject_Calloc", "PyObject_Realloc",
-    "PyObject_Free", "_PyObject_Malloc", "_PyObject_Calloc", "_PyObject_Realloc",
-    "_PyObject_Free", "pymalloc_*",
-};
-
-/* The interpreter: modules (file name), and functions of frames that have
- * no module. */
-static const char *const interpreter_modules[] = {"python3*", "libpython*"};
-static const char *const interpreter_functions[] = {"_Py*", "Py*"};
-
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+#include "mtrace/known_frames.h" /* the shim judges sites by the same lists */
 
 static bool match_any(const char *const *pats, size_t n, const char *s)
 {
@@ -55,10 +30,11 @@ bool site_is_wrapper(const struct rframe *f, const struct site_opts *o)
 {
     if (f->python)
         return false;
-    if (f->module && match_any(wrapper_modules, COUNT(wrapper_modules), base_name(f->module)))
+    if (f->module &&
+        match_any(mt_wrapper_modules, MT_COUNT(mt_wrapper_modules), base_name(f->module)))
         return true;
     if (f->function) {
-        if (match_any(wrapper_functions, COUNT(wrapper_functions), f->function))
+        if (match_any(mt_wrapper_functions, MT_COUNT(mt_wrapper_functions), f->function))
             return true;
         if (o && match_any(o->alloc_fns, o->nalloc_fns, f->function))
             return true;
@@ -79,9 +55,10 @@ bool site_is_interpreter(const struct rframe *f)
     if (f->python)
         return false;
     if (f->module)
-        return match_any(interpreter_modules, COUNT(interpreter_modules), base_name(f->module));
+        return match_any(mt_interpreter_modules, MT_COUNT(mt_interpreter_modules),
+                         base_name(f->module));
     return f->function &&
-           match_any(interpreter_functions, COUNT(interpreter_functions), f->function);
+           match_any(mt_interpreter_functions, MT_COUNT(mt_interpreter_functions), f->function);
 }
 
 bool site_in_traceback(const struct rframe *f, const struct site_opts *o)
@@ -132,13 +109,14 @@ static void print_patterns(FILE *out, const char *indent, const char *label,
 
 void site_print_wrappers(FILE *out, const char *indent)
 {
-    print_patterns(out, indent, "modules:", wrapper_modules, COUNT(wrapper_modules));
-    print_patterns(out, indent, "functions:", wrapper_functions, COUNT(wrapper_functions));
+    print_patterns(out, indent, "modules:", mt_wrapper_modules, MT_COUNT(mt_wrapper_modules));
+    print_patterns(out, indent, "functions:", mt_wrapper_functions, MT_COUNT(mt_wrapper_functions));
 }
 
 void site_print_interpreter(FILE *out, const char *indent)
 {
-    print_patterns(out, indent, "modules:", interpreter_modules, COUNT(interpreter_modules));
-    print_patterns(out, indent, "functions (frames without a module):", interpreter_functions,
-                   COUNT(interpreter_functions));
+    print_patterns(out, indent, "modules:", mt_interpreter_modules,
+                   MT_COUNT(mt_interpreter_modules));
+    print_patterns(out, indent, "functions (frames without a module):", mt_interpreter_functions,
+                   MT_COUNT(mt_interpreter_functions));
 }

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,12 +21,16 @@
 #error "mtrace snapshots are little-endian; this reader assumes a little-endian host"
 #endif
 
-/* docs/FORMAT.md documents these sizes; a change here is a format change. */
-_Static_assert(sizeof(struct mt_file_header) == 168, "header layout");
+/* docs/FORMAT.md documents these sizes; a change here is a format change.
+ * The header grew from 168 bytes (leak scan fields appended): both load. */
+_Static_assert(sizeof(struct mt_file_header) == 184, "header layout");
+_Static_assert(offsetof(struct mt_file_header, leak_scan) == SNAP_HEADER_MIN,
+               "fields after the first version-1 header");
 _Static_assert(sizeof(struct mt_section) == 24, "section layout");
 _Static_assert(sizeof(struct mt_module) == 64, "module layout");
 _Static_assert(sizeof(struct mt_frame) == 16, "frame layout");
 _Static_assert(sizeof(struct mt_stack) == 64, "stack layout");
+_Static_assert(sizeof(struct mt_leak) == 72, "leak layout");
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -47,6 +52,32 @@ const char *snap_reason_name(uint32_t reason)
     }
 }
 
+const char *snap_leak_scan_name(uint32_t scan)
+{
+    switch (scan) {
+    case MT_SCAN_NONE: return "none";
+    case MT_SCAN_DONE: return "done";
+    case MT_SCAN_PARTIAL: return "partial";
+    default: return "unknown";
+    }
+}
+
+const char *snap_leak_class_name(unsigned cls)
+{
+    static const char *const names[MT_LEAK_CLASSES] = {
+        [MT_LEAK_DEFINITE] = "definite", [MT_LEAK_INDIRECT] = "indirect",
+        [MT_LEAK_POSSIBLE] = "possible", [MT_LEAK_REACHABLE] = "reachable",
+    };
+    return cls < MT_LEAK_CLASSES ? names[cls] : "unknown";
+}
+
+const struct mt_leak *snap_stack_leak(const struct snap *s, size_t si)
+{
+    if (!s->leak_of_stack || si >= s->nstacks || s->leak_of_stack[si] == 0)
+        return NULL;
+    return &s->leaks[s->leak_of_stack[si] - 1];
+}
+
 const char *snap_str(const struct snap *s, uint64_t off)
 {
     if (!s->strings || off >= s->strings_size)
@@ -61,6 +92,7 @@ const char *snap_section_name(uint32_t kind)
     case MT_SEC_MODULES: return "modules";
     case MT_SEC_FRAMES: return "frames";
     case MT_SEC_STACKS: return "stacks";
+    case MT_SEC_LEAKS: return "leaks";
     default: return "unknown";
     }
 }
@@ -93,15 +125,64 @@ static int check_str(const struct snap *s, uint64_t off, const char *what, size_
     return -1;
 }
 
+/* The LEAKS section SEC (NULL: absent) of S, whose stacks are validated:
+ * consistent with the header's leak_scan, every entry names a stack, and no
+ * stack twice (a writer emits one entry per stack; a second one would make
+ * the classes ambiguous, so it is an error rather than summed). */
+static int parse_leaks(struct snap *s, const uint8_t *data, const struct mt_section *sec,
+                       char *err, size_t errlen)
+{
+    const uint32_t scan = s->hdr.leak_scan;
+    const uint64_t count = sec ? sec->count : 0;
+    if (scan > MT_SCAN_PARTIAL) {
+        set_err(err, errlen, "header: unknown leak scan status %" PRIu32, scan);
+        return -1;
+    }
+    if (scan == MT_SCAN_NONE) {
+        if (count) {
+            set_err(err, errlen, "leaks section has %" PRIu64 " entries but the header"
+                    " says the heap was not scanned", count);
+            return -1;
+        }
+        return 0;
+    }
+    /* Scanned: a missing section means no block was live at the scan. */
+    s->nleaks = count;
+    s->leaks = copy_records(data + (sec ? sec->offset : 0), count,
+                            sec ? sec->entry_size : 0, sizeof(struct mt_leak));
+    s->leak_of_stack = calloc(s->nstacks ? s->nstacks : 1, sizeof *s->leak_of_stack);
+    if (!s->leaks || !s->leak_of_stack) {
+        set_err(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < s->nleaks; i++) {
+        uint64_t st = s->leaks[i].stack;
+        if (st >= s->nstacks) {
+            set_err(err, errlen, "leak entry %zu: stack %" PRIu64
+                    " outside the stack table (%zu stacks)", i, st, s->nstacks);
+            return -1;
+        }
+        if (s->leak_of_stack[st]) {
+            set_err(err, errlen, "leak entry %zu: stack %" PRIu64
+                    " already has leak entry %" PRIu32, i, st, s->leak_of_stack[st] - 1);
+            return -1;
+        }
+        /* Fits: the file is at most 4 GiB, so fewer than 2^32 72-byte entries. */
+        s->leak_of_stack[st] = (uint32_t)(i + 1);
+    }
+    return 0;
+}
+
 int snap_parse(uint8_t *data, size_t size, struct snap *out, char *err, size_t errlen)
 {
     struct snap s;
     memset(&s, 0, sizeof s);
-    const struct mt_section *known[MT_SEC_STACKS + 1] = {0};
-    static const size_t known_size[MT_SEC_STACKS + 1] = {
+    const struct mt_section *known[MT_SEC_LEAKS + 1] = {0};
+    static const size_t known_size[MT_SEC_LEAKS + 1] = {
         0, 1, sizeof(struct mt_module), sizeof(struct mt_frame), sizeof(struct mt_stack),
+        sizeof(struct mt_leak),
     };
-    const size_t hmin = sizeof(struct mt_file_header);
+    const size_t hmin = SNAP_HEADER_MIN;
 
     if (size == 0) {
         set_err(err, errlen, "empty file (not an mtrace snapshot)");
@@ -131,7 +212,7 @@ int snap_parse(uint8_t *data, size_t size, struct snap *out, char *err, size_t e
                 size, expect);
         return -1;
     }
-    memcpy(&s.hdr, data, hmin);
+    memcpy(&s.hdr, data, hmin); /* the rest stays 0 for a 168-byte header */
     const struct mt_file_header *h = &s.hdr;
     if (h->file_size != size) {
         if (size < h->file_size)
@@ -152,6 +233,10 @@ int snap_parse(uint8_t *data, size_t size, struct snap *out, char *err, size_t e
                 h->header_size, size);
         return -1;
     }
+    if (h->header_size >= sizeof s.hdr)
+        memcpy(&s.hdr, data, sizeof s.hdr);
+    else if (h->header_size > hmin)
+        memcpy(&s.hdr, data, h->header_size);
     if (memcmp(data + size - 8, MT_FILE_TRAILER, 8) != 0) {
         set_err(err, errlen, "missing trailer at offset %zu (file cut short or corrupt)",
                 size - 8);
@@ -199,7 +284,7 @@ int snap_parse(uint8_t *data, size_t size, struct snap *out, char *err, size_t e
                     i, kn, sec->count, sec->entry_size, sec->offset);
             goto fail;
         }
-        if (sec->kind == 0 || sec->kind > MT_SEC_STACKS)
+        if (sec->kind == 0 || sec->kind > MT_SEC_LEAKS)
             continue; /* unknown kind from a newer writer: skip it */
         if (known[sec->kind]) {
             set_err(err, errlen, "section %zu: duplicate %s section", i, kn);
@@ -284,6 +369,8 @@ int snap_parse(uint8_t *data, size_t size, struct snap *out, char *err, size_t e
             goto fail;
         }
     }
+    if (parse_leaks(&s, data, known[MT_SEC_LEAKS], err, errlen) != 0)
+        goto fail;
     s.data = data;
     s.size = size;
     *out = s;
@@ -293,6 +380,8 @@ fail:
     free(s.modules);
     free(s.frames);
     free(s.stacks);
+    free(s.leaks);
+    free(s.leak_of_stack);
     return -1;
 }
 
@@ -365,5 +454,7 @@ void snap_free(struct snap *s)
     free(s->modules);
     free(s->frames);
     free(s->stacks);
+    free(s->leaks);
+    free(s->leak_of_stack);
     memset(s, 0, sizeof *s);
 }

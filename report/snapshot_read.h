@@ -12,6 +12,9 @@
 #include "mtrace/format.h"
 
 #define SNAP_MAX_FILE_SIZE (4ull << 30) /* refuse files above 4 GiB */
+/* The header of the first version-1 writers (up to peak_rss_bytes); fields
+ * after it read as 0 from such files. */
+#define SNAP_HEADER_MIN 168u
 
 struct snap {
     char *path;                    /* as given on the command line */
@@ -28,6 +31,12 @@ struct snap {
     size_t nframes;
     struct mt_stack *stacks;
     size_t nstacks;
+    /* Leak classes (hdr.leak_scan != MT_SCAN_NONE): the LEAKS records as
+     * stored, and per stack the index of its record + 1 (0: none, i.e. no
+     * live block when the scan ran). NULL/0 when the heap was not scanned. */
+    struct mt_leak *leaks;
+    size_t nleaks;
+    uint32_t *leak_of_stack;
 };
 
 /* Read and validate PATH. On failure returns -1 and writes one line (no
@@ -45,7 +54,15 @@ void snap_free(struct snap *s);
  * offset out of range still returns "" rather than reading outside). */
 const char *snap_str(const struct snap *s, uint64_t off);
 
+/* The leak classes of stack SI (< nstacks), or NULL when the snapshot has
+ * none or the stack had no live block when the heap was scanned. */
+const struct mt_leak *snap_stack_leak(const struct snap *s, size_t si);
+
 const char *snap_reason_name(uint32_t reason);
+/* "none", "done", "partial" or "unknown" (enum mt_leak_scan). */
+const char *snap_leak_scan_name(uint32_t scan);
+/* "definite", "indirect", "possible", "reachable" (enum mt_leak_class). */
+const char *snap_leak_class_name(unsigned cls);
 /* Name of a section kind ("strings", "modules", ...; "unknown"). */
 const char *snap_section_name(uint32_t kind);
 

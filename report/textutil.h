@@ -26,6 +26,10 @@ const char *sb_str(const struct sbuf *b); /* "" when empty */
 /* Copy of S for a terminal: bytes < 0x20 and 0x7f become '?'. */
 void sb_add_clean(struct sbuf *b, const char *s);
 
+/* Length of the valid UTF-8 sequence at S (1 to 4), or 0 if it is not one
+ * (overlong forms, surrogates, beyond U+10FFFF, truncated). */
+size_t text_utf8_len(const unsigned char *s);
+
 /* Display columns of UTF-8 text (one per code point; no wide-char tables). */
 size_t text_cols(const char *s);
 

@@ -44,6 +44,7 @@ enum mt_section_kind {
     MT_SEC_MODULES = 2,      /* struct mt_module[count] */
     MT_SEC_FRAMES = 3,       /* struct mt_frame[count] */
     MT_SEC_STACKS = 4,       /* struct mt_stack[count] */
+    MT_SEC_LEAKS = 5,        /* struct mt_leak[count]: leak classes at exit */
 };
 
 /* Frame kinds. Values are on disk: never renumber. */
@@ -79,6 +80,31 @@ struct mt_file_header {
     uint64_t dropped;            /* events lost to tracer-memory exhaustion */
     uint64_t rss_bytes;          /* VmRSS when written */
     uint64_t peak_rss_bytes;     /* VmHWM when written */
+    /* From here: written by mtrace 0.2 and later (header_size >= 184). A
+     * reader seeing a smaller header_size takes these as 0. */
+    uint32_t leak_scan;          /* enum mt_leak_scan */
+    uint32_t leak_threads;       /* threads whose stack and registers were scanned */
+    uint32_t leak_threads_missed;/* threads seen but not scanned (see MT_SCAN_PARTIAL) */
+    uint32_t leak_scan_ms;       /* how long the scan took */
+};
+
+/* Whether the live blocks of this snapshot were classified (issue 5's
+ * reachability scan at exit). Values are on disk: never renumber. */
+enum mt_leak_scan {
+    MT_SCAN_NONE = 0,            /* not scanned: no LEAKS section */
+    MT_SCAN_DONE = 1,            /* every thread scanned: the classes are exact */
+    MT_SCAN_PARTIAL = 2,         /* some thread could not be scanned: what would be
+                                  * definitely or indirectly lost is counted as
+                                  * possibly lost (never a false "definitely") */
+};
+
+/* Leak classes, memcheck's definitions. Values index mt_leak's arrays. */
+enum mt_leak_class {
+    MT_LEAK_DEFINITE = 0,        /* no pointer to it from roots or reachable blocks */
+    MT_LEAK_INDIRECT = 1,        /* pointed to only from lost blocks */
+    MT_LEAK_POSSIBLE = 2,        /* reached only through interior pointers */
+    MT_LEAK_REACHABLE = 3,       /* a pointer to its start from a root or reachable block */
+    MT_LEAK_CLASSES = 4,
 };
 
 enum mt_header_flags {
@@ -117,6 +143,13 @@ struct mt_stack {
     uint64_t live_bytes;
     uint64_t peak_count;         /* live when the process's traced heap peaked */
     uint64_t peak_bytes;
+};
+
+/* One per stack that had live blocks when the scan ran (at exit). */
+struct mt_leak {
+    uint64_t stack;              /* index into STACKS */
+    uint64_t count[MT_LEAK_CLASSES];  /* blocks of this stack in each class */
+    uint64_t bytes[MT_LEAK_CLASSES];
 };
 
 enum mt_stack_flags {

@@ -131,3 +131,25 @@ def read_raw(path):
         stacks.append(s)
 
     return h, strings, stacks
+
+
+LEAK_CLASSES = ("definite", "indirect", "possible", "reachable")
+LEAK = struct.Struct("<Q4Q4Q")
+
+
+def read_leaks(path):
+    """Returns (scan dict: status threads missed ms, or None when the header
+    predates the scan, {stack index: {class: (count, bytes)}}, stacks as
+    read_raw gives them)."""
+    data, h, strings, secs = read_sections(path)
+    scan = None
+    if h["header_size"] >= 184:
+        v = struct.unpack_from("<4I", data, 168)
+        scan = dict(zip(("status", "threads", "missed", "ms"), v))
+    per = {}
+    if 5 in secs:
+        esize, off, count = secs[5]
+        for i in range(count):
+            v = LEAK.unpack_from(data, off + i * esize)
+            per[v[0]] = {c: (v[1 + k], v[5 + k]) for k, c in enumerate(LEAK_CLASSES)}
+    return scan, per, read_raw(path)[2]

@@ -17,6 +17,7 @@ SRC=$FIXTURE_SRC
 # The series of one process (fixture_series.c): S0..S3 in time order.
 S0=$D/series0.snap S1=$D/series1.snap S2=$D/series2.snap S3=$D/series3.snap
 SOTHER=$D/series_other.snap SCHILD=$D/series_child.snap
+export S0 S3 T D
 
 fail() { echo "FAIL [$CASE]: $*" >&2; exit 1; }
 
@@ -101,6 +102,47 @@ ROWS = [("/app/app.py:7", (10000,10,100,1,5000,5)), (L("LINE_A"), (5120,5,1024,1
         (L("LINE_XM"), (3000,3,3000,3,3000,3)), (L("LINE_C"), (2048,2,0,0,0,0)),
         (L("LINE_INL"), (512,1,512,1,512,1))]
 '
+
+# The leak fixture (fixture_leaks.c): leak.snap and friends, all with leak
+# classes except leak_noscan.snap (and good.snap, the first writers' header).
+LK=$D/leak.snap LKCHILD=$D/leak_child.snap LKPART=$D/leak_partial.snap
+LKNOSCAN=$D/leak_noscan.snap LKCLEAN=$D/leak_clean.snap LKHOSTILE=$D/leak_hostile.snap
+# runl RC ARGS...: exit status RC; stderr holds at most the warnings about the
+# fixture's modules that exist only in the module table.
+runl() {
+    local want=$1; shift
+    run "$@"
+    [ "$RC" = "$want" ] || { cat "$T/out" "$T/err" >&2; fail "exit $RC, want $want for: $*"; }
+    ! grep -vE '^mtrace-report: warning: [^ ]*: module /nonexistent/mtrace-fixture/[^ ]*: No such file or directory; its frames show as module\+offset$' "$T/err" \
+        || fail "unexpected stderr for $*"
+}
+# fails RC TEXT ARGS...: exit status RC, no stdout, one stderr line with TEXT
+fails() {
+    local want=$1 text=$2; shift 2
+    run "$@"
+    [ "$RC" = "$want" ] || { cat "$T/err" >&2; fail "exit $RC, want $want for: $*"; }
+    [ ! -s "$T/out" ] || fail "unexpected stdout for $*: $(head -3 "$T/out")"
+    [ "$(wc -l <"$T/err")" = 1 ] || fail "want one stderr line for $*, got: $(cat "$T/err")"
+    grep -qF -- "$text" "$T/err" || fail "stderr for $* lacks '$text': $(cat "$T/err")"
+}
+# Figures of leak.snap (see fixture_leaks.c).
+LEAKS='
+LA, LC = L("LINE_A"), L("LINE_C")
+def cls(x): return {k: (x["leaks"][k]["count"], x["leaks"][k]["bytes"]) for k in ("definite", "indirect", "possible", "reachable")}
+def C(d=(0, 0), i=(0, 0), p=(0, 0), r=(0, 0)): return {"definite": d, "indirect": i, "possible": p, "reachable": r}
+'
+# xmlcheck CODE: run python CODE with t = the parsed JUnit file $T/junit.xml
+xmlcheck() {
+    "$PY" - "$T/junit.xml" "$1" <<'PYEOF' || { cat "$T/junit.xml" >&2; fail "JUnit check failed"; }
+import os, sys, xml.etree.ElementTree as ET
+t = ET.parse(sys.argv[1]).getroot()
+E = os.environ
+def eq(a, b, what=""):
+    if a != b:
+        sys.exit("mismatch %s:\n  got  %r\n  want %r" % (what, a, b))
+exec(sys.argv[2])
+PYEOF
+}
 
 case $CASE in
 help)
@@ -795,6 +837,373 @@ eq([interp(x) for x in j["growth"] + j["rows"]], [[]] * 8)'
     okpy top --group-by stack --stack-depth 0 "$PY0" "$PY1"
     has "mtrace-report series: 2 snapshots of pid 6000, /usr/bin/python3.11"
     has_re "^ +\+1\.5 KiB +\+1 blocks +changed +Builder\.build /app/app\.py:12 <- main /app/app\.py:30 <- <module> /app/app\.py:33$"
+    ;;
+leaks_classes)
+    runl 0 leaks "$LK"
+    has "mtrace-report leaks: by line, sorted by lost"
+    has "  leak scan done: 3 threads scanned in 12 ms"
+    has_re "^DEFINITE +INDIRECT +POSSIBLE +REACHABLE +BLOCKS +% +SITE$"
+    has_re "^ +100 B +300 B +0 B +64 B +5 +68\.7% +${SRC//./\\.}:$LINE_A$"
+    has_re "^ +70 B +0 B +0 B +0 B +1 +12\.0% +/app/app\.py:5$"
+    has_re "^ +30 B +0 B +2\.0 KiB +0 B +3 +5\.2% +${SRC//./\\.}:$LINE_C$"
+    has "2,694 bytes in 12 blocks still allocated"
+    has "LEAK SUMMARY:"
+    has "  definitely lost: 282 bytes in 6 blocks"
+    has "  indirectly lost: 300 bytes in 3 blocks"
+    has "    possibly lost: 2,048 bytes in 2 blocks"
+    has "  still reachable: 64 bytes in 1 blocks"
+    # the first row's order: by lost bytes; --sort live puts f_c's 2 KiB first
+    runl 0 leaks --sort live "$LK"
+    has "sorted by live"
+    grep -m1 -E '[0-9]%  ' "$T/out" | grep -qF "$SRC:$LINE_C" || fail "--sort live: first row"
+    runl 0 leaks --group-by stack -n 1 "$LK"
+    has "showing 1 of 7 sites"
+    runl 0 leaks "$LKPART"
+    has "  leak scan partial: 1 thread could not be scanned: lost blocks are counted as possibly lost (2 scanned in 5 ms)"
+    has_re "^ +0 B +0 B +400 B +0 B +4 +- +"
+    runl 0 leaks "$LKNOSCAN"
+    has "  leak scan not run: blocks still allocated when the snapshot was taken, without classes"
+    has_re "^ *LIVE +BLOCKS +ALLOCATED +ALLOCS +% +SITE$"
+    grep -q "LEAK SUMMARY" "$T/out" && fail "summary without classes"
+    has "400 bytes in 4 blocks still allocated"
+    # top and peak: columns as before, no scan line
+    runl 0 top "$LK"
+    has_re "^ *ALLOCATED +ALLOCS +LIVE +LIVE# +% +SITE$"
+    grep -q "leak scan" "$T/out" && fail "scan line in top"
+    ;;
+leaks_json)
+    runl 0 leaks --format json -n 0 "$LK"
+    pycheck "$LEAKS"'
+eq(j["leak_classes"], True); eq(j["sort"], "lost")
+s = j["snapshots"][0]
+eq((s["leak_scan"], s["leak_threads"], s["leak_threads_missed"], s["leak_scan_ms"]), ("done", 3, 0, 12))
+eq(keys(), [LA, "/app/app.py:5", "/app/app.py:1", "ld-linux-x86-64.so.2+0x20", LC])
+eq([cls(r) for r in j["rows"]], [C(d=(1, 100), i=(3, 300), r=(1, 64)), C(d=(1, 70)), C(d=(1, 50)),
+                                 C(d=(2, 32)), C(d=(1, 30), p=(2, 2048))])
+eq(cls(j["totals"]), C(d=(6, 282), i=(3, 300), p=(2, 2048), r=(1, 64)))
+eq((j["totals"]["live_bytes"], j["totals"]["live_count"]), (2694, 12))'
+    runl 0 leaks --format json --sort lost-count -n 0 "$LK"
+    pycheck "$LEAKS"'eq(j["sort"], "lost-count"); eq(keys()[:2], [LA, "ld-linux-x86-64.so.2+0x20"])'
+    runl 0 top --format json --include-file app.py "$LK"
+    pycheck "$LEAKS"'eq(j["leak_classes"], True); eq(cls(j["filters"]["kept"]), C(d=(2, 120)))'
+    ok leaks --format json "$G"
+    pycheck '
+eq(j["leak_classes"], False); eq(j["snapshots"][0]["leak_scan"], "none")
+eq(j["totals"]["leaks"], None); eq([r["leaks"] for r in j["rows"]], [None] * len(j["rows"]))'
+    runl 0 leaks --format json "$LKPART"
+    pycheck 'eq((j["snapshots"][0]["leak_scan"], j["snapshots"][0]["leak_threads_missed"]), ("partial", 1))'
+    # a merged report of a scanned and an unscanned snapshot carries classes
+    runl 0 leaks --format json --merge "$LK" "$LKNOSCAN"
+    pycheck "$LEAKS"'eq(j["leak_classes"], True); eq([s["leak_scan"] for s in j["snapshots"]], ["done", "none"])'
+    ;;
+leaks_old)
+    # good.snap has the first writers' 168-byte header: no leak fields
+    ok dump "$G"
+    has "  version 1  header_size 168"
+    has "  leak_scan 0 (none)  leak_threads 0  leak_threads_missed 0  leak_scan_ms 0"
+    grep -q "^leaks " "$T/out" && fail "leaks listed without a scan"
+    ok leaks "$G"
+    has "  leak scan not run: blocks still allocated at exit, without classes"
+    has "4,637 bytes in 7 blocks still allocated"
+    ;;
+dump_leaks)
+    ok dump "$LK"
+    has "  version 1  header_size 184"
+    has "  leak_scan 1 (done)  leak_threads 3  leak_threads_missed 0  leak_scan_ms 12"
+    has_re "^  \[4\] kind 5 \(leaks\)  entry_size 72  offset [0-9]+  count 7$"
+    has "leaks 7"
+    has "  [0] stack 0  definite 100 bytes / 1  indirect 300 bytes / 3  possible 0 bytes / 0  reachable 0 bytes / 0"
+    has "  [6] stack 7  definite 30 bytes / 1  indirect 0 bytes / 0  possible 0 bytes / 0  reachable 0 bytes / 0"
+    ;;
+check_exit)
+    runl 1 check "$LK"
+    runl 1 check --max-leaked-bytes 500 "$LK"                    # 6 blocks > 0
+    runl 0 check --max-leaked-bytes 500 --max-leaked-blocks 6 "$LK"
+    runl 1 check --max-leaked-bytes 499 --max-leaked-blocks 6 "$LK"
+    runl 1 check --max-leaked-bytes 1K --max-leaked-blocks 5 "$LK"
+    runl 0 check --max-leaked-bytes 1K --max-leaked-blocks 100 "$LK"
+    runl 0 check "$LKCLEAN"                                      # built-ins and reachable only
+    runl 1 check --no-default-suppressions "$LKCLEAN"
+    runl 1 check --classes reachable "$LKCLEAN"
+    run check "$LKPART"                                          # possibly lost only
+    [ "$RC" = 0 ] || fail "partial: exit $RC"
+    grep -qF "mtrace-report: warning: $LKPART: partial leak scan (1 thread not scanned): its lost blocks count as possibly lost, which this gate does not count (--classes possible does)" "$T/err" \
+        || fail "partial: $(cat "$T/err")"
+    runl 1 check --classes possible "$LKPART"
+    runl 1 check "$LK" "$LKCHILD"
+    runl 0 check --max-leaked-bytes 1500 --max-leaked-blocks 7 "$LK" "$LKCHILD"
+    runl 1 check --max-leaked-bytes 1499 --max-leaked-blocks 7 "$LK" "$LKCHILD"
+    fails 2 "$LKNOSCAN: no leak classes: it was not written at exit" check "$LKNOSCAN"
+    fails 2 "$G: no leak classes: the heap was not scanned at exit (MTRACE_LEAK_SCAN=0" check "$G"
+    fails 2 "$LKNOSCAN: no leak classes" check "$LK" "$LKNOSCAN"
+    fails 2 "$D/bad_magic.snap: not an mtrace snapshot" check "$D/bad_magic.snap"
+    fails 2 "$D/bad_leaks_dup.snap: leak entry 1: stack" check "$LK" "$D/bad_leaks_dup.snap"
+    fails 2 "$T/none.supp: No such file or directory" check --suppressions "$T/none.supp" "$LK"
+    printf 'leak:ok\nbroken line\n' >"$T/bad.supp"
+    fails 2 "mtrace-report: $T/bad.supp:2: expected TYPE:PATTERN" check --suppressions "$T/bad.supp" "$LK"
+    fails 2 "$D: Is a directory" check --suppressions "$D" "$LK"
+    # huge counters saturate instead of wrapping
+    runl 1 check --format json "$D/huge_leak.snap"
+    pycheck 'M = 2**64 - 1; eq((j["totals"]["leaked_bytes"], j["totals"]["leaked_blocks"]), (M, M))'
+    ;;
+check_table)
+    runl 1 check "$LK"
+    has "mtrace-report check: definitely and indirectly lost, by stack"
+    has "  leak scan done: 3 threads scanned in 12 ms"
+    has_re "^  suppress  built-in \([0-9]+ patterns\)$"
+    has "#1 400 bytes in 4 blocks at $SRC:$LINE_A"
+    has "   definitely lost 100 bytes in 1 block; indirectly lost 300 bytes in 3 blocks"
+    has "#2 70 bytes in 1 block at /app/app.py:5"
+    has "#3 30 bytes in 1 block at $SRC:$LINE_C"
+    # the C extension's frame above the traceback, interpreter frames hidden
+    grep -A4 -F "#2 70 bytes" "$T/out" | tail -3 >"$T/frames"
+    printf '%s\n' "      f_a  $SRC:$LINE_A" "      Builder.make  /app/app.py:5" "" | diff - "$T/frames" >&2 \
+        || fail "stack of #2"
+    grep -A3 -F "#1 400 bytes" "$T/out" | tail -2 >"$T/frames"
+    printf '%s\n' "      f_a  $SRC:$LINE_A" "      main  $SRC:$LINE_MAIN_A" | diff - "$T/frames" >&2 \
+        || fail "stack of #1"
+    has "Suppressions used:"
+    has_re "^ +count +bytes +template$"
+    has_re "^ +1 +50 +module:python3\* \(site frame\)  \(built-in: CPython"
+    has_re "^ +2 +32 +module:ld-linux\*  \(built-in: "
+    has "suppressed: 82 bytes in 3 blocks"
+    has "  definitely lost: 200 bytes in 3 blocks"
+    has "SUMMARY: 500 byte(s) leaked in 6 allocation(s)."
+    has "thresholds: at most 0 bytes and 0 blocks (--max-leaked-bytes, --max-leaked-blocks)"
+    has "FAIL: definitely and indirectly lost: 500 bytes in 6 blocks, over the thresholds"
+    [ "$(tail -1 "$T/out")" = "FAIL: definitely and indirectly lost: 500 bytes in 6 blocks, over the thresholds" ] \
+        || fail "FAIL is not the last line"
+    runl 1 check -n 1 --stack-depth 1 "$LK"
+    has "showing 1 of 3 groups (-n 0 shows all)"
+    has "      … 1 more frames"
+    grep -qF "#2 " "$T/out" && fail "-n 1 shows two groups"
+    runl 1 check "$LK" "$LKCHILD"
+    has "#1 1,400 bytes in 5 blocks at $SRC:$LINE_A"
+    has "  snapshot  $LKCHILD"
+    has "            /usr/bin/leak-prog  pid 7001 (forked from 7000); leak scan done: 1 thread scanned in 1 ms"
+    has "FAIL: definitely and indirectly lost: 1,500 bytes in 7 blocks in 2 snapshots, over the thresholds"
+    runl 0 check "$LKCLEAN"
+    has "no leaks in the gated classes"
+    has "SUMMARY: 0 byte(s) leaked in 0 allocation(s)."
+    has "PASS: definitely and indirectly lost: 0 bytes in 0 blocks, within the thresholds"
+    runl 0 check --max-leaked-bytes 2K --max-leaked-blocks 10 "$LK"
+    has "thresholds: at most 2,048 bytes and 10 blocks"
+    has "PASS: definitely and indirectly lost: 500 bytes in 6 blocks, within the thresholds"
+    runl 1 check --classes possible,definite --group-by line "$LK"
+    has "mtrace-report check: definitely and possibly lost, by line"
+    has "#1 2,078 bytes in 3 blocks at $SRC:$LINE_C"
+    has "   definitely lost 30 bytes in 1 block; possibly lost 2,048 bytes in 2 blocks"
+    runl 1 check --classes reachable,definite "$LK"
+    has "mtrace-report check: definitely lost and still reachable, by stack"
+    COLUMNS=60 runl 1 check "$LK"
+    "$PY" -c 'import sys; m = max(len(l) for l in open(sys.argv[1], encoding="utf-8").read().splitlines()); sys.exit(m > 60)' "$T/out" \
+        || { cat "$T/out" >&2; fail "lines over 60 columns"; }
+    ;;
+check_json)
+    runl 1 check --format json "$LK"
+    pycheck "$LEAKS"'
+eq((j["mtrace_report"], j["command"], j["mode"], j["group_by"], j["limit"]), (1, "check", "leaks", "stack", 10))
+eq(j["classes"], ["definite", "indirect"]); eq(j["thresholds"], {"max_leaked_bytes": 0, "max_leaked_blocks": 0})
+eq((j["suppression_files"], j["default_suppressions"], j["filters"]), ([], True, None))
+t = j["totals"]
+eq((t["leaked_bytes"], t["leaked_blocks"], t["groups"], t["live_bytes"], t["live_count"]), (500, 6, 3, 2612, 9))
+eq(cls(t), C(d=(3, 200), i=(3, 300), p=(2, 2048), r=(1, 64)))
+eq(j["suppressed"], {"stacks": 2, "blocks": 3, "bytes": 82})
+eq([(u["type"], u["pattern"], u["file"], u["line"], u["stacks"], u["blocks"], u["bytes"]) for u in j["suppressions_used"]],
+   [("builtin", "module:python3* (site frame)", None, None, 1, 1, 50),
+    ("builtin", "module:ld-linux*", None, None, 1, 2, 32)])
+assert all(u["reason"] for u in j["suppressions_used"])
+g = j["groups"]
+eq([(x["bytes"], x["blocks"]) for x in g], [(400, 4), (70, 1), (30, 1)])
+eq([x["function"] for x in g], ["f_a", "Builder.make", "f_c"])
+eq(cls(g[0]), C(d=(1, 100), i=(3, 300)))
+eq([(f["function"], f["python"]) for f in g[1]["stack"]], [("f_a", False), ("Builder.make", True)])
+assert ("f_a %s <- main " % LA) in g[0]["key"], g[0]["key"]
+eq(j["summary"], "SUMMARY: 500 byte(s) leaked in 6 allocation(s)."); eq(j["result"], "fail")
+eq(j["snapshots"][0]["leak_scan"], "done")'
+    printf '# user file\nleak:Builder.make\n' >"$T/u.supp"
+    runl 0 check --format json --suppressions "$T/u.supp" --max-leaked-bytes 430 --max-leaked-blocks 5 \
+        --exclude-module 'ld-linux*' "$LK"
+    pycheck "$LEAKS"'
+eq(j["result"], "pass"); eq(j["suppression_files"], [E["T"] + "/u.supp"])
+eq([(u["type"], u["pattern"], u["file"], u["line"], u["blocks"], u["bytes"]) for u in j["suppressions_used"]],
+   [("leak", "Builder.make", E["T"] + "/u.supp", 2, 1, 70),
+    ("builtin", "module:python3* (site frame)", None, None, 1, 50)])
+eq((j["totals"]["leaked_bytes"], j["totals"]["leaked_blocks"]), (430, 5))
+eq(j["filters"]["exclude_module"], ["ld-linux*"]); eq(j["thresholds"]["max_leaked_bytes"], 430)'
+    runl 0 check --format json "$LKCLEAN"
+    pycheck 'eq((j["result"], j["groups"], j["totals"]["leaked_bytes"]), ("pass", [], 0))'
+    ;;
+check_junit)
+    runl 1 check --junit "$T/junit.xml" "$LK" "$LKCLEAN"
+    has "FAIL: "
+    xmlcheck '
+eq(t.tag, "testsuites"); eq((t.get("tests"), t.get("failures")), ("2", "1"))
+s = t.findall("testsuite"); eq(len(s), 1); s = s[0]
+eq((s.get("name"), s.get("tests"), s.get("failures"), s.get("errors")), ("mtrace leak check", "2", "1", "0"))
+c = s.findall("testcase")
+eq([x.get("name") for x in c], ["leak-prog pid 7000 (%s/leak.snap)" % E["D"], "leak-prog pid 7004 (%s/leak_clean.snap)" % E["D"]])
+eq([x.get("classname") for x in c], ["mtrace.check"] * 2)
+f = c[0].find("failure"); eq(c[1].find("failure"), None)
+eq(f.get("message"), "SUMMARY: 500 byte(s) leaked in 6 allocation(s).")
+assert "#1 400 bytes in 4 blocks at %s:%s" % (E["FIXTURE_SRC"], E["LINE_A"]) in f.text, f.text
+assert "Builder.make  /app/app.py:5" in f.text and f.text.rstrip().endswith("over the thresholds"), f.text'
+    # a passing gate: no failure, whatever a snapshot holds
+    runl 0 check --max-leaked-bytes 1K --max-leaked-blocks 100 --junit "$T/junit.xml" "$LK"
+    xmlcheck 'eq(t.get("failures"), "0"); eq(t.find("testsuite/testcase").find("failure"), None)'
+    # names and stacks from the program: escaped, characters XML cannot carry replaced
+    runl 1 check --junit "$T/junit.xml" "$LKHOSTILE"
+    xmlcheck '
+f = t.find("testsuite/testcase/failure")
+eq(f.get("message"), "SUMMARY: 16 byte(s) leaked in 1 allocation(s).")
+assert "/app/<x>&\"\x27" in f.text and "\ufffd" in f.text and "]]>" in f.text, repr(f.text)
+assert "\x01" not in f.text and "\x1b" not in f.text and "\ufffe" not in f.text, repr(f.text)'
+    runl 1 check --format json "$LKHOSTILE"
+    pycheck 'eq(j["groups"][0]["function"], "evil<&>\x7f")'
+    # the growth gate writes one test case
+    runl 1 check --max-growth 1K --junit "$T/junit.xml" "$S0" "$S3"
+    xmlcheck 'c = t.find("testsuite/testcase"); eq(t.get("failures"), "1")
+assert c.get("name").startswith("live bytes growth "), c.get("name")
+assert c.find("failure").get("message").startswith("live bytes grew by more than 1024 bytes"), c.find("failure").get("message")'
+    run check --junit /nonexistent/dir/j.xml "$LKCLEAN"
+    [ "$RC" = 2 ] || fail "unwritable JUnit file: exit $RC"
+    grep -qF "mtrace-report: /nonexistent/dir/j.xml: cannot write the JUnit file: No such file or directory" "$T/err" \
+        || fail "unwritable JUnit file: $(cat "$T/err")"
+    ;;
+check_suppress)
+    # each kind of pattern, and a suppressed leak does not fail check
+    sup() { printf '%s\n' "$@" >"$T/s.supp"; }
+    sup "leak:f_a"                                   # function, on a frame under the site too
+    runl 1 check --suppressions "$T/s.supp" "$LK"
+    has "SUMMARY: 30 byte(s) leaked in 1 allocation(s)."
+    has_re "^ +5 +470 +leak:f_a  \($T/s\.supp:1\)$"
+    sup "# both" "leak:f_a" "" "leak:^f_c\$"
+    runl 0 check --suppressions "$T/s.supp" "$LK"
+    has_re "^ +1 +30 +leak:\^f_c\\$  \($T/s\.supp:4\)$"
+    sup "leak:^f_\$"                                 # anchored both ends: no function is "f_"
+    runl 1 check --suppressions "$T/s.supp" "$LK"
+    has "SUMMARY: 500 byte(s) leaked in 6 allocation(s)."
+    sup "leak:fixture.c"                             # source file
+    runl 0 check --suppressions "$T/s.supp" "$LK"
+    has_re "^ +6 +500 +leak:fixture\.c  "
+    sup "leak:bin/report_fixture"                    # module path
+    runl 0 check --suppressions "$T/s.supp" "$LK"
+    sup "leak:^/app/app.py\$"                        # Python file, before the built-ins
+    runl 1 check --format json --suppressions "$T/s.supp" "$LK"
+    pycheck 'eq([(u["pattern"], u["stacks"], u["bytes"]) for u in j["suppressions_used"]], [("^/app/app.py$", 2, 120), ("module:ld-linux*", 1, 32)])'
+    sup "leak:Builder.*ke"                           # wildcard, Python function
+    runl 1 check --format json --suppressions "$T/s.supp" "$LK"
+    pycheck 'eq([(u["pattern"], u["bytes"]) for u in j["suppressions_used"]][0], ("Builder.*ke", 70))'
+    sup "called_from_lib:report_fixture"             # the site frame's module
+    runl 0 check --suppressions "$T/s.supp" "$LK"
+    sup "called_from_lib:libc.so"                    # malloc's module is never the site
+    runl 1 check --suppressions "$T/s.supp" "$LK"
+    has "SUMMARY: 500 byte(s) leaked in 6 allocation(s)."
+    # two files, in order; another sanitizer's types are ignored with one warning
+    printf 'race:foo\nrace:bar\nleak:f_a\n' >"$T/a.supp"
+    printf 'leak:f_c\n' >"$T/b.supp"
+    run check --suppressions "$T/a.supp" --suppressions "$T/b.supp" "$LK"
+    [ "$RC" = 0 ] || fail "two files: exit $RC"
+    [ "$(grep -c "'race:' suppressions are not about leaks; ignored" "$T/err")" = 1 ] || fail "race warning: $(cat "$T/err")"
+    grep -qF "warning: $T/a.supp:1: " "$T/err" || fail "race warning location"
+    has "  suppress  $T/a.supp, $T/b.supp; built-in"
+    # a suppression file through a pipe
+    runl 0 check --suppressions <(printf 'leak:fixture.c\n') "$LK"
+    ;;
+check_defaults)
+    ok check --help
+    has "usage: mtrace-report check [options] SNAPSHOT..."
+    has "Example:"
+    has "--max-growth BYTES"
+    has "Built-in suppressions"
+    has "known_frames.h"
+    has_re "^  module:python3\* \(site frame\) +CPython"
+    has_re "^  module:ld-linux\* +the dynamic loader"
+    has_re "^  function:_dl_\* +the dynamic loader"
+    has "Exit status: 0 within the thresholds, 1 beyond them, 2 bad usage"
+    # docs/CI.md lists the same table
+    ci=$(dirname "$0")/../../docs/CI.md
+    sed -n '/^Built-in suppressions/,/^$/p' "$T/out" \
+        | sed -n 's/^  \(\(module\|function\):.*[^ ]\)  \+\([^ ].*\)$/| `\1` | \3 |/p' >"$T/defaults"
+    [ "$(wc -l <"$T/defaults")" -ge 3 ] || fail "built-in table in --help: $(cat "$T/defaults")"
+    while IFS= read -r row; do
+        grep -qF -- "$row" "$ci" || fail "docs/CI.md lacks the row (keep it like known_frames.h): $row"
+    done <"$T/defaults"
+    [ "$(grep -c '^| `\(module\|function\):' "$ci")" = "$(wc -l <"$T/defaults")" ] \
+        || fail "docs/CI.md lists another number of built-in suppressions than known_frames.h"
+    ok --help
+    has "  check    CI gate"
+    # built-ins look at the site frames only: S4 (libpython deeper) and S7
+    # (python3.11 deeper) stay; S3 and S5 (site in python3.11, ld-linux) go
+    runl 1 check --format json -n 0 "$LK"
+    pycheck 'eq(sorted(g["bytes"] for g in j["groups"]), [30, 70, 400])'
+    runl 1 check --no-default-suppressions "$LK"
+    has "  suppress  none (--no-default-suppressions)"
+    has "SUMMARY: 582 byte(s) leaked in 9 allocation(s)."
+    grep -q "Suppressions used" "$T/out" && fail "suppressions used without any"
+    ;;
+check_usage)
+    expect_usage() {
+        run "$@"
+        [ "$RC" = 2 ] || fail "$*: exit $RC, want 2"
+        [ "$(wc -l <"$T/err")" = 1 ] || fail "$*: want one stderr line, got: $(cat "$T/err")"
+        grep -q '^mtrace-report: ' "$T/err" || fail "$*: stderr: $(cat "$T/err")"
+        [ ! -s "$T/out" ] || fail "$*: unexpected stdout"
+    }
+    expect_usage check
+    expect_usage top --junit "$T/x.xml" "$LK"
+    expect_usage leaks --max-leaked-bytes 1 "$LK"
+    expect_usage diff --max-growth 1 "$S0" "$S3"
+    expect_usage check --max-leaked-bytes -1 "$LK"
+    expect_usage check --max-leaked-bytes 1.5K "$LK"
+    expect_usage check --max-leaked-bytes 99999999999999999999 "$LK"
+    expect_usage check --max-leaked-blocks 1K "$LK"
+    expect_usage check --classes bogus "$LK"
+    expect_usage check --classes definite, "$LK"
+    expect_usage check --classes "" "$LK"
+    expect_usage check --sort live "$LK"
+    expect_usage check --merge "$LK"
+    expect_usage check --metric live "$LK"
+    expect_usage check --all "$LK"
+    expect_usage check --force "$LK"
+    expect_usage check --format xml "$LK"
+    expect_usage check --max-growth 1K "$LK"
+    expect_usage check --max-growth 1K "$S0" "$S1" "$S3"
+    expect_usage check --max-growth 1K --classes possible "$S0" "$S3"
+    expect_usage check --max-growth 1K --suppressions "$T/x" "$S0" "$S3"
+    expect_usage check --max-growth "$S0" "$S3"
+    run top --junit x "$LK"; grep -qF -- "--junit is an option of check" "$T/err" || fail "message: $(cat "$T/err")"
+    ;;
+check_growth)
+    ok check --max-growth 6000 "$S0" "$S3"
+    has "mtrace-report check --max-growth: live bytes by stack, OLD to NEW"
+    has "total: 12.3 KiB in 27 blocks live, was 6.8 KiB in 17; change +5.4 KiB"
+    has "threshold: growth of at most 6,000 bytes, in total and per group (--max-growth)"
+    has "PASS: live bytes grew by 5,548 bytes in total; no group grew by more than 6,000 bytes"
+    run check --max-growth 5000 "$S0" "$S3"
+    [ "$RC" = 1 ] || fail "total over: exit $RC"
+    has "FAIL: live bytes grew by 5,548 bytes in total, more than allowed; no group grew by more than 5,000 bytes"
+    # one group over the limit, the total (after filters) within it
+    run check --max-growth 3000 --include-file srv.py "$S0" "$S3"
+    [ "$RC" = 1 ] || fail "group over: exit $RC"
+    has_re "^\+3\.9 KiB +\+4 blocks +changed +/app/srv\.py:10$"
+    has "      handle  /app/srv.py:10"
+    has "FAIL: live bytes grew by 2,500 bytes in total; 1 group grew by more than 3,000 bytes"
+    run check --max-growth 3K --format json --group-by line "$S0" "$S3"
+    [ "$RC" = 1 ] || fail "json: exit $RC"
+    pycheck '
+eq((j["command"], j["mode"], j["group_by"], j["thresholds"]), ("check", "growth", "line", {"max_growth": 3072}))
+t = j["totals"]
+eq((t["size"], t["old_size"], t["size_diff"], t["count_diff"], t["exceeded"], t["groups"]), (12548, 7000, 5548, 10, True, 1))
+eq([(g["key"], g["status"], g["size_diff"]) for g in j["groups"]], [("/app/srv.py:10", "changed", 4000)])
+eq(j["result"], "fail"); eq([s["file"] for s in j["snapshots"]], [E["S0"], E["S3"]])'
+    ok check --max-growth 2000 "$S3" "$S0"                    # shrank; /app/srv.py:20 grew by 2000
+    has "PASS: live bytes shrank by 5,548 bytes in total; no group grew by more than 2,000 bytes"
+    run check --max-growth 1999 "$S3" "$S0"
+    [ "$RC" = 1 ] || fail "a group over while the total shrank: exit $RC"
+    fails 2 "are snapshots of different programs" check --max-growth 1K "$S0" "$SOTHER"
+    run check --max-growth 1K --force "$S0" "$SOTHER"
+    [ "$RC" = 1 ] || fail "--force: exit $RC"
     ;;
 huge)
     ok top --format json "$D/huge.snap"

@@ -2,10 +2,12 @@
  * its own calls (on source lines it records with __LINE__ into expect.sh),
  * reads its module map with dl_iterate_phdr (with build-ids), and writes
  * snapshots of synthetic stacks with exact counters through snapwriter:
- * good.snap plus variants (newer-writer layout, changed build-id, missing
- * module, two processes for --merge), and the series of one process for
- * diff, filters and the series view (fixture_series.c), and two snapshots
- * of a Python process (fixture_python.c). Usage: report_fixture OUTDIR */
+ * good.snap (with the first version-1 header, 168 bytes) plus variants
+ * (newer-writer layout, changed build-id, missing module, two processes for
+ * --merge), and the series of one process for diff, filters and the series
+ * view (fixture_series.c), two snapshots of a Python process
+ * (fixture_python.c), and snapshots with leak classes for leaks and check
+ * (fixture_leaks.c). Usage: report_fixture OUTDIR */
 #include <dlfcn.h>
 #include <elf.h>
 #include <limits.h>
@@ -191,6 +193,8 @@ static int write_snap(const char *dir, const char *name, enum variant v, uint64_
         if (v == MISSING_MODULE)
             w.mods[i].path = sw_str(&w, "/nonexistent/report_fixture_gone");
     }
+    if (v == GOOD)
+        w.v1_header = 1; /* as the first version-1 writers did: 168 bytes */
     if (v == EXTENDED) {
         w.hdr_extra = 16;
         w.rec_extra = 8;
@@ -237,8 +241,13 @@ int main(int argc, char **argv)
     rc |= write_snap(argv[1], "ext.snap", EXTENDED, 4242, libc_malloc);
     rc |= write_snap(argv[1], "badbid.snap", BAD_BUILD_ID, 4242, libc_malloc);
     rc |= write_snap(argv[1], "missing.snap", MISSING_MODULE, 4242, libc_malloc);
-    struct fixture_sites sites = {a_site, a_ret_main, c_site, c_ret_main, libc_malloc};
+    struct fixture_sites sites = {
+        .a_site = a_site, .a_ret_main = a_ret_main, .a_ret_g = a_ret_g,
+        .g_ret_main = g_ret_main, .c_site = c_site, .c_ret_main = c_ret_main,
+        .libc_malloc = libc_malloc,
+    };
     rc |= fixture_write_series(argv[1], &sites);
     rc |= fixture_write_python(argv[1], &sites);
+    rc |= fixture_write_leaks(argv[1], &sites);
     return rc ? 1 : 0;
 }

@@ -1,7 +1,8 @@
 /* Shared between the fixture's parts: return addresses it captured of its
  * own calls (sites on known lines, see expect.sh), its module map, and the
- * writers of the series snapshots (fixture_series.c) and of the snapshots
- * with Python stacks (fixture_python.c). */
+ * writers of the series snapshots (fixture_series.c), of the snapshots
+ * with Python stacks (fixture_python.c) and of those with leak classes
+ * (fixture_leaks.c). */
 #ifndef MTRACE_TEST_FIXTURE_H
 #define MTRACE_TEST_FIXTURE_H
 
@@ -11,6 +12,7 @@
 
 struct fixture_sites {
     uint64_t a_site, a_ret_main;   /* f_a at LINE_A, called from main */
+    uint64_t a_ret_g, g_ret_main;  /* f_a called from g, g from main */
     uint64_t c_site, c_ret_main;   /* f_c at LINE_C, called from main */
     uint64_t libc_malloc;          /* inside glibc's malloc: a wrapper frame */
 };
@@ -23,5 +25,8 @@ int fixture_write_series(const char *dir, const struct fixture_sites *s);
 
 /* Write py0.snap and py1.snap (stacks with Python frames) into DIR. */
 int fixture_write_python(const char *dir, const struct fixture_sites *s);
+
+/* Write the snapshots with leak classes (leak*.snap, fixture_leaks.c). */
+int fixture_write_leaks(const char *dir, const struct fixture_sites *s);
 
 #endif

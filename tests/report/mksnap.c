@@ -1,8 +1,10 @@
 /* Writes hostile variants of a valid snapshot for the bad-input tests:
- * mksnap GOOD.snap OUTDIR writes OUTDIR/bad_*.snap and OUTDIR/bad.list, one
- * line per variant: "FILE<TAB>text the error line must contain". Each variant
- * patches exactly one thing (sizes, offsets, indexes, counts, magic...). The
- * matching good-but-extreme case (huge counters) is written as huge.snap. */
+ * mksnap GOOD.snap OUTDIR [LEAK.snap] writes OUTDIR/bad_*.snap and
+ * OUTDIR/bad.list, one line per variant: "FILE<TAB>text the error line must
+ * contain". Each variant patches exactly one thing (sizes, offsets, indexes,
+ * counts, magic...). The matching good-but-extreme case (huge counters) is
+ * written as huge.snap. With LEAK.snap (a snapshot with a LEAKS section),
+ * its variants too (bad_leaks_*.snap, and huge_leak.snap). */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,21 @@
 
 static uint8_t *good;
 static size_t good_size;
+
+static uint8_t *read_file(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    *size = (size_t)ftell(f);
+    rewind(f);
+    uint8_t *b = malloc(*size + 64);
+    if (!b || fread(b, 1, *size, f) != *size)
+        exit(1);
+    fclose(f);
+    return b;
+}
 static const char *outdir;
 static FILE *list;
 
@@ -58,23 +75,69 @@ static size_t dir_entry(uint32_t kind, struct mt_section *out)
 
 #define PATCH(buf, off, type, value) do { type v_ = (value); memcpy((buf) + (off), &v_, sizeof v_); } while (0)
 
+/* Variants of the LEAKS section of the snapshot in GOOD. */
+static void leak_variants(void)
+{
+    struct mt_section stk, lk, mod;
+    size_t stk_dir = dir_entry(MT_SEC_STACKS, &stk);
+    size_t lk_dir = dir_entry(MT_SEC_LEAKS, &lk);
+    size_t mod_dir = dir_entry(MT_SEC_MODULES, &mod);
+    struct mt_file_header h = hdr();
+    size_t lk_index = (lk_dir - h.header_size) / h.section_entry_size;
+    char msg[160];
+    uint8_t *b;
+    (void)stk_dir;
+    if (lk.count < 2) {
+        fprintf(stderr, "the leak snapshot needs two leak entries\n");
+        exit(1);
+    }
+    uint64_t st0;
+    memcpy(&st0, good + lk.offset + offsetof(struct mt_leak, stack), 8);
+    b = copy(); PATCH(b, lk.offset + offsetof(struct mt_leak, stack), uint64_t, stk.count);
+    snprintf(msg, sizeof msg, "leak entry 0: stack %llu outside the stack table (%llu stacks)",
+             (unsigned long long)stk.count, (unsigned long long)stk.count);
+    emit("bad_leaks_stack.snap", b, good_size, msg); free(b);
+    b = copy(); PATCH(b, lk.offset + offsetof(struct mt_leak, stack), uint64_t, UINT64_MAX);
+    emit("bad_leaks_stack_max.snap", b, good_size, "stack 18446744073709551615 outside"); free(b);
+    b = copy();
+    PATCH(b, lk.offset + lk.entry_size + offsetof(struct mt_leak, stack), uint64_t, st0);
+    snprintf(msg, sizeof msg, "leak entry 1: stack %llu already has leak entry 0",
+             (unsigned long long)st0);
+    emit("bad_leaks_dup.snap", b, good_size, msg); free(b);
+    b = copy(); PATCH(b, lk_dir + offsetof(struct mt_section, entry_size), uint32_t, 64);
+    snprintf(msg, sizeof msg, "section %zu (leaks): entry size 64 (this reader needs at least 72)",
+             lk_index);
+    emit("bad_leaks_entry_size.snap", b, good_size, msg); free(b);
+    b = copy(); PATCH(b, lk_dir + offsetof(struct mt_section, count), uint64_t, 1ull << 61);
+    emit("bad_leaks_count.snap", b, good_size, "(leaks): 2305843009213693952 entries"); free(b);
+    b = copy(); memcpy(b + mod_dir, b + lk_dir, sizeof(struct mt_section));
+    snprintf(msg, sizeof msg, "section %zu: duplicate leaks section", lk_index);
+    emit("bad_leaks_twice.snap", b, good_size, msg); free(b);
+    b = copy(); PATCH(b, offsetof(struct mt_file_header, leak_scan), uint32_t, 7);
+    emit("bad_leaks_scan.snap", b, good_size, "header: unknown leak scan status 7"); free(b);
+    b = copy(); PATCH(b, offsetof(struct mt_file_header, leak_scan), uint32_t, MT_SCAN_NONE);
+    snprintf(msg, sizeof msg, "leaks section has %llu entries but the header says the heap "
+             "was not scanned", (unsigned long long)lk.count);
+    emit("bad_leaks_noscan.snap", b, good_size, msg); free(b);
+
+    /* Good but extreme: every class counter at UINT64_MAX (sums saturate). */
+    b = copy();
+    for (size_t i = 0; i < lk.count; i++)
+        for (size_t k = offsetof(struct mt_leak, count); k < sizeof(struct mt_leak); k += 8)
+            PATCH(b, lk.offset + i * lk.entry_size + k, uint64_t, UINT64_MAX);
+    emit("huge_leak.snap", b, good_size, NULL); free(b);
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: mksnap GOOD OUTDIR\n");
+    if (argc != 3 && argc != 4) {
+        fprintf(stderr, "usage: mksnap GOOD OUTDIR [LEAK]\n");
         return 2;
     }
     outdir = argv[2];
-    FILE *f = fopen(argv[1], "rb");
-    if (!f)
+    good = read_file(argv[1], &good_size);
+    if (!good)
         return 1;
-    fseek(f, 0, SEEK_END);
-    good_size = (size_t)ftell(f);
-    rewind(f);
-    good = malloc(good_size);
-    if (fread(good, 1, good_size, f) != good_size)
-        return 1;
-    fclose(f);
     char path[4096];
     snprintf(path, sizeof path, "%s/bad.list", outdir);
     list = fopen(path, "w");
@@ -184,7 +247,14 @@ int main(int argc, char **argv)
             PATCH(b, stk.offset + i * stk.entry_size + k, uint64_t, UINT64_MAX);
     emit("huge.snap", b, good_size, NULL); free(b);
     (void)h;
-    fclose(list);
     free(good);
+    if (argc == 4) {
+        good = read_file(argv[3], &good_size);
+        if (!good)
+            return 1;
+        leak_variants();
+        free(good);
+    }
+    fclose(list);
     return 0;
 }

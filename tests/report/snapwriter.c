@@ -1,6 +1,6 @@
 /* Test-only snapshot builder (see snapwriter.h). Layout: header, section
- * directory, then strings, modules, frames, stacks, each 8-byte aligned, then
- * the trailer -- the layout drawn in format.h. */
+ * directory, then strings, modules, frames, stacks, leaks, each 8-byte
+ * aligned, then the trailer -- the layout drawn in format.h. */
 #include "snapwriter.h"
 
 #include <fcntl.h>
@@ -33,6 +33,7 @@ void sw_free(struct sw *w)
     free(w->mods);
     free(w->frames);
     free(w->stacks);
+    free(w->leaks);
 }
 
 uint32_t sw_str(struct sw *w, const char *s)
@@ -87,6 +88,25 @@ void sw_stack(struct sw *w, uint64_t first, uint32_t count, uint64_t ab, uint64_
     w->stacks[w->nstacks++] = (struct mt_stack){first, count, 0, ac, ab, lc, lb, pc, pb};
 }
 
+void sw_leak_scan(struct sw *w, uint32_t status, uint32_t threads, uint32_t missed,
+                  uint32_t ms)
+{
+    w->hdr.leak_scan = status;
+    w->hdr.leak_threads = threads;
+    w->hdr.leak_threads_missed = missed;
+    w->hdr.leak_scan_ms = ms;
+}
+
+void sw_leak(struct sw *w, uint64_t stack, const uint64_t count[MT_LEAK_CLASSES],
+             const uint64_t bytes[MT_LEAK_CLASSES])
+{
+    w->leaks = grow(w->leaks, w->nleaks, sizeof *w->leaks);
+    struct mt_leak *l = &w->leaks[w->nleaks++];
+    l->stack = stack;
+    memcpy(l->count, count, sizeof l->count);
+    memcpy(l->bytes, bytes, sizeof l->bytes);
+}
+
 static size_t align8(size_t x)
 {
     return (x + 7) & ~(size_t)7;
@@ -94,21 +114,33 @@ static size_t align8(size_t x)
 
 uint8_t *sw_build(struct sw *w, size_t *size)
 {
-    const size_t nsec = 4 + (w->unknown_section ? 1 : 0);
-    const size_t hsz = sizeof(struct mt_file_header) + w->hdr_extra;
+    const int leaks = !w->v1_header && (w->hdr.leak_scan || w->nleaks);
+    const size_t known_hdr = w->v1_header ? 168 : sizeof(struct mt_file_header);
+    const size_t hsz = known_hdr + w->hdr_extra;
     const size_t dsz = sizeof(struct mt_section) + w->rec_extra;
     const size_t msz = sizeof(struct mt_module) + w->rec_extra;
     const size_t fsz = sizeof(struct mt_frame) + w->rec_extra;
     const size_t ssz = sizeof(struct mt_stack) + w->rec_extra;
-    size_t off = align8(hsz + nsec * dsz);
-    struct mt_section sec[5] = {
+    const size_t lsz = sizeof(struct mt_leak) + w->rec_extra;
+    /* strings, modules, frames, stacks, then leaks and the unknown one if any */
+    struct mt_section sec[6] = {
         {MT_SEC_STRINGS, 1, 0, w->nstr},
         {MT_SEC_MODULES, (uint32_t)msz, 0, w->nmods},
         {MT_SEC_FRAMES, (uint32_t)fsz, 0, w->nframes},
         {MT_SEC_STACKS, (uint32_t)ssz, 0, w->nstacks},
-        {1000, 16, 0, 0},
     };
-    size_t bytes[5] = {w->nstr, msz * w->nmods, fsz * w->nframes, ssz * w->nstacks, 0};
+    size_t bytes[6] = {w->nstr, msz * w->nmods, fsz * w->nframes, ssz * w->nstacks};
+    size_t nsec = 4, leak_sec = 0;
+    if (leaks) {
+        leak_sec = nsec;
+        sec[nsec] = (struct mt_section){MT_SEC_LEAKS, (uint32_t)lsz, 0, w->nleaks};
+        bytes[nsec++] = lsz * w->nleaks;
+    }
+    if (w->unknown_section) {
+        sec[nsec] = (struct mt_section){1000, 16, 0, 0};
+        bytes[nsec++] = 0;
+    }
+    size_t off = align8(hsz + nsec * dsz);
     for (size_t i = 0; i < nsec; i++) {
         sec[i].offset = off;
         off = align8(off + bytes[i]);
@@ -122,7 +154,7 @@ uint8_t *sw_build(struct sw *w, size_t *size)
     h.file_size = total;
     h.section_count = (uint32_t)nsec;
     h.section_entry_size = (uint32_t)dsz;
-    memcpy(buf, &h, sizeof h);
+    memcpy(buf, &h, known_hdr);
     for (size_t i = 0; i < nsec; i++)
         memcpy(buf + hsz + i * dsz, &sec[i], sizeof sec[i]);
     memcpy(buf + sec[0].offset, w->str, w->nstr);
@@ -132,6 +164,8 @@ uint8_t *sw_build(struct sw *w, size_t *size)
         memcpy(buf + sec[2].offset + i * fsz, &w->frames[i], sizeof w->frames[i]);
     for (size_t i = 0; i < w->nstacks; i++)
         memcpy(buf + sec[3].offset + i * ssz, &w->stacks[i], sizeof w->stacks[i]);
+    for (size_t i = 0; leaks && i < w->nleaks; i++)
+        memcpy(buf + sec[leak_sec].offset + i * lsz, &w->leaks[i], sizeof w->leaks[i]);
     memcpy(buf + total - 8, MT_FILE_TRAILER, 8);
     *size = total;
     return buf;

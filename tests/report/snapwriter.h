@@ -1,7 +1,7 @@
 /* Test-only snapshot builder: assembles a snapshot in memory from strings,
  * modules, frames and stacks, following include/mtrace/format.h, with knobs
  * for what a newer writer may do (bigger header, bigger records, unknown
- * sections). Used by the fixture and the unit tests; not part of mtrace. */
+ * sections) and an older one did (the 168-byte header), and leak classes. Used by the fixture and the unit tests; not part of mtrace. */
 #ifndef MTRACE_TEST_SNAPWRITER_H
 #define MTRACE_TEST_SNAPWRITER_H
 
@@ -20,6 +20,9 @@ struct sw {
     size_t nframes;
     struct mt_stack *stacks;
     size_t nstacks;
+    struct mt_leak *leaks;
+    size_t nleaks;       /* a LEAKS section is written when hdr.leak_scan or nleaks */
+    int v1_header;       /* write the first version-1 header (168 bytes, no leak fields) */
     size_t hdr_extra;    /* extra zero bytes after the known header (multiple of 8) */
     size_t rec_extra;    /* extra zero bytes after every record and dir entry */
     int unknown_section; /* add an empty section of an unassigned kind */
@@ -34,6 +37,13 @@ uint64_t sw_native(struct sw *w, uint64_t addr);           /* returns frame inde
 uint64_t sw_python(struct sw *w, const char *file, const char *func, uint32_t line);
 void sw_stack(struct sw *w, uint64_t first, uint32_t count, uint64_t ab, uint64_t ac,
               uint64_t lb, uint64_t lc, uint64_t pb, uint64_t pc);
+/* The header's leak scan fields (enum mt_leak_scan ...). */
+void sw_leak_scan(struct sw *w, uint32_t status, uint32_t threads, uint32_t missed,
+                  uint32_t ms);
+/* A LEAKS entry for stack index STACK: blocks and bytes per class, in the
+ * order of enum mt_leak_class (definite, indirect, possible, reachable). */
+void sw_leak(struct sw *w, uint64_t stack, const uint64_t count[MT_LEAK_CLASSES],
+             const uint64_t bytes[MT_LEAK_CLASSES]);
 /* Serialize; returns a malloc'd buffer of *SIZE bytes. */
 uint8_t *sw_build(struct sw *w, size_t *size);
 /* Serialize to PATH (0600); 0 on success. */

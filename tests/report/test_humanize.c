@@ -1,6 +1,6 @@
 /* Unit tests (cmocka) for report/humanize.c: sizes with binary units and
  * one decimal, counts with thousands separators, their signed forms for
- * changes, percentages. Exact strings:
+ * changes, percentages, and parsing sizes with K/M/G/T. Exact strings:
  * the table output and its tests depend on them. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -64,6 +64,28 @@ static void percents(void **state)
     assert_string_equal(hz_percent(UINT64_MAX, 1, b), "999.9%");
 }
 
+static void parse_sizes(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *s;
+        int rc;
+        uint64_t v;
+    } cases[] = {
+        {"0", 0, 0}, {"1234", 0, 1234}, {"1K", 0, 1024}, {"1KiB", 0, 1024},
+        {"3M", 0, 3u << 20}, {"2GiB", 0, 2ull << 30}, {"1T", 0, 1ull << 40},
+        {"18446744073709551615", 0, UINT64_MAX}, {"18446744073709551616", -1, 0},
+        {"16777216T", -1, 0}, {"", -1, 0}, {"-1", -1, 0}, {"+1", -1, 0}, {"1.5K", -1, 0},
+        {"1k", -1, 0}, {"1KB", -1, 0}, {"1 K", -1, 0}, {"K", -1, 0}, {"1Ki", -1, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint64_t v = 77;
+        int rc = hz_parse_size(cases[i].s, &v);
+        if (rc != cases[i].rc || (rc == 0 && v != cases[i].v))
+            fail_msg("'%s': rc %d value %llu", cases[i].s, rc, (unsigned long long)v);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -71,6 +93,7 @@ int main(void)
         cmocka_unit_test(counts),
         cmocka_unit_test(deltas),
         cmocka_unit_test(percents),
+        cmocka_unit_test(parse_sizes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

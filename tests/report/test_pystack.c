@@ -92,7 +92,7 @@ static int teardown(void **state)
 static struct out_row *rows_of(struct pyfix *p, enum group_by by, bool native, size_t *n)
 {
     struct site_opts so = {NULL, 0, native};
-    struct row_spec sp = {by, &so, NULL, METRIC_ALLOC_BYTES};
+    struct row_spec sp = {.by = by, .so = &so, .rep = METRIC_ALLOC_BYTES};
     struct out_row *rows = rows_build(&sp, &p->snap, &p->z, 1, n, NULL);
     rows_sort(rows, *n, METRIC_ALLOC_BYTES);
     return rows;

@@ -1,7 +1,9 @@
 /* Unit tests (cmocka) for report/snapshot_read.c: a snapshot built in memory
  * with snapwriter parses and reads back exactly; a newer writer's larger
- * header/records and unknown sections are tolerated; each corruption gives
- * the exact one-line error. Runs under ASan/UBSan with MTRACE_SANITIZE. */
+ * header/records and unknown sections are tolerated, and so is the first
+ * writers' 168-byte header (its leak fields read as 0); the LEAKS section
+ * reads back per stack; each corruption gives the exact one-line error.
+ * Runs under ASan/UBSan with MTRACE_SANITIZE. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -94,7 +96,8 @@ static void rejects(void **state)
 
     expect_error(buf, 0, "empty file (not an mtrace snapshot)");
     expect_error(buf, 7, "not an mtrace snapshot");
-    snprintf(want, sizeof want, "truncated at offset 9 (expected at least %zu bytes)", hs);
+    snprintf(want, sizeof want, "truncated at offset 9 (expected at least %u bytes)",
+             SNAP_HEADER_MIN);
     expect_error(buf, 9, want);
     snprintf(want, sizeof want, "truncated at offset 40 (expected %zu bytes)", size);
     expect_error(buf, 40, want);
@@ -145,11 +148,169 @@ static void rejects(void **state)
     free(buf);
 }
 
+/* Stacks 0..2; leak entries for stacks 2 and 0 (not in stack order). */
+static uint8_t *build_leaks(size_t *size, int extended, uint32_t scan)
+{
+    struct sw w;
+    sw_init(&w);
+    w.hdr.pid = 88;
+    uint64_t f = sw_native(&w, 0x1000);
+    sw_stack(&w, f, 1, 100, 2, 100, 2, 100, 2);
+    sw_stack(&w, f, 1, 10, 1, 0, 0, 10, 1);
+    sw_stack(&w, f, 1, 300, 3, 300, 3, 300, 3);
+    sw_leak_scan(&w, scan, 4, scan == MT_SCAN_PARTIAL ? 1 : 0, 9);
+    static const uint64_t c2[4] = {1, 2, 0, 0}, b2[4] = {100, 200, 0, 0};
+    static const uint64_t c0[4] = {0, 0, 1, 1}, b0[4] = {0, 0, 40, 60};
+    sw_leak(&w, 2, c2, b2);
+    sw_leak(&w, 0, c0, b0);
+    if (extended) {
+        w.hdr_extra = 8;
+        w.rec_extra = 24;
+        w.unknown_section = 1;
+    }
+    uint8_t *buf = sw_build(&w, size);
+    sw_free(&w);
+    return buf;
+}
+
+static void leaks_read_back(void **state)
+{
+    (void)state;
+    for (int ext = 0; ext < 2; ext++) {
+        size_t size;
+        uint8_t *buf = build_leaks(&size, ext, MT_SCAN_DONE);
+        struct snap s;
+        char err[256] = "";
+        assert_int_equal(snap_parse(buf, size, &s, err, sizeof err), 0);
+        assert_int_equal(s.hdr.header_size, sizeof(struct mt_file_header) + (ext ? 8 : 0));
+        assert_int_equal(s.hdr.leak_scan, MT_SCAN_DONE);
+        assert_int_equal(s.hdr.leak_threads, 4);
+        assert_int_equal(s.hdr.leak_threads_missed, 0);
+        assert_int_equal(s.hdr.leak_scan_ms, 9);
+        assert_int_equal(s.nleaks, 2);
+        const struct mt_leak *l = snap_stack_leak(&s, 2);
+        assert_non_null(l);
+        assert_int_equal(l->stack, 2);
+        assert_int_equal(l->count[MT_LEAK_DEFINITE], 1);
+        assert_int_equal(l->bytes[MT_LEAK_INDIRECT], 200);
+        l = snap_stack_leak(&s, 0);
+        assert_non_null(l);
+        assert_int_equal(l->bytes[MT_LEAK_REACHABLE], 60);
+        assert_null(snap_stack_leak(&s, 1));   /* nothing live: no entry */
+        assert_null(snap_stack_leak(&s, 3));   /* out of range */
+        assert_string_equal(snap_section_name(MT_SEC_LEAKS), "leaks");
+        assert_string_equal(snap_leak_scan_name(s.hdr.leak_scan), "done");
+        snap_free(&s);
+    }
+    /* A scan with no live block: no section at all. */
+    struct sw w;
+    sw_init(&w);
+    sw_leak_scan(&w, MT_SCAN_PARTIAL, 1, 2, 3);
+    size_t size;
+    uint8_t *buf = sw_build(&w, &size);
+    sw_free(&w);
+    struct snap s;
+    char err[256] = "";
+    assert_int_equal(snap_parse(buf, size, &s, err, sizeof err), 0);
+    assert_int_equal(s.nleaks, 0);
+    assert_int_equal(s.hdr.leak_threads_missed, 2);
+    assert_string_equal(snap_leak_scan_name(s.hdr.leak_scan), "partial");
+    snap_free(&s);
+}
+
+/* The first writers' header: 168 bytes, no leak fields, no LEAKS section. */
+static void old_header(void **state)
+{
+    (void)state;
+    struct sw w;
+    sw_init(&w);
+    w.v1_header = 1;
+    w.hdr.pid = 5;
+    w.hdr.peak_rss_bytes = 4096;
+    sw_leak_scan(&w, MT_SCAN_DONE, 7, 7, 7); /* not written: outside the old header */
+    uint64_t f = sw_native(&w, 0x1000);
+    sw_stack(&w, f, 1, 1, 1, 1, 1, 1, 1);
+    for (int extra = 0; extra < 2; extra++) {
+        w.hdr_extra = extra ? 8 : 0; /* 176: half of the new fields */
+        size_t size;
+        uint8_t *buf = sw_build(&w, &size);
+        struct snap s;
+        char err[256] = "";
+        assert_int_equal(snap_parse(buf, size, &s, err, sizeof err), 0);
+        assert_int_equal(s.hdr.header_size, 168 + (extra ? 8 : 0));
+        assert_int_equal(s.hdr.pid, 5);
+        assert_int_equal(s.hdr.peak_rss_bytes, 4096);
+        assert_int_equal(s.hdr.leak_scan, MT_SCAN_NONE);
+        assert_int_equal(s.hdr.leak_threads, 0);
+        assert_int_equal(s.hdr.leak_scan_ms, 0);
+        assert_null(s.leaks);
+        assert_null(snap_stack_leak(&s, 0));
+        snap_free(&s);
+    }
+    sw_free(&w);
+}
+
+static void leaks_rejects(void **state)
+{
+    (void)state;
+    size_t size;
+    uint8_t *buf = build_leaks(&size, 0, MT_SCAN_DONE);
+    const size_t hs = sizeof(struct mt_file_header), ds = sizeof(struct mt_section);
+    struct mt_section lk, mods;
+    memcpy(&mods, buf + hs + 1 * ds, sizeof mods);
+    memcpy(&lk, buf + hs + 4 * ds, sizeof lk);
+    assert_int_equal(lk.kind, MT_SEC_LEAKS);
+    uint8_t *b = malloc(size);
+    char want[256];
+
+    memcpy(b, buf, size);
+    PATCH(b, lk.offset + offsetof(struct mt_leak, stack), uint64_t, 3);
+    expect_error(b, size, "leak entry 0: stack 3 outside the stack table (3 stacks)");
+
+    memcpy(b, buf, size);
+    PATCH(b, lk.offset + 72 + offsetof(struct mt_leak, stack), uint64_t, 2);
+    expect_error(b, size, "leak entry 1: stack 2 already has leak entry 0");
+
+    memcpy(b, buf, size);
+    PATCH(b, hs + 4 * ds + offsetof(struct mt_section, entry_size), uint32_t, 71);
+    expect_error(b, size, "section 4 (leaks): entry size 71 (this reader needs at least 72)");
+
+    memcpy(b, buf, size);
+    memcpy(b + hs + 1 * ds, &lk, sizeof lk);
+    expect_error(b, size, "section 4: duplicate leaks section");
+
+    memcpy(b, buf, size);
+    PATCH(b, hs + 4 * ds + offsetof(struct mt_section, count), uint64_t, UINT64_MAX / 64);
+    snprintf(want, sizeof want, "section 4 (leaks): %llu entries of 72 bytes at offset %llu "
+             "extend past the end of the file", (unsigned long long)(UINT64_MAX / 64),
+             (unsigned long long)lk.offset);
+    expect_error(b, size, want);
+
+    memcpy(b, buf, size);
+    PATCH(b, offsetof(struct mt_file_header, leak_scan), uint32_t, 3);
+    expect_error(b, size, "header: unknown leak scan status 3");
+
+    memcpy(b, buf, size);
+    PATCH(b, offsetof(struct mt_file_header, leak_scan), uint32_t, MT_SCAN_NONE);
+    expect_error(b, size, "leaks section has 2 entries but the header says the heap was "
+                          "not scanned");
+
+    /* Header sizes between the old and the new one, and below the old. */
+    memcpy(b, buf, size);
+    PATCH(b, offsetof(struct mt_file_header, header_size), uint32_t, 160);
+    expect_error(b, size, "invalid header size 160 (expected a multiple of 8, at least 168)");
+    free(b);
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(reads_back),
         cmocka_unit_test(rejects),
+        cmocka_unit_test(leaks_read_back),
+        cmocka_unit_test(old_header),
+        cmocka_unit_test(leaks_rejects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
 /* Unit tests (cmocka) for the pure text pieces of the reporter: JSON string
- * escaping (control bytes, quotes, invalid UTF-8), truncation with "…",
+ * escaping (control bytes, quotes, invalid UTF-8), XML escaping for
+ * JUnit (what XML 1.0 cannot carry), truncation with "…",
  * control-byte scrubbing, C++ demangling, allocator-wrapper matching and
  * site finding, interpreter frames and what a Python traceback shows, and
  * group keys. */
@@ -14,6 +15,7 @@
 
 #include "demangle.h"
 #include "group.h"
+#include "junit.h"
 #include "output_json.h"
 #include "site.h"
 #include "textutil.h"
@@ -33,6 +35,32 @@ static void check_json(const char *in, const char *want)
     char *got = json_of(in);
     assert_string_equal(got, want);
     free(got);
+}
+
+static void check_xml(const char *in, bool attr, const char *want)
+{
+    struct sbuf b = {0};
+    xml_escape(&b, in, attr);
+    assert_string_equal(sb_str(&b), want);
+    sb_free(&b);
+}
+
+static void xml_escaping(void **state)
+{
+    (void)state;
+    check_xml("a<b>&\"c'", false, "a&lt;b&gt;&amp;\"c'");
+    check_xml("a<b>&\"c'", true, "a&lt;b&gt;&amp;&quot;c&apos;");
+    check_xml("l1\nl2\tx\r", false, "l1\nl2\tx&#13;");
+    check_xml("l1\nl2\tx", true, "l1&#10;l2&#9;x");
+    check_xml("]]>", false, "]]&gt;");
+    /* not XML 1.0 characters: replaced by U+FFFD */
+    check_xml("a\x01" "b\x1b", false, "a\xef\xbf\xbd" "b\xef\xbf\xbd");
+    check_xml("\xff\xc3", false, "\xef\xbf\xbd\xef\xbf\xbd");
+    check_xml("\xef\xbf\xbe\xef\xbf\xbf", false, "\xef\xbf\xbd\xef\xbf\xbd");
+    check_xml("\xed\xa0\x80", false, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"); /* surrogate */
+    /* valid UTF-8 and DEL stay */
+    check_xml("caf\xc3\xa9 \xe2\x80\xa6 \xf0\x9f\x98\x80\x7f", true,
+              "caf\xc3\xa9 \xe2\x80\xa6 \xf0\x9f\x98\x80\x7f");
 }
 
 static void json_escaping(void **state)
@@ -229,7 +257,8 @@ static void sites_and_keys(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(json_escaping), cmocka_unit_test(fitting),
+        cmocka_unit_test(json_escaping), cmocka_unit_test(xml_escaping),
+        cmocka_unit_test(fitting),
         cmocka_unit_test(demangling),    cmocka_unit_test(wrappers),
         cmocka_unit_test(interpreter),   cmocka_unit_test(sites_and_keys),
     };

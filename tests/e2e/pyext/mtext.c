@@ -91,7 +91,24 @@ static PyObject *native_churn(PyObject *self, PyObject *arg)
     Py_RETURN_NONE;
 }
 
+/* leak(n): mallocs n bytes and forgets the pointer, a real leak for the
+ * leak-check tests. */
+static PyObject *leak(PyObject *self, PyObject *arg)
+{
+    (void)self;
+    Py_ssize_t n = PyLong_AsSsize_t(arg);
+    if (n < 0)
+        return PyErr_Occurred() ? NULL : PyErr_Format(PyExc_ValueError, "negative size");
+    char *volatile p = malloc((size_t)n); /* @ext_leak */
+    if (!p)
+        return PyErr_NoMemory();
+    memset(p, 0x5a, (size_t)n);
+    p = NULL;
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
+    {"leak", leak, METH_O, "malloc n bytes and lose the pointer"},
     {"hold", hold, METH_O, "malloc n bytes without the GIL and keep them"},
     {"churn", churn, METH_O, "malloc/free loop without the GIL"},
     {"native_churn", native_churn, METH_O, "the loop in a pthread without a thread state"},

@@ -1,0 +1,79 @@
+/* Threads still running when the process exits, for the leak scan:
+ *   leak_threads busy     4 threads malloc/realloc/free in a loop, each
+ *                         keeping a list only its stack and registers point
+ *                         to; main leaks 777 bytes and exits under them
+ *   leak_threads blocked  a thread that blocks every signal holds the only
+ *                         pointer to 888 bytes; main leaks 777 bytes. The
+ *                         thread cannot be parked, so nothing may be called
+ *                         definitely lost. */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void *volatile sink;
+static pthread_barrier_t ready;
+
+__attribute__((noinline)) static void leak_777(void)
+{
+    char *p = malloc(777);
+    memset(p, 7, 777);
+    sink = p;
+    sink = NULL;
+}
+
+struct item { struct item *next; char pad[56]; };
+
+static void *busy(void *arg)
+{
+    (void)arg;
+    struct item *list = NULL;
+    unsigned n = 0;
+    pthread_barrier_wait(&ready);
+    for (;;) {
+        struct item *x = malloc(sizeof *x);
+        x->next = list;
+        list = x;
+        char *r = realloc(NULL, 16 + n % 512);
+        r = realloc(r, 600 + n % 300);
+        free(r);
+        if (++n % 1000 == 0)             /* keep the list short */
+            while (list) {
+                struct item *next = list->next;
+                free(list);
+                list = next;
+            }
+    }
+    return NULL;
+}
+
+static void *blocked(void *arg)
+{
+    (void)arg;
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    void *volatile mine = malloc(888);
+    pthread_barrier_wait(&ready);
+    for (;;)
+        sleep(1);
+    return (void *)mine;
+}
+
+int main(int argc, char **argv)
+{
+    int busy_mode = argc > 1 && strcmp(argv[1], "busy") == 0;
+    int n = busy_mode ? 4 : 1;
+    pthread_barrier_init(&ready, NULL, (unsigned)n + 1);
+    for (int i = 0; i < n; i++) {
+        pthread_t t;
+        pthread_create(&t, NULL, busy_mode ? busy : blocked, NULL);
+    }
+    pthread_barrier_wait(&ready);
+    leak_777();
+    if (busy_mode)
+        usleep(20000);                   /* let them run */
+    exit(0);
+}
