@@ -24,7 +24,7 @@ static pthread_barrier_t ready;
 
 __attribute__((noinline)) static void leak_definite(void)
 {
-    char *p = malloc(1000);               /* LEAK: definite */
+    char *p = malloc(1000);               /* @leak_definite */
     memset(p, 1, 1000);
     sink = p;
     sink = NULL;                          /* the last pointer is overwritten */
@@ -34,7 +34,7 @@ __attribute__((noinline)) static void leak_list(int n)
 {
     struct node *head = NULL;
     for (int i = 0; i < n; i++) {
-        struct node *x = malloc(sizeof *x);   /* LEAK: list */
+        struct node *x = malloc(sizeof *x);   /* @leak_list */
         memset(x, 0, sizeof *x);
         x->next = head;
         head = x;
@@ -45,24 +45,24 @@ __attribute__((noinline)) static void leak_list(int n)
 
 __attribute__((noinline)) static void keep_middle(void)
 {
-    char *p = malloc(2000);               /* LEAK: possible */
+    char *p = malloc(2000);               /* @keep_middle */
     global_middle = p + 100;
 }
 
 __attribute__((noinline)) static void keep_global(void)
 {
-    global_keep = malloc(3000);           /* LEAK: global */
+    global_keep = malloc(3000);           /* @keep_global */
 }
 
 __attribute__((noinline)) static void keep_tls(void)
 {
-    tls_keep = malloc(4000);              /* LEAK: tls */
+    tls_keep = malloc(4000);              /* @keep_tls */
 }
 
 static void *holder(void *arg)
 {
     (void)arg;
-    void *volatile mine = malloc(5000);   /* LEAK: thread stack */
+    void *volatile mine = malloc(5000);   /* @holder */
     pthread_barrier_wait(&ready);
     for (;;)
         pause();

@@ -1,6 +1,6 @@
 """Python under a CI leak gate (test_python_leaks.py):
   leaky.py clean    json, re, threads, a class: nothing of its own left over
-  leaky.py ext      a C extension (pyext/mtext.c) mallocs and loses 12345 bytes
+  leaky.py ext      a C extension (pyext/mtext.c) mallocs and loses 1,000,000 bytes
   leaky.py growth   a module-level cache grows by ~4 MB between two snapshots,
                     which it prints as JSON; at exit Python frees it (so it is
                     no leak at exit: only the growth gate sees it)."""
@@ -31,7 +31,7 @@ t.join()
 
 if mode == "ext":
     import mtext
-    mtext.leak(12345)
+    mtext.leak(1000000)       # mmap-sized: no stale pointer into fresh pages
 elif mode == "growth":
     import mtrace
     cache = []
