@@ -3,8 +3,7 @@
  * symbol tables, read in place, for the leak gate's report. What dladdr
  * does, without the loader's lock: the gate runs after the leak scan has
  * parked every other thread for good, maybe one inside dlopen holding it.
- * The module list comes from dl_iterate_phdr, which the exit sequence may
- * call (it already holds that function's lock, tracer.c).
+ * The module list is taken with dl_iterate_phdr before the scan (tracer.c).
  * ------------------------------------------------------------------------- */
 #define _GNU_SOURCE
 #include <elf.h>

@@ -229,8 +229,8 @@ struct mt_leak_result {
     size_t per_stack_bytes;
 };
 /* At exit: parks the other threads for good and classifies every live
- * block. Called with the loader's write lock held (tracer.c): it and
- * everything after it must not call dladdr, dlsym or dlopen. */
+ * block. After it, nothing may call into the loader (dladdr, dlsym,
+ * dl_iterate_phdr): a parked thread may hold the loader's lock. */
 MT_HIDDEN void mt_leakscan_init(void);
 MT_HIDDEN bool mt_leakscan_run(struct mt_leak_result *out);
 MT_HIDDEN void mt_leakscan_release(struct mt_leak_result *r);
@@ -262,7 +262,11 @@ MT_HIDDEN void mt_strtab_release(struct mt_strtab *st);
 /* ---- writer.c: snapshot files ------------------------------------------- */
 /* Writes a snapshot; the final path goes to path_out when given. */
 MT_HIDDEN bool mt_write_snapshot(int reason, char *path_out, size_t path_len);
-/* The exit snapshot, with the leak classes when the scan ran (r may be NULL). */
+/* The exit sequence: begin takes the writer lock (no snapshot in flight)
+ * and the module list while no thread is parked; the exit snapshot, with
+ * the leak classes when the scan ran, is then written under that lock. */
+MT_HIDDEN void mt_writer_exit_begin(void);
+MT_HIDDEN void mt_writer_exit_end(void);
 MT_HIDDEN bool mt_write_exit_snapshot(const struct mt_leak_result *r, char *path_out,
                                       size_t path_len);
 MT_HIDDEN void mt_writer_init(void);

@@ -10,7 +10,6 @@
  * consistent tables (its heap is a copy of the parent's) and re-arms them.
  * ------------------------------------------------------------------------- */
 #define _GNU_SOURCE
-#include <link.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -160,18 +159,22 @@ static void fork_child(void)
 }
 
 /* ---- start and exit --------------------------------------------------------- */
-/* The exit sequence: leak scan, snapshot, leak gate. It runs inside a
- * dl_iterate_phdr callback, so it holds the loader's write lock (recursive:
- * its own dl_iterate_phdr calls still work). The scan parks the other
- * threads for good; one parked inside dlopen or an unwinder's
- * dl_iterate_phdr would otherwise hold that lock while the snapshot's
- * module list needs it. Nothing here may take the loader's other lock
- * (dladdr, dlsym): a thread in dlopen holds it while it waits for ours. */
-static int exit_sequence(struct dl_phdr_info *info, size_t size, void *arg)
+/* The exit sequence: leak scan, snapshot, leak gate. The scan parks the
+ * other threads for good, and a parked thread may hold the loader's lock
+ * (inside dlopen, or an unwinder's dl_iterate_phdr): whatever needs the
+ * loader (the module list, the gate's symbol tables) is read before it,
+ * and the writer lock is taken first so that the tracer thread is not
+ * midway through a snapshot, waiting for that lock while holding ours. */
+static void exit_snapshot(void *arg)
 {
-    (void)info;
-    (void)size;
     (void)arg;
+    if (mt_state != MT_ON || getpid() != cached_pid)
+        return;
+    int guard = mt_guard;
+    mt_guard = 1;
+    mt_writer_exit_begin();
+    if (mt_opt.leak_check)
+        mt_dynsym_load();
     struct mt_leak_result leaks;
     memset(&leaks, 0, sizeof leaks);
     if (mt_opt.leak_scan)
@@ -183,17 +186,7 @@ static int exit_sequence(struct dl_phdr_info *info, size_t size, void *arg)
     if (mt_opt.leak_check)
         mt_leak_gate(&leaks, path);      /* may end the process with the gate's code */
     mt_leakscan_release(&leaks);
-    return 1;
-}
-
-static void exit_snapshot(void *arg)
-{
-    (void)arg;
-    if (mt_state != MT_ON || getpid() != cached_pid)
-        return;
-    int guard = mt_guard;
-    mt_guard = 1;
-    dl_iterate_phdr(exit_sequence, NULL);
+    mt_writer_exit_end();
     mt_guard = guard;
 }
 

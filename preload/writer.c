@@ -22,6 +22,15 @@
 #define MAX_MODULES 8192
 
 static mt_lock writer_lock = MT_LOCK_INIT;
+/* The exit sequence's module list, taken before the leak scan parks the
+ * other threads: one of them may be parked inside dlopen or an unwinder's
+ * dl_iterate_phdr, holding the loader lock that listing modules takes. */
+static struct {
+    bool on;
+    struct mt_module *mods;
+    int n;
+    struct mt_strtab st;
+} pre;
 static uint32_t next_sequence;
 static bool warned;
 static char start_cwd[4096];
@@ -234,7 +243,16 @@ static bool image_build(struct image *im, int reason, uint32_t seq,
     if (!im->mods)
         return false;
     mt_strtab_add(&im->st, "", 0);
-    im->nmods = mt_modules_collect(im->mods, MAX_MODULES, &im->st);
+    if (pre.on) {
+        for (int i = 0; i < pre.n; i++) {
+            const char *path = pre.st.buf + pre.mods[i].path;
+            im->mods[i] = pre.mods[i];
+            im->mods[i].path = mt_strtab_add(&im->st, path, strlen(path));
+        }
+        im->nmods = pre.n;
+    } else {
+        im->nmods = mt_modules_collect(im->mods, MAX_MODULES, &im->st);
+    }
 
     char exe[4096];
     h->program = mt_strtab_add(&im->st, exe, mt_proc_exe(exe, sizeof exe));
@@ -314,7 +332,8 @@ static bool write_snapshot(int reason, char *path_out, size_t path_len,
 {
     int guard = mt_guard;
     mt_guard = 1;
-    mt_lock_acquire(&writer_lock);
+    if (!pre.on)
+        mt_lock_acquire(&writer_lock);
     uint32_t seq = next_sequence++;
     char path[4096], tmp[4200];
     bool ok = false;
@@ -362,7 +381,8 @@ out:
         mt_log("mtrace: %s snapshot %s%s%s", what, path, err ? ": " : "",
                err ? strerrordesc_np(err) : "");
     }
-    mt_lock_release(&writer_lock);
+    if (!pre.on)
+        mt_lock_release(&writer_lock);
     mt_guard = guard;
     return ok;
 }
@@ -370,6 +390,26 @@ out:
 bool mt_write_snapshot(int reason, char *path_out, size_t path_len)
 {
     return write_snapshot(reason, path_out, path_len, NULL);
+}
+
+void mt_writer_exit_begin(void)
+{
+    mt_lock_acquire(&writer_lock);      /* the tracer thread is not mid-write */
+    pre.mods = mt_map(MAX_MODULES * sizeof *pre.mods);
+    if (!pre.mods)
+        return;
+    mt_strtab_add(&pre.st, "", 0);
+    pre.n = mt_modules_collect(pre.mods, MAX_MODULES, &pre.st);
+    pre.on = !pre.st.failed;
+}
+
+void mt_writer_exit_end(void)
+{
+    pre.on = false;
+    mt_unmap(pre.mods, MAX_MODULES * sizeof *pre.mods);
+    mt_strtab_release(&pre.st);
+    pre.mods = NULL;
+    mt_lock_release(&writer_lock);
 }
 
 bool mt_write_exit_snapshot(const struct mt_leak_result *r, char *path_out, size_t path_len)

@@ -25,17 +25,8 @@ int cmd_diff(const struct report_opts *o, const struct snap *snaps, size_t n)
         return EXIT_USAGE;
     }
     const struct snap *old = &snaps[0], *cur = &snaps[1];
-    const char *pold = snap_str(old, old->hdr.program), *pnew = snap_str(cur, cur->hdr.program);
-    if (!o->force && strcmp(pold, pnew) != 0) {
-        struct sbuf a = {0}, b = {0};
-        sb_add_clean(&a, pold[0] ? pold : "?");
-        sb_add_clean(&b, pnew[0] ? pnew : "?");
-        fprintf(stderr, "mtrace-report: %s and %s are snapshots of different programs (%s, %s);"
-                " --force compares them anyway\n", old->path, cur->path, sb_str(&a), sb_str(&b));
-        sb_free(&a);
-        sb_free(&b);
+    if (!snaps_comparable(old, cur, o->force))
         return EXIT_USAGE;
-    }
     struct out_snapinfo info[2];
     snapinfo_of(old, &info[0]);
     snapinfo_of(cur, &info[1]);

@@ -1,7 +1,10 @@
 /* Snapshot header → out_snapinfo, and snapshots → rows (see model.h). */
 #include "model.h"
 
+#include <stdio.h>
 #include <string.h>
+
+#include "textutil.h"
 
 void snapinfo_of(const struct snap *s, struct out_snapinfo *i)
 {
@@ -50,4 +53,23 @@ struct out_row *rows_build(const struct row_spec *sp, const struct snap *snaps,
     if (stats)
         stats->set = sp->filter;
     return grouper_finish(g, nrows, stats);
+}
+
+bool snaps_comparable(const struct snap *old, const struct snap *cur, bool force)
+{
+    const char *pold = snap_str(old, old->hdr.program), *pnew = snap_str(cur, cur->hdr.program);
+    if (force || strcmp(pold, pnew) == 0)
+        return true;
+    struct sbuf a = {0}, b = {0}, fa = {0}, fb = {0};
+    sb_add_clean(&a, pold[0] ? pold : "?");
+    sb_add_clean(&b, pnew[0] ? pnew : "?");
+    sb_add_clean(&fa, old->path);
+    sb_add_clean(&fb, cur->path);
+    fprintf(stderr, "mtrace-report: %s and %s are snapshots of different programs (%s, %s);"
+            " --force compares them anyway\n", sb_str(&fa), sb_str(&fb), sb_str(&a), sb_str(&b));
+    sb_free(&a);
+    sb_free(&b);
+    sb_free(&fa);
+    sb_free(&fb);
+    return false;
 }

@@ -31,4 +31,8 @@ struct out_row *rows_build(const struct row_spec *sp, const struct snap *snaps,
                            struct symbolizer *const *syms, size_t n, size_t *nrows,
                            struct out_filtered *stats);
 
+/* Whether OLD and NEW are snapshots of one program (or FORCE); when not,
+ * says so on stderr with the --force hint. diff and check --max-growth. */
+bool snaps_comparable(const struct snap *old, const struct snap *cur, bool force);
+
 #endif
