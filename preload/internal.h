@@ -44,6 +44,29 @@ MT_HIDDEN void mt_account_free(const struct mt_taken *t);
 MT_HIDDEN void mt_interpose_init(void);
 MT_HIDDEN uint64_t mt_dropped(void);
 MT_HIDDEN pid_t mt_pid(void);
+/* The process's last snapshot (reason: exit, _exit, killed, exec), with
+ * the leak scan and gate where they apply. Returns the path written, or
+ * NULL; the caller of the exec hook unlinks it when exec fails. */
+MT_HIDDEN const char *mt_final_snapshot(int reason, int sig, int status);
+/* Whether this is the traced process itself (a vfork child runs on the
+ * parent's memory and must leave the tracer alone): the raw getpid. */
+MT_HIDDEN bool mt_is_traced_process(void);
+/* deathsig.c, exits.c */
+MT_HIDDEN void mt_deathsig_init(void);
+MT_HIDDEN void mt_exits_init(void);
+/* tree.c: the traced process tree (MTRACE_FOLLOW, _MIN_ALLOCS, _MAX_FILES). */
+MT_HIDDEN void mt_tree_init(void);
+MT_HIDDEN void mt_tree_publish(void);
+MT_HIDDEN bool mt_tree_is_root(void);
+MT_HIDDEN void mt_tree_after_fork_child(uint64_t total_allocs);
+MT_HIDDEN bool mt_tree_wants_final(int reason, uint64_t total_allocs);
+MT_HIDDEN bool mt_tree_claim_file(int reason);
+MT_HIDDEN void mt_tree_root_done(void);
+MT_HIDDEN void mt_tree_before_exec(void);
+struct mt_file_header;
+struct mt_strtab;
+MT_HIDDEN void mt_tree_header(struct mt_file_header *h, struct mt_strtab *st);
+MT_HIDDEN uint64_t mt_stacks_total_allocs(void);
 MT_HIDDEN pid_t mt_ppid(void);
 MT_HIDDEN bool mt_forked(void);
 MT_HIDDEN uint64_t mt_start_time_ns(void);
@@ -60,6 +83,10 @@ struct mt_options {
     bool python;             /* MTRACE_PYTHON: Python frames when CPython runs */
     bool keep_pymalloc;      /* MTRACE_PYMALLOC: leave PYTHONMALLOC alone */
     bool unwind_memo;        /* MTRACE_UNWIND_MEMO: the per-thread stack memo */
+    bool follow;             /* MTRACE_FOLLOW: trace children */
+    unsigned min_allocs;     /* MTRACE_MIN_ALLOCS: fewer and a descendant writes nothing */
+    unsigned max_files;      /* MTRACE_MAX_FILES: snapshot files per process tree, 0 = no cap */
+    unsigned peak_pct;       /* MTRACE_PEAK_SNAPSHOT: growth in % that writes a peak snapshot */
     bool leak_scan;          /* MTRACE_LEAK_SCAN: classify live blocks at exit */
     bool leak_check;         /* MTRACE_LEAK_CHECK: exit with leak_exitcode on leaks */
     int leak_exitcode;       /* MTRACE_LEAK_EXITCODE */
@@ -265,10 +292,12 @@ MT_HIDDEN bool mt_write_snapshot(int reason, char *path_out, size_t path_len);
 /* The exit sequence: begin takes the writer lock (no snapshot in flight)
  * and the module list while no thread is parked; the exit snapshot, with
  * the leak classes when the scan ran, is then written under that lock. */
-MT_HIDDEN void mt_writer_exit_begin(void);
+MT_HIDDEN void mt_writer_exit_begin(int reason);
 MT_HIDDEN void mt_writer_exit_end(void);
-MT_HIDDEN bool mt_write_exit_snapshot(const struct mt_leak_result *r, char *path_out,
-                                      size_t path_len);
+MT_HIDDEN void mt_writer_forget_last(void);
+MT_HIDDEN bool mt_write_final_snapshot(int reason, int sig, int status,
+                                       const struct mt_leak_result *r, char *path_out,
+                                       size_t path_len);
 MT_HIDDEN void mt_writer_init(void);
 /* fork: taken in prepare, released (or re-armed in the child) after. */
 MT_HIDDEN void mt_writer_lock(void);

@@ -20,14 +20,23 @@
 
 typedef struct { atomic_int held; } mt_lock;
 
+/* How many tracer locks this thread holds, and whether a fatal signal
+ * waits for it to hold none (deathsig.c: a snapshot written from a signal
+ * handler that interrupted a critical section would wait for itself). */
+extern __thread int mt_locks_held __attribute__((tls_model("initial-exec")));
+extern __thread int mt_death_deferred __attribute__((tls_model("initial-exec")));
+void mt_death_resume(void);
+
 #define MT_LOCK_INIT { 0 }
 
 static inline void mt_lock_acquire(mt_lock *l)
 {
     for (unsigned spins = 0;; spins++) {
         if (!atomic_load_explicit(&l->held, memory_order_relaxed) &&
-            !atomic_exchange_explicit(&l->held, 1, memory_order_acquire))
+            !atomic_exchange_explicit(&l->held, 1, memory_order_acquire)) {
+            mt_locks_held++;
             return;
+        }
         if (spins > 64)
             sched_yield();
         else
@@ -38,6 +47,8 @@ static inline void mt_lock_acquire(mt_lock *l)
 static inline void mt_lock_release(mt_lock *l)
 {
     atomic_store_explicit(&l->held, 0, memory_order_release);
+    if (--mt_locks_held == 0 && __builtin_expect(mt_death_deferred, 0))
+        mt_death_resume();
 }
 
 /* In a fork child only the forking thread survives: locks it held through
@@ -45,6 +56,8 @@ static inline void mt_lock_release(mt_lock *l)
 static inline void mt_lock_reinit(mt_lock *l)
 {
     atomic_store_explicit(&l->held, 0, memory_order_relaxed);
+    if (mt_locks_held > 0)
+        mt_locks_held--;
 }
 
 #endif

@@ -20,6 +20,8 @@ struct mt_options mt_opt = {
     .python = true,
     .keep_pymalloc = false,
     .unwind_memo = true,
+    .follow = true,
+    .min_allocs = 1000,
     .leak_scan = true,
     .leak_check = false,
     .leak_exitcode = 23,
@@ -114,6 +116,15 @@ void mt_options_load(void)
         mt_opt.keep_pymalloc = parse_bool(v);
     if ((v = getenv("MTRACE_UNWIND_MEMO")))
         mt_opt.unwind_memo = parse_bool(v);
+    if ((v = getenv("MTRACE_FOLLOW")))
+        mt_opt.follow = parse_bool(v);
+    if ((v = getenv("MTRACE_MIN_ALLOCS")) && parse_int("MTRACE_MIN_ALLOCS", v, 0, 1000000000, &x))
+        mt_opt.min_allocs = (unsigned)x;
+    if ((v = getenv("MTRACE_MAX_FILES")) && parse_int("MTRACE_MAX_FILES", v, 0, 1000000000, &x))
+        mt_opt.max_files = (unsigned)x;
+    if ((v = getenv("MTRACE_PEAK_SNAPSHOT")) &&
+        parse_int("MTRACE_PEAK_SNAPSHOT", v, 0, 10000, &x))
+        mt_opt.peak_pct = (unsigned)x;
     if ((v = getenv("MTRACE_LEAK_SCAN")))
         mt_opt.leak_scan = parse_bool(v);
     if ((v = getenv("MTRACE_LEAK_CHECK")))

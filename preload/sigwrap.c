@@ -1,11 +1,12 @@
 /* ---------------------------------------------------------------------------
- * sigwrap.c: the shim's snapshot signal handler, invisible to the program.
+ * sigwrap.c: the shim's signal handlers, invisible to the program.
  *
- * The shim installs its handler only over SIG_DFL (trigger.c), but a
+ * The shim installs its handlers (the snapshot signal, trigger.c; the
+ * signals that end the process, deathsig.c) only over SIG_DFL, but a
  * handler the program can see changes what the program does: CPython's
  * signal module reports a foreign handler, and code that installs its own
  * handler "only when none is set" skips it. So sigaction, signal and their
- * aliases are interposed: for the signal the shim holds, queries answer
+ * aliases are interposed: for a signal the shim holds, queries answer
  * SIG_DFL, setting SIG_DFL keeps the shim's handler (the default action is
  * what the program asked for and the snapshot is what the user asked for),
  * and any other disposition is installed for real and the shim lets go of
@@ -27,7 +28,9 @@ typedef sighandler_t (*handler_fn)(int, sighandler_t);
 
 static sigaction_fn real_sigaction;
 static handler_fn real_signal, real_sysv_signal, real_sigset;
-static atomic_int owned;                 /* the signal the shim's handler holds; 0: none */
+/* The signals the shim's handlers hold, a bit per signal (1..64): the
+ * snapshot signal (trigger.c) and the ones that end the process (deathsig.c). */
+static _Atomic uint64_t owned;
 
 /* Resolved on first use: a library constructor that runs before ours may
  * already set handlers. dlsym may allocate: hold the guard. */
@@ -54,21 +57,28 @@ int mt_real_sigaction(int sig, const struct sigaction *act, struct sigaction *ol
     return real_sigaction(sig, act, old);
 }
 
+static uint64_t bit(int sig)
+{
+    return sig > 0 && sig <= 64 ? (uint64_t)1 << (sig - 1) : 0;
+}
+
 void mt_sigwrap_own(int sig)
 {
-    atomic_store(&owned, sig);
+    atomic_fetch_or(&owned, bit(sig));
 }
 
 static bool holds(int sig)
 {
-    return sig > 0 && atomic_load_explicit(&owned, memory_order_relaxed) == sig;
+    return (atomic_load_explicit(&owned, memory_order_relaxed) & bit(sig)) != 0;
 }
 
-/* The program installed a disposition of its own: it wins. */
+/* The program installed a disposition of its own: it wins. Said once for
+ * the snapshot signal; a program handling SIGINT or SIGSEGV itself is
+ * normal (the final snapshot then comes from its own way out). */
 static void let_go(int sig)
 {
-    int expected = sig;
-    if (atomic_compare_exchange_strong(&owned, &expected, 0))
+    uint64_t was = atomic_fetch_and(&owned, ~bit(sig));
+    if ((was & bit(sig)) && sig == mt_opt.signal)
         mt_log("mtrace: the program set its own handler for signal %d; snapshots on that "
                "signal are off", sig);
 }

@@ -225,6 +225,14 @@ uint32_t mt_stacks_count(uint64_t *frames)
     return stack_count;
 }
 
+uint64_t mt_stacks_total_allocs(void)
+{
+    mt_lock_acquire(&stats_lock);
+    uint64_t n = g.total_allocs;
+    mt_lock_release(&stats_lock);
+    return n;
+}
+
 int mt_stacks_frames(uint32_t id, const uintptr_t **frames)
 {
     const struct mt_stackrec *r = id < stack_count ? by_id(id) : NULL;

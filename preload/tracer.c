@@ -4,13 +4,15 @@
  * Start: the constructor reads the options and resolves what it needs while
  * the guard is held, then switches tracing on. Exit: the destructor runs in
  * _dl_fini *before* the destructors of libraries loaded after the shim, so
- * it only registers the exit snapshot with __cxa_atexit, which glibc runs
+ * it only registers the exit snapshot with on_exit, which glibc runs
  * after _dl_fini returns: memory freed by any destructor is not a leak.
  * fork: every tracer lock is taken in prepare, so the child inherits
  * consistent tables (its heap is a copy of the parent's) and re-arms them.
  * ------------------------------------------------------------------------- */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <time.h>
@@ -154,48 +156,72 @@ static void fork_child(void)
     parent_pid = cached_pid;
     cached_pid = getpid();
     is_fork_child = true;
+    mt_tree_after_fork_child(mt_stacks_total_allocs());
     mt_trigger_after_fork_child();
     mt_guard = fork_saved_guard;
 }
 
 /* ---- start and exit --------------------------------------------------------- */
-/* The exit sequence: leak scan, snapshot, leak gate. The scan parks the
- * other threads for good, and a parked thread may hold the loader's lock
- * (inside dlopen, or an unwinder's dl_iterate_phdr): whatever needs the
- * loader (the module list, the gate's symbol tables) is read before it,
- * and the writer lock is taken first so that the tracer thread is not
- * midway through a snapshot, waiting for that lock while holding ours. */
-static void exit_snapshot(void *arg)
+bool mt_is_traced_process(void)
 {
-    (void)arg;
-    if (mt_state != MT_ON || getpid() != cached_pid)
-        return;
+    return (pid_t)syscall(SYS_getpid) == cached_pid;
+}
+
+/* The last snapshot. At exit and _exit the leak scan runs first; it parks
+ * the other threads for good, and a parked thread may hold the loader's
+ * lock (inside dlopen, or an unwinder's dl_iterate_phdr): whatever needs
+ * the loader (the module list, the gate's symbol tables) is read before
+ * it, and the writer lock is taken first so that the tracer thread is not
+ * midway through a snapshot, waiting for that lock while holding ours. A
+ * killing signal gets no scan (it is not signal-safe); exec gets none
+ * either (the program goes on if exec fails, with its threads). */
+const char *mt_final_snapshot(int reason, int sig, int status)
+{
+    if (mt_state != MT_ON || !mt_is_traced_process())
+        return NULL;
     int guard = mt_guard;
     mt_guard = 1;
-    mt_writer_exit_begin();
-    if (mt_opt.leak_check)
+    if (!mt_tree_wants_final(reason, mt_stacks_total_allocs())) {
+        if (reason != MT_REASON_EXEC)    /* a helper with few allocations: quiet */
+            mt_state = MT_DONE;
+        mt_guard = guard;
+        return NULL;
+    }
+    mt_writer_exit_begin(reason);
+    bool scan = mt_opt.leak_scan && (reason == MT_REASON_EXIT || reason == MT_REASON_EXIT_NOW);
+    bool gate = mt_opt.leak_check && reason == MT_REASON_EXIT;
+    if (gate)
         mt_dynsym_load();
     struct mt_leak_result leaks;
     memset(&leaks, 0, sizeof leaks);
-    if (mt_opt.leak_scan)
+    if (scan)
         mt_leakscan_run(&leaks);
     static char path[4096];
-    if (!mt_write_exit_snapshot(&leaks, path, sizeof path))
+    if (!mt_write_final_snapshot(reason, sig, status, &leaks, path, sizeof path))
         path[0] = '\0';
-    mt_state = MT_DONE;
-    if (mt_opt.leak_check)
+    if (reason != MT_REASON_EXEC)
+        mt_state = MT_DONE;
+    if (gate)
         mt_leak_gate(&leaks, path);      /* may end the process with the gate's code */
     mt_leakscan_release(&leaks);
     mt_writer_exit_end();
+    if (reason != MT_REASON_EXEC)
+        mt_tree_root_done();
     mt_guard = guard;
+    return path[0] ? path : NULL;
 }
 
-extern int __cxa_atexit(void (*fn)(void *), void *arg, void *dso);
+/* on_exit, not atexit: the status goes into the header. */
+static void exit_snapshot(int status, void *arg)
+{
+    (void)arg;
+    mt_final_snapshot(MT_REASON_EXIT, 0, status);
+}
 
 __attribute__((destructor)) static void mt_fini(void)
 {
     if (mt_state == MT_ON)
-        __cxa_atexit(exit_snapshot, NULL, NULL);
+        on_exit(exit_snapshot, NULL);
 }
 
 __attribute__((constructor)) static void mt_init(void)
@@ -209,6 +235,8 @@ __attribute__((constructor)) static void mt_init(void)
         cached_pid = getpid();
         parent_pid = getppid();
         mt_interpose_init();
+        mt_exits_init();
+        mt_tree_init();
         mt_unwind_setup();
         mt_python_init();
         mt_writer_init();
@@ -216,7 +244,10 @@ __attribute__((constructor)) static void mt_init(void)
         mt_leakscan_init();
         pthread_atfork(fork_prepare, fork_parent, fork_child);
         mt_trigger_init();
+        mt_deathsig_init();
         mt_state = MT_ON;
     }
     mt_guard = 0;
+    if (mt_state == MT_ON)
+        mt_tree_publish();
 }

@@ -1,6 +1,7 @@
 /* ---------------------------------------------------------------------------
  * trigger.c: snapshots while the program runs — on a signal (MTRACE_SIGNAL,
- * default SIGUSR2) and on a timer (MTRACE_INTERVAL seconds).
+ * default SIGUSR2), on a timer (MTRACE_INTERVAL seconds) and when the heap
+ * or RSS reaches a new high (MTRACE_PEAK_SNAPSHOT percent).
  *
  * The signal handler only sets a flag (and posts a semaphore, which is
  * async-signal-safe). The snapshot is written outside any handler: by the
@@ -18,6 +19,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -49,10 +51,63 @@ static void on_signal(int sig)
     errno = saved;
 }
 
+/* ---- peak snapshots (MTRACE_PEAK_SNAPSHOT) -------------------------------
+ * For the end no handler sees: SIGKILL, the OOM killer. The tracer thread
+ * looks every PEAK_TICK_MS at the traced peak and at RSS (what the OOM
+ * killer goes by) and writes a "peak" snapshot when either grew by the
+ * percentage over the last one written, above a floor, at most once a
+ * second. The allocating threads never wait for it. Each file has a new
+ * name; then the previous one goes, if it is still the file we wrote. */
+#define PEAK_TICK_MS 100u
+#define PEAK_FLOOR (16ull << 20)
+#define PEAK_MIN_GAP_NS 1000000000ull
+
+static struct {
+    uint64_t heap, rss, at_ns;           /* as of the last peak snapshot */
+    char path[4096];
+    dev_t dev;
+    ino_t ino;
+} last_peak;
+
+static bool grew(uint64_t now, uint64_t before)
+{
+    uint64_t base = before > PEAK_FLOOR ? before : PEAK_FLOOR;
+    return now >= PEAK_FLOOR && now > base + base / 100u * mt_opt.peak_pct;
+}
+
+static bool peak_snapshot(void)
+{
+    uint64_t heap, rss, hwm;
+    mt_stacks_totals(NULL, &heap);
+    mt_proc_rss(&rss, &hwm);
+    uint64_t now = mono_ns();
+    if ((!grew(heap, last_peak.heap) && !grew(rss, last_peak.rss)) ||
+        (last_peak.at_ns && now - last_peak.at_ns < PEAK_MIN_GAP_NS) || mt_state != MT_ON)
+        return false;
+    char path[4096];
+    if (!mt_write_snapshot(MT_REASON_PEAK, path, sizeof path))
+        return false;
+    struct stat st, old;
+    if (last_peak.path[0] && stat(last_peak.path, &old) == 0 && old.st_dev == last_peak.dev &&
+        old.st_ino == last_peak.ino)
+        unlink(last_peak.path);
+    if (stat(path, &st) == 0) {
+        memcpy(last_peak.path, path, sizeof path);
+        last_peak.dev = st.st_dev;
+        last_peak.ino = st.st_ino;
+    }
+    last_peak.heap = heap;
+    last_peak.rss = rss;
+    last_peak.at_ns = now;
+    return true;
+}
+
 /* Writes the snapshots asked for; returns true if it wrote any. */
 static bool serve(void)
 {
     bool wrote = false;
+    if (mt_opt.peak_pct && peak_snapshot())
+        wrote = true;
     if (atomic_exchange(&signal_requests, 0) > 0 && mt_state == MT_ON) {
         mt_write_snapshot(MT_REASON_SIGNAL, NULL, 0);
         wrote = true;
@@ -88,6 +143,8 @@ static void *tracer_thread(void *arg)
             uint64_t now = mono_ns();
             wait_ms = next_timer_ns > now ? (next_timer_ns - now) / 1000000 + 1 : 0;
         }
+        if (mt_opt.peak_pct && wait_ms > PEAK_TICK_MS)
+            wait_ms = PEAK_TICK_MS;
         ts.tv_sec += (time_t)(wait_ms / 1000);
         ts.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
         if (ts.tv_nsec >= 1000000000L) {
@@ -145,6 +202,10 @@ void mt_trigger_slow(void)
 void mt_trigger_init(void)
 {
     sem_init(&wake, 0, 0);
+    if (mt_opt.peak_pct) {
+        thread_wanted = true;
+        mt_pending = 1;                  /* the first hook call starts the thread */
+    }
     if (mt_opt.interval_ms) {
         thread_wanted = true;
         next_timer_ns = mono_ns() + (uint64_t)mt_opt.interval_ms * 1000000ull;
@@ -171,6 +232,7 @@ void mt_trigger_init(void)
 
 void mt_trigger_after_fork_child(void)
 {
+    memset(&last_peak, 0, sizeof last_peak);   /* the child's peaks are its own */
     atomic_store(&tracer_tid, 0);
     atomic_store(&thread_state, 0);
     sem_init(&wake, 0, 0);

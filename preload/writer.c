@@ -11,6 +11,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -30,7 +32,24 @@ static struct {
     struct mt_module *mods;
     int n;
     struct mt_strtab st;
+    struct mallinfo2 mi;                 /* read before the scan: it takes arena locks */
 } pre;
+
+/* glibc's own view of the heap, for the gap between traced bytes and RSS.
+ * Not from a signal handler or with threads parked: it takes arena locks. */
+static void malloc_figures(int reason, struct mt_file_header *h)
+{
+    struct mallinfo2 mi;
+    if (pre.on)
+        mi = pre.mi;
+    else if (reason != MT_REASON_KILLED)
+        mi = mallinfo2();
+    else
+        return;
+    h->malloc_in_use = mi.uordblks;
+    h->malloc_free = mi.fordblks;
+    h->malloc_mmapped = mi.hblkhd;
+}
 static uint32_t next_sequence;
 static bool warned;
 static char start_cwd[4096];
@@ -154,14 +173,24 @@ static void note_in_manifest(const char *path, int reason)
 
 static size_t align8(size_t n) { return (n + 7u) & ~(size_t)7u; }
 
-/* Moves tmp to the first free name among path, path.1, path.2, ...;
- * never replaces an existing file. */
-static bool publish(const char *tmp, char *path, size_t cap)
+/* Moves tmp to a free name, never replacing an existing file: when path
+ * is taken (an exec'd image numbers its snapshots from 0 again under the
+ * same pid), the next %n if the template has one (the header's sequence
+ * is rewritten to match, through fd), else path.1, path.2, ... */
+static bool publish(const char *tmp, char *path, size_t cap, int fd)
 {
     size_t base = strlen(path);
+    bool has_n = strstr(mt_opt.out, "%n") != NULL;
     for (int i = 0; i < 1000; i++) {
-        if (i > 0 && (size_t)snprintf(path + base, cap - base, ".%d", i) >= cap - base)
+        if (i > 0 && has_n) {
+            uint32_t seq = next_sequence++;
+            if (!expand_path(path, cap, seq) ||
+                pwrite(fd, &seq, sizeof seq, offsetof(struct mt_file_header, sequence)) !=
+                    (ssize_t)sizeof seq)
+                return false;
+        } else if (i > 0 && (size_t)snprintf(path + base, cap - base, ".%d", i) >= cap - base) {
             return false;
+        }
         if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
             return true;
         if (errno == EINVAL || errno == ENOSYS) {
@@ -234,8 +263,10 @@ static bool add_leaks(struct image *im, const struct mt_leak_result *r)
     return true;
 }
 
+struct ending { int signal, status; };
+
 static bool image_build(struct image *im, int reason, uint32_t seq,
-                        const struct mt_leak_result *leaks)
+                        const struct mt_leak_result *leaks, const struct ending *end)
 {
     memset(im, 0, sizeof *im);
     struct mt_file_header *h = &im->h;
@@ -286,6 +317,10 @@ static bool image_build(struct image *im, int reason, uint32_t seq,
     h->start_time_ns = mt_start_time_ns();
     h->time_ns = now_ns();
     h->reason = (uint32_t)reason;
+    malloc_figures(reason, h);
+    mt_tree_header(h, &im->st);
+    h->end_signal = end ? (uint32_t)end->signal : 0;
+    h->end_status = end ? end->status : 0;
     h->sequence = seq;
     h->max_depth = (uint32_t)mt_opt.depth;
     h->dropped = mt_dropped();
@@ -328,7 +363,7 @@ static bool image_write(int fd, const struct image *im)
 }
 
 static bool write_snapshot(int reason, char *path_out, size_t path_len,
-                           const struct mt_leak_result *leaks)
+                           const struct mt_leak_result *leaks, const struct ending *end)
 {
     int guard = mt_guard;
     mt_guard = 1;
@@ -340,11 +375,15 @@ static bool write_snapshot(int reason, char *path_out, size_t path_len,
     struct image im;
     const char *what = "cannot build the snapshot (out of memory)";
     int err = 0;
+    bool capped = false;
     if (!expand_path(path, sizeof path, seq)) {
         what = "output path too long";
         goto out;
     }
-    if (!image_build(&im, reason, seq, leaks)) {
+    capped = !mt_tree_claim_file(reason);
+    if (capped)
+        goto out;                        /* MTRACE_MAX_FILES: tree.c said so once */
+    if (!image_build(&im, reason, seq, leaks, end)) {
         image_release(&im);
         goto out;
     }
@@ -356,12 +395,12 @@ static bool write_snapshot(int reason, char *path_out, size_t path_len,
     } else {
         ok = image_write(fd, &im) && fsync(fd) == 0;
         err = errno;
-        close(fd);
         what = "cannot write";
-        if (ok && !(ok = publish(tmp, path, sizeof path))) {
+        if (ok && !(ok = publish(tmp, path, sizeof path, fd))) {
             err = errno;
             what = "cannot rename into place";
         }
+        close(fd);
         if (!ok)
             unlink(tmp);
     }
@@ -376,7 +415,7 @@ out:
         memcpy(path_out, path, n);
         path_out[n] = '\0';
     }
-    if (!ok && !warned) {
+    if (!ok && !warned && !capped) {
         warned = true;
         mt_log("mtrace: %s snapshot %s%s%s", what, path, err ? ": " : "",
                err ? strerrordesc_np(err) : "");
@@ -389,12 +428,23 @@ out:
 
 bool mt_write_snapshot(int reason, char *path_out, size_t path_len)
 {
-    return write_snapshot(reason, path_out, path_len, NULL);
+    return write_snapshot(reason, path_out, path_len, NULL, NULL);
 }
 
-void mt_writer_exit_begin(void)
+/* A snapshot written for an exec that failed was removed again: its
+ * sequence number is free for the next one. Under the exit sequence's lock. */
+void mt_writer_forget_last(void)
+{
+    if (next_sequence)
+        next_sequence--;
+}
+
+void mt_writer_exit_begin(int reason)
 {
     mt_lock_acquire(&writer_lock);      /* the tracer thread is not mid-write */
+    memset(&pre.mi, 0, sizeof pre.mi);
+    if (reason != MT_REASON_KILLED)      /* a handler may have interrupted malloc */
+        pre.mi = mallinfo2();
     pre.mods = mt_map(MAX_MODULES * sizeof *pre.mods);
     if (!pre.mods)
         return;
@@ -412,7 +462,9 @@ void mt_writer_exit_end(void)
     mt_lock_release(&writer_lock);
 }
 
-bool mt_write_exit_snapshot(const struct mt_leak_result *r, char *path_out, size_t path_len)
+bool mt_write_final_snapshot(int reason, int sig, int status, const struct mt_leak_result *r,
+                             char *path_out, size_t path_len)
 {
-    return write_snapshot(MT_REASON_EXIT, path_out, path_len, r);
+    struct ending end = { sig, status };
+    return write_snapshot(reason, path_out, path_len, r, &end);
 }

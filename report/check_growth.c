@@ -69,9 +69,9 @@ int cmd_check_growth(const struct report_opts *o, const struct snap *snaps, size
     };
     g.failed = g.total_failed || over > 0;
     if (o->format == &out_format_json)
-        growth_json(stdout, &g);
+        growth_json(o->out, &g);
     else
-        growth_table(stdout, &g);
+        growth_table(o->out, &g);
     int rc = g.failed ? EXIT_FOUND : 0;
     if (o->check.junit) {
         char *text = NULL, msg[160], err[512];

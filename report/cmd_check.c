@@ -253,9 +253,9 @@ int cmd_check(const struct report_opts *o, const struct snap *snaps, size_t n)
     struct out_filtered stats;
     evaluate(o, &set, snaps, syms, info, n, &all, &rows, &used, &stats);
     if (o->format == &out_format_json)
-        check_json(stdout, &all);
+        check_json(o->out, &all);
     else
-        check_table(stdout, &all);
+        check_table(o->out, &all);
     int rc = all.failed ? EXIT_FOUND : 0;
     if (o->check.junit && write_junit(o, &set, snaps, syms, info, n, all.failed) != 0)
         rc = EXIT_USAGE;
@@ -303,6 +303,9 @@ void check_help(FILE *out)
           "                         comments. Other types (race:...) are ignored\n"
           "  --no-default-suppressions  turn the built-in ones (below) off\n"
           "  --format table|json    output (default table; JSON in docs/JSON.md)\n"
+          "  -o, --output FILE      write to FILE instead of stdout\n"
+          "  --color[=auto|always|never]  colour the table (default auto: on a\n"
+          "                         terminal unless NO_COLOR is set)\n"
           "  --junit FILE           also write JUnit XML: one test case per snapshot\n"
           "  -n N                   show N leaking groups (default 10, 0 = all)\n"
           "  --group-by line|function|file|stack  (default stack, one stack per leak\n"

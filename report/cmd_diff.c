@@ -1,7 +1,8 @@
 /* diff OLD NEW (see commands.h): refuses snapshots of different programs
  * unless --force, notes a fork child compared with its parent, then groups
  * both snapshots alike (filters applied), joins them (diff.c), hides groups
- * that did not change unless --all, and hands the result to the format. */
+ * that did not change unless --all (or the format draws whole stacks), and
+ * hands the result to the format. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,10 +41,12 @@ int cmd_diff(const struct report_opts *o, const struct snap *snaps, size_t n)
     struct out_row *rnew = rows_build(&sp, cur, &znew, 1, &nnew, &fnew);
     struct diff_values totals;
     struct out_diff_row *rows = diff_rows(rold, nold, rnew, nnew, o->diff_metric, &nd, &totals);
+    /* A per-stack format draws NEW whole: unchanged stacks too. */
+    bool all = o->all || o->format->per_stack;
     for (size_t i = 0; i < nd; i++) {
         if (rows[i].status == DIFF_SAME) {
             unchanged++;
-            if (!o->all) {
+            if (!all) {
                 diff_rows_free_one(&rows[i]);
                 continue;
             }
@@ -70,8 +73,9 @@ int cmd_diff(const struct report_opts *o, const struct snap *snaps, size_t n)
         .all = o->all,
         .stack_depth = o->stack_depth,
         .width = o->width,
+        .unit = o->unit,
     };
-    o->format->diff(stdout, &d);
+    o->format->diff(o->out, &d);
     diff_rows_free(rows, shown);
     sym_free(zold);
     sym_free(znew);

@@ -1,7 +1,9 @@
 /* top, leaks and peak (see commands.h): rows of the snapshots (filtered,
  * grouped), the ones the command keeps, sorted and cut to -n, handed to the
  * format. Several snapshots of one process without --merge become a series:
- * its points and growth lines ride on the report of the last snapshot. */
+ * its points and growth lines ride on the report of the last snapshot.
+ * A format of one report per document (folded, pprof) refuses several
+ * processes without --merge. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,10 +43,14 @@ static void run_report(const struct report_opts *o, const struct snap *snaps,
                        const struct out_series *series)
 {
     struct out_snapinfo *info = calloc(n, sizeof *info);
-    if (!info)
+    struct out_module **mods = calloc(n, sizeof *mods);
+    if (!info || !mods)
         report_oom();
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         snapinfo_of(&snaps[i], &info[i]);
+        if (o->format->per_stack)
+            info[i].modules = mods[i] = snap_modules(&snaps[i], &info[i].nmodules);
+    }
     struct row_spec sp = spec_of(o, o->sort);
     struct out_filtered filtered;
     size_t nrows = 0, kept = 0;
@@ -78,9 +84,13 @@ static void run_report(const struct report_opts *o, const struct snap *snaps,
         .width = o->width,
         .filtered = filter_active(&o->filter) ? &filtered : NULL,
         .series = series,
+        .unit = o->unit,
     };
-    o->format->report(stdout, &r, index);
+    o->format->report(o->out, &r, index);
     rows_free(rows, kept);
+    for (size_t i = 0; i < n; i++)
+        free(mods[i]);
+    free(mods);
     free(info);
 }
 
@@ -108,9 +118,9 @@ static void run_series(const struct report_opts *o, const struct snap *snaps, si
         .points = pts, .npoints = n, .growth_metric = diff_metric_name(DIFF_LIVE),
         .growth = growth, .ngrowth = ngrowth,
     };
-    o->format->begin(stdout, 1);
+    o->format->begin(o->out, 1);
     run_report(o, last, &zlast, 1, 0, &series);
-    o->format->end(stdout, 1);
+    o->format->end(o->out, 1);
 
     diff_rows_free(growth, ngrowth);
     if (zlast != zfirst)
@@ -133,7 +143,12 @@ int cmd_report(const struct report_opts *opts, const struct snap *snaps, size_t 
         return 0;
     }
     size_t nreports = o->merge ? 1 : n;
-    o->format->begin(stdout, nreports);
+    if (nreports > 1 && o->format->single) {
+        fprintf(stderr, "mtrace-report: --format %s writes one profile: the %zu snapshots are "
+                "of different processes; --merge sums them (or give one)\n", o->format->name, n);
+        return EXIT_USAGE;
+    }
+    o->format->begin(o->out, nreports);
     if (o->merge) {
         struct symbolizer **syms = calloc(n, sizeof *syms);
         if (!syms)
@@ -151,6 +166,6 @@ int cmd_report(const struct report_opts *opts, const struct snap *snaps, size_t 
             sym_free(z);
         }
     }
-    o->format->end(stdout, nreports);
+    o->format->end(o->out, nreports);
     return 0;
 }

@@ -41,6 +41,8 @@ struct report_opts {
     enum diff_metric diff_metric;  /* diff: --metric */
     size_t limit;                  /* -n (0: all) */
     const struct out_format *format;
+    enum out_unit unit;            /* folded: --metric bytes|count */
+    FILE *out;                     /* stdout, or -o FILE */
     size_t stack_depth;
     struct site_opts so;
     struct filter_set filter;
@@ -51,6 +53,8 @@ struct report_opts {
 
 int cmd_report(const struct report_opts *o, const struct snap *snaps, size_t n);
 int cmd_diff(const struct report_opts *o, const struct snap *snaps, size_t n);
+/* procs: one row per process image (mtrace-run's closing summary). */
+int cmd_procs(const struct report_opts *o, const struct snap *snaps, size_t n);
 /* check: 0 within the thresholds, EXIT_FOUND beyond, EXIT_USAGE for input
  * it cannot judge (no leak classes, a bad suppression file). */
 int cmd_check(const struct report_opts *o, const struct snap *snaps, size_t n);

@@ -53,6 +53,14 @@ void dump_snapshot(FILE *out, const struct snap *s)
             "  leak_threads_missed %" PRIu32 "  leak_scan_ms %" PRIu32 "\n", h->leak_scan,
             snap_leak_scan_name(h->leak_scan), h->leak_threads, h->leak_threads_missed,
             h->leak_scan_ms);
+    fprintf(out, "  end_signal %" PRIu32 "  end_status %" PRId32 "\n", h->end_signal,
+            h->end_status);
+    fprintf(out, "  malloc_in_use %" PRIu64 "  malloc_free %" PRIu64 "  malloc_mmapped %" PRIu64
+            "\n", h->malloc_in_use, h->malloc_free, h->malloc_mmapped);
+    fprintf(out, "  fork_allocs %" PRIu64 "  fork_bytes %" PRIu64 "  replaced ", h->fork_allocs,
+            h->fork_bytes);
+    qstr(out, snap_str(s, h->replaced));
+    fputc('\n', out);
 
     fprintf(out, "sections %zu\n", s->nsections);
     for (size_t i = 0; i < s->nsections; i++) {

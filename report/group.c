@@ -75,18 +75,6 @@ void grouper_set_hook(struct grouper *g, stack_hook_fn fn, void *ctx)
     g->hook_ctx = ctx;
 }
 
-/* "function file:line" style label of one frame, used for stack keys. */
-static void frame_key(struct sbuf *b, const struct rframe *f)
-{
-    if (f->file) {
-        sb_printf(b, "%s %s:%" PRIu32, f->function ? f->function : "??", f->file, f->line);
-        if (f->inlined)
-            sb_add(b, " (inlined)");
-    } else {
-        frame_fallback_label(b, f);
-    }
-}
-
 void group_key(struct sbuf *key, enum group_by by, const struct rframe *frames,
                size_t n, size_t site)
 {
@@ -123,7 +111,7 @@ void group_key(struct sbuf *key, enum group_by by, const struct rframe *frames,
         for (size_t i = 0; i < n; i++) {
             if (i)
                 sb_add(key, " <- ");
-            frame_key(key, &frames[i]);
+            frame_label(key, &frames[i]);
         }
         break;
     }

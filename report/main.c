@@ -1,105 +1,25 @@
 /* mtrace-report entry point: command-line parsing and dispatch to the
  * commands (top, leaks, peak, diff, check in cmd_*.c; dump in dump.c). Loads
- * and validates every snapshot first (any error: one line on stderr, exit 2).
- * Exit codes: 0 ok, 1 check found what it gates on, 2 bad usage or
- * unreadable/invalid input. */
+ * and validates every snapshot first (any error: one line on stderr, exit 2),
+ * then opens the output (-o FILE, else stdout) and sets up the terminal
+ * (term.h). Exit codes: 0 ok, 1 check found what it gates on, 2 bad usage or
+ * unreadable/invalid input, or output that could not be written. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "check.h"
 #include "commands.h"
 #include "dump.h"
+#include "help.h"
 #include "humanize.h"
 #include "site.h"
 #include "snapshot_read.h"
+#include "term.h"
 #include "textutil.h"
-
-static void usage(FILE *out)
-{
-    fputs("usage: mtrace-report COMMAND [options] SNAPSHOT...\n"
-          "\n"
-          "Commands:\n"
-          "  top      allocation sites by total allocated bytes (or --sort)\n"
-          "  leaks    sites with blocks still live in the snapshot, by live bytes\n"
-          "  peak     sites with blocks live at the traced heap's peak, by bytes\n"
-          "  diff OLD NEW\n"
-          "           per site: size and count in NEW and the change from OLD, by\n"
-          "           the size of the change; sites marked new, gone, changed\n"
-          "  check    CI gate: exit 1 when the leaks (definitely and indirectly lost\n"
-          "           blocks at exit, by default) exceed thresholds, or with\n"
-          "           --max-growth when live bytes grew; see mtrace-report check --help\n"
-          "  dump     every record of the snapshot as stored (debugging)\n"
-          "\n"
-          "Several snapshots of one process (same pid and program) without --merge:\n"
-          "top, leaks and peak show the series in time order, the 3 sites whose live\n"
-          "bytes grew most from the first to the last, then the report of the last.\n"
-          "Snapshots of several processes: one report each, or one with --merge.\n"
-          "\n"
-          "Options:\n"
-          "  --group-by line|function|file|stack   key of a row (default line;\n"
-          "                       stack for check)\n"
-          "  --sort bytes|count|live|live-count|peak|peak-count|lost|lost-count|\n"
-          "         definite|indirect|possible|reachable\n"
-          "                       sort metric (default: bytes for top, live for\n"
-          "                       leaks (lost when the heap was scanned at exit:\n"
-          "                       definitely + indirectly lost bytes), peak for peak)\n"
-          "  -n N                 show the first N rows (default 10, 0 = all)\n"
-          "  --format table|json  output format (default table)\n"
-          "  --stack-depth K      frames shown under each row in tables (default 8)\n"
-          "  --alloc-fn PATTERN   also treat functions matching this fnmatch(3)\n"
-          "                       pattern as allocator wrappers (repeatable)\n"
-          "  --native             for stacks with Python frames, use the native\n"
-          "                       allocation site instead of the Python one and\n"
-          "                       show every frame (with --group-by stack, key\n"
-          "                       by every frame)\n"
-          "  --merge              sum several snapshots into one report (default:\n"
-          "                       one report per snapshot, or a series)\n"
-          "  -h, --help           this help\n"
-          "  --version            print the version\n"
-          "\n"
-          "diff options:\n"
-          "  --metric live|alloc|peak  compare live blocks (default), allocated in\n"
-          "                       total, or live at the peak\n"
-          "  --all                also show sites that did not change\n"
-          "  --force              compare snapshots of different programs\n"
-          "\n"
-          "Filters (every command but dump; each repeatable; fnmatch(3) globs):\n"
-          "  --include-file GLOB, --exclude-file GLOB      source file of a frame\n"
-          "  --include-function GLOB, --exclude-function GLOB  function name\n"
-          "  --include-module GLOB, --exclude-module GLOB  module (executable or\n"
-          "                       library) path\n"
-          "  --filter-frames site|any  match the allocation site frame only (default)\n"
-          "                       or any frame of the stack\n"
-          "A file or module GLOB with a '/' matches the whole path, one without\n"
-          "matches the base name. A stack is kept when, for each kind (file,\n"
-          "function, module) with include filters, at least one of them matches,\n"
-          "and no exclude filter matches. Totals count only the kept stacks.\n"
-          "\n"
-          "The allocation site of a stack is its innermost frame that is not an\n"
-          "allocator wrapper (innermost Python frame for Python stacks). Built-in\n"
-          "wrappers (fnmatch patterns):\n",
-          out);
-    site_print_wrappers(out, "  ");
-    fputs("\nPython stacks (a traced CPython: native frames, then the Python ones):\n"
-          "the site is the innermost Python frame, so --group-by line, function and\n"
-          "file give FILE.py:LINE, QUALNAME (FILE.py) and FILE.py. Each row shows\n"
-          "the Python traceback, innermost first, with the native frames that\n"
-          "matter among its frames (a C extension's); allocator wrappers and the\n"
-          "interpreter itself are hidden. --group-by stack keys by that traceback,\n"
-          "so stacks that differ only in hidden frames share a row. With --native:\n"
-          "the native site, every frame. The interpreter (fnmatch patterns):\n", out);
-    site_print_interpreter(out, "  ");
-    fputs("\nLeak classes: a snapshot written at exit carries memcheck's classes of\n"
-          "the blocks still allocated (definitely, indirectly, possibly lost, still\n"
-          "reachable) unless MTRACE_LEAK_SCAN=0; leaks shows them per row.\n"
-          "\nExit status: 0 ok, 1 check failed, 2 bad usage or unreadable/invalid\n"
-          "snapshot, or diff of two different programs without --force.\n", out);
-}
 
 static _Noreturn void bad_usage(const char *fmt, const char *arg)
 {
@@ -118,23 +38,6 @@ static size_t parse_size(const char *opt, const char *s)
     if (*end || v > (unsigned long long)SIZE_MAX / 2)
         bad_usage("%s needs a non-negative number", opt);
     return (size_t)v;
-}
-
-/* COLUMNS (as ls and others honour it), else the terminal's width when
- * stdout is a tty, else 120. */
-static size_t output_width(void)
-{
-    struct winsize ws;
-    const char *env = getenv("COLUMNS");
-    if (env && *env) {
-        char *end;
-        unsigned long v = strtoul(env, &end, 10);
-        if (!*end && v > 0 && v < 100000)
-            return v < 40 ? 40 : v;
-    }
-    if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
-        return ws.ws_col < 40 ? 40 : ws.ws_col;
-    return 120;
 }
 
 static uint64_t parse_u64(const char *opt, const char *s)
@@ -186,14 +89,16 @@ enum {
     OPT_GROUP = 256, OPT_SORT, OPT_FORMAT, OPT_DEPTH, OPT_ALLOC_FN, OPT_NATIVE, OPT_MERGE,
     OPT_VERSION, OPT_METRIC, OPT_ALL, OPT_FORCE, OPT_FRAMES,
     OPT_MAX_BYTES, OPT_MAX_BLOCKS, OPT_CLASSES, OPT_SUPP, OPT_NO_DEFAULTS, OPT_JUNIT,
-    OPT_MAX_GROWTH,
+    OPT_MAX_GROWTH, OPT_COLOR,
     OPT_FILTER, /* OPT_FILTER + 2 * kind + exclude */
 };
 
 struct parsed {
     struct report_opts o;
     const char **alloc_fns;
-    bool sort_set, filters_set, group_set;
+    bool sort_set, filters_set, group_set, limit_set, unit_set;
+    const char *output;      /* -o FILE, or NULL: stdout */
+    enum term_color_mode color;
     const char *diff_only;   /* name of the first diff-only option given */
     const char *check_only;  /* the first option only check takes */
     const char *leak_only;   /* the first option of check's leak gate */
@@ -219,6 +124,9 @@ static void parse(int argc, char **argv, struct parsed *p)
         {"native", no_argument, NULL, OPT_NATIVE},
         {"merge", no_argument, NULL, OPT_MERGE},
         {"help", no_argument, NULL, 'h'},
+        {"output", required_argument, NULL, 'o'},
+        {"color", optional_argument, NULL, OPT_COLOR},
+        {"colour", optional_argument, NULL, OPT_COLOR},
         {"version", no_argument, NULL, OPT_VERSION},
         {"metric", required_argument, NULL, OPT_METRIC},
         {"all", no_argument, NULL, OPT_ALL},
@@ -242,7 +150,7 @@ static void parse(int argc, char **argv, struct parsed *p)
     struct report_opts *o = &p->o;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":n:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":n:ho:", longopts, NULL)) != -1) {
         switch (c) {
         case OPT_GROUP:
             if (group_by_from_name(optarg, &o->by) != 0)
@@ -287,16 +195,36 @@ static void parse(int argc, char **argv, struct parsed *p)
             break;
         case OPT_FORMAT:
             if (!(o->format = out_format_find(optarg)))
-                bad_usage("unknown --format '%s' (table, json)", optarg);
+                bad_usage("unknown --format '%s' (table, json, folded, pprof)", optarg);
             break;
+        case 'o':
+            p->output = optarg;
+            break;
+        case OPT_COLOR: {
+            int m = term_color_from_name(optarg ? optarg : "always");
+            if (m < 0)
+                bad_usage("unknown --color '%s' (auto, always, never)", optarg);
+            p->color = (enum term_color_mode)m;
+            break;
+        }
         case OPT_DEPTH: o->stack_depth = parse_size("--stack-depth", optarg); break;
-        case 'n': o->limit = parse_size("-n", optarg); break;
+        case 'n':
+            o->limit = parse_size("-n", optarg);
+            p->limit_set = true;
+            break;
         case OPT_ALLOC_FN: p->alloc_fns[o->so.nalloc_fns++] = optarg; break;
         case OPT_NATIVE: o->so.native = true; break;
         case OPT_MERGE: o->merge = true; break;
         case OPT_METRIC:
+            /* bytes|count: folded's value; live|alloc|peak: what diff compares */
+            if (strcmp(optarg, "bytes") == 0 || strcmp(optarg, "count") == 0) {
+                o->unit = strcmp(optarg, "count") == 0 ? UNIT_COUNT : UNIT_BYTES;
+                p->unit_set = true;
+                break;
+            }
             if (diff_metric_from_name(optarg, &o->diff_metric) != 0)
-                bad_usage("unknown --metric '%s' (live, alloc, peak)", optarg);
+                bad_usage("unknown --metric '%s' (bytes, count with --format folded; live, "
+                          "alloc, peak for diff)", optarg);
             if (!p->diff_only)
                 p->diff_only = "--metric";
             break;
@@ -317,10 +245,7 @@ static void parse(int argc, char **argv, struct parsed *p)
             p->filters_set = true;
             break;
         case 'h':
-            if (o->command && strcmp(o->command, "check") == 0)
-                check_help(stdout);
-            else
-                usage(stdout);
+            help_command(stdout, o->command);
             exit(0);
         case OPT_VERSION:
             printf("mtrace-report %s (reads snapshot format version %u)\n",
@@ -345,14 +270,36 @@ static void validate_usage(struct parsed *p, int nsnaps)
     struct report_opts *o = &p->o;
     const char *cmd = o->command;
     bool is_dump = strcmp(cmd, "dump") == 0, is_diff = strcmp(cmd, "diff") == 0;
-    bool is_check = strcmp(cmd, "check") == 0;
-    if (!is_dump && !is_diff && !is_check && strcmp(cmd, "top") != 0 &&
+    bool is_check = strcmp(cmd, "check") == 0, is_procs = strcmp(cmd, "procs") == 0;
+    if (!is_dump && !is_diff && !is_check && !is_procs && strcmp(cmd, "top") != 0 &&
         strcmp(cmd, "leaks") != 0 && strcmp(cmd, "peak") != 0)
-        bad_usage("unknown command '%s' (top, leaks, peak, diff, check, dump)", cmd);
+        bad_usage("unknown command '%s' (top, leaks, peak, diff, check, procs, dump)", cmd);
     if (nsnaps == 0)
         bad_usage("%s: no SNAPSHOT given", cmd);
-    if (is_dump && o->format != &out_format_table)
+    const struct out_format *f = o->format;
+    if (is_dump && f != &out_format_table)
         bad_usage("%s", "dump prints text only (no --format)");
+    if (is_procs && f != &out_format_table && f != &out_format_json)
+        bad_usage("procs prints a table or JSON (no --format %s)", f->name);
+    if (is_check && f != &out_format_table && f != &out_format_json)
+        bad_usage("check prints a table or JSON (no --format %s)", f->name);
+    if (p->unit_set && f != &out_format_folded)
+        bad_usage("%s", "--metric bytes|count is an option of --format folded");
+    if (is_diff && !f->diff)
+        bad_usage("diff has no --format %s: pprof compares two profiles itself (write one "
+                  "per snapshot with top --format pprof -o FILE, then go tool pprof "
+                  "-diff_base OLD.pb.gz NEW.pb.gz)", f->name);
+    if (f->per_stack) {
+        if (p->group_set && o->by != GROUP_STACK)
+            bad_usage("--format %s draws whole stacks (no --group-by: flame graph tools "
+                      "and pprof merge frames themselves)", f->name);
+        o->by = GROUP_STACK;
+        if (!p->limit_set)
+            o->limit = 0;     /* a profile of every stack */
+    }
+    if (f->binary && !p->output && isatty(STDOUT_FILENO))
+        bad_usage("--format %s writes gzip'd binary data: give -o FILE (or redirect stdout)",
+                  f->name);
     if (is_dump && p->filters_set)
         bad_usage("%s", "dump prints every record (no filters)");
     if (is_diff && nsnaps != 2)
@@ -415,6 +362,7 @@ int main(int argc, char **argv)
     validate_usage(&p, argc - optind);
 
     size_t nsnaps = (size_t)(argc - optind);
+    FILE *out = stdout;
     struct snap *snaps = calloc(nsnaps, sizeof *snaps);
     if (!snaps)
         report_oom();
@@ -428,16 +376,28 @@ int main(int argc, char **argv)
             break;
         }
     }
+    /* Opened once every snapshot is good: a bad one leaves FILE alone. */
+    if (rc == 0 && p.output && !(out = fopen(p.output, "wb"))) {
+        struct sbuf b = {0};
+        sb_add_clean(&b, p.output);
+        fprintf(stderr, "mtrace-report: -o %s: %s\n", sb_str(&b), strerror(errno));
+        sb_free(&b);
+        out = stdout;
+        rc = EXIT_USAGE;
+    }
+    p.o.out = out;
+    term_init(out, p.color);
     if (rc == 0 && strcmp(p.o.command, "dump") == 0) {
         for (size_t i = 0; i < nsnaps; i++) {
             if (i)
-                fputc('\n', stdout);
-            dump_snapshot(stdout, &snaps[i]);
+                fputc('\n', out);
+            dump_snapshot(out, &snaps[i]);
         }
     } else if (rc == 0) {
-        p.o.width = output_width();
+        p.o.width = term_width(fileno(out));
         rc = strcmp(p.o.command, "diff") == 0    ? cmd_diff(&p.o, snaps, nsnaps)
              : strcmp(p.o.command, "check") == 0 ? cmd_check(&p.o, snaps, nsnaps)
+             : strcmp(p.o.command, "procs") == 0 ? cmd_procs(&p.o, snaps, nsnaps)
                                                  : cmd_report(&p.o, snaps, nsnaps);
     }
     for (size_t i = 0; i < nsnaps; i++)
@@ -446,7 +406,10 @@ int main(int argc, char **argv)
     free(p.alloc_fns);
     free(p.o.check.supp_files);
     filter_free(&p.o.filter);
-    if (fflush(stdout) != 0 || ferror(stdout)) {
+    bool failed = fflush(out) != 0 || ferror(out);
+    if (out != stdout && fclose(out) != 0)
+        failed = true;
+    if (failed) {
         fputs("mtrace-report: error writing output\n", stderr);
         return EXIT_USAGE;
     }

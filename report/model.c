@@ -2,6 +2,7 @@
 #include "model.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "textutil.h"
@@ -18,6 +19,15 @@ void snapinfo_of(const struct snap *s, struct out_snapinfo *i)
     i->forked = (h->flags & MT_HDR_FORKED) != 0;
     i->reason = snap_reason_name(h->reason);
     i->reason_code = h->reason;
+    i->end_signal = h->end_signal;
+    i->end_status = h->end_status;
+    snap_cause(h, i->cause, sizeof i->cause);
+    i->malloc_in_use = h->malloc_in_use;
+    i->malloc_free = h->malloc_free;
+    i->malloc_mmapped = h->malloc_mmapped;
+    i->fork_allocs = h->fork_allocs;
+    i->fork_bytes = h->fork_bytes;
+    i->replaced = snap_str(s, h->replaced);
     i->sequence = h->sequence;
     i->max_depth = h->max_depth;
     i->start_time_ns = h->start_time_ns;
@@ -37,6 +47,25 @@ void snapinfo_of(const struct snap *s, struct out_snapinfo *i)
     i->leak_threads = h->leak_threads;
     i->leak_threads_missed = h->leak_threads_missed;
     i->leak_scan_ms = h->leak_scan_ms;
+}
+
+struct out_module *snap_modules(const struct snap *s, size_t *n)
+{
+    struct out_module *m = calloc(s->nmodules ? s->nmodules : 1, sizeof *m);
+    if (!m)
+        report_oom();
+    for (size_t i = 0; i < s->nmodules; i++) {
+        const struct mt_module *sm = &s->modules[i];
+        m[i].path = snap_str(s, sm->path);
+        m[i].start = sm->start;
+        m[i].end = sm->end;
+        m[i].bias = sm->bias;
+        m[i].build_id = sm->build_id;
+        m[i].build_id_size = sm->build_id_size < MT_BUILD_ID_MAX ? sm->build_id_size
+                                                                 : MT_BUILD_ID_MAX;
+    }
+    *n = s->nmodules;
+    return m;
 }
 
 struct out_row *rows_build(const struct row_spec *sp, const struct snap *snaps,

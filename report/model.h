@@ -21,8 +21,11 @@ struct row_spec {
     void *hook_ctx;
 };
 
-/* Header of S; strings point into S. */
+/* Header of S; strings point into S. modules stays NULL: */
 void snapinfo_of(const struct snap *s, struct out_snapinfo *i);
+/* The module map of S for the formats that need it (malloc'd, *N entries;
+ * strings and build ids point into S). */
+struct out_module *snap_modules(const struct snap *s, size_t *n);
 
 /* Rows (unsorted) of SNAPS[0..N), each symbolized with SYMS[i], made for
  * SNAPS[i]; the rows' frame strings live as long as SYMS. STATS (may be NULL)

@@ -119,7 +119,7 @@ int metric_from_sort_name(const char *name, enum metric *m)
 const struct out_format *out_format_find(const char *name)
 {
     static const struct out_format *const formats[] = {
-        &out_format_table, &out_format_json,
+        &out_format_table, &out_format_json, &out_format_folded, &out_format_pprof,
     };
     for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
         if (strcmp(formats[i]->name, name) == 0)
@@ -154,6 +154,17 @@ void leak_scan_describe(struct sbuf *b, const struct out_snapinfo *s)
         sb_printf(b, "not run: blocks still allocated %s, without classes",
                   s->reason_code == MT_REASON_EXIT ? "at exit" : "when the snapshot was taken");
         break;
+    }
+}
+
+void frame_label(struct sbuf *b, const struct rframe *f)
+{
+    if (f->file) {
+        sb_printf(b, "%s %s:%" PRIu32, f->function ? f->function : "??", f->file, f->line);
+        if (f->inlined)
+            sb_add(b, " (inlined)");
+    } else {
+        frame_fallback_label(b, f);
     }
 }
 

@@ -1,9 +1,10 @@
 /* The one output layer. Commands build a neutral result model (snapshot
  * header info, totals, rows with key, counters and a representative stack;
  * for diff, rows with old/new values and their change; for a series of one
- * process, its points and growth) and hand it to a format (table, json;
- * folded/pprof/html later) that only renders. Formats never see raw snapshot
- * bytes or libdw. */
+ * process, its points and growth) and hand it to a format (table, json,
+ * folded, pprof) that only renders. Formats never see raw snapshot bytes or
+ * libdw. A format that draws whole stacks (folded, pprof) says so
+ * (per_stack): the commands then group by stack and keep every row. */
 #ifndef MTRACE_REPORT_OUTPUT_H
 #define MTRACE_REPORT_OUTPUT_H
 
@@ -53,6 +54,15 @@ struct sdelta {
 };
 struct sdelta sdelta_of(uint64_t now, uint64_t before);
 
+/* One object of a snapshot's module map (pprof's mappings). */
+struct out_module {
+    const char *path;
+    uint64_t start, end;         /* runtime addresses, end exclusive */
+    uint64_t bias;               /* load bias */
+    const uint8_t *build_id;
+    uint32_t build_id_size;      /* 0: none */
+};
+
 /* Header of one snapshot, as the formats show it. */
 struct out_snapinfo {
     const char *file;
@@ -66,10 +76,25 @@ struct out_snapinfo {
     uint64_t current_bytes, current_blocks, peak_bytes, peak_blocks;
     uint64_t total_allocs, total_bytes, total_frees, dropped;
     uint64_t rss_bytes, peak_rss_bytes;
+    uint32_t end_signal;         /* reason "killed": the signal */
+    int32_t end_status;          /* reasons "exit" and "_exit": the status */
+    char cause[64];              /* "exit(3)", "killed by SIGSEGV", "exec", ... for tables */
+    uint64_t malloc_in_use, malloc_free, malloc_mmapped; /* glibc's mallinfo2; 0: unknown */
+    uint64_t fork_allocs, fork_bytes;   /* a fork child: the parent's counters at the fork */
+    const char *replaced;        /* the image exec replaced, "" for none */
     uint32_t leak_scan;          /* enum mt_leak_scan */
     const char *leak_scan_name;  /* "none", "done", "partial" */
     uint32_t leak_threads, leak_threads_missed, leak_scan_ms;
+    /* The module map, in the snapshot's order (a frame belongs to the first
+     * module whose range holds its address); only set for formats that
+     * draw whole stacks (per_stack), else NULL/0. */
+    const struct out_module *modules;
+    size_t nmodules;
 };
+
+/* Which counter of the command a per-stack format writes (folded's
+ * --metric): bytes (default) or blocks/allocations. */
+enum out_unit { UNIT_BYTES, UNIT_COUNT };
 
 struct out_row {
     char *key;                   /* the group key (owned) */
@@ -117,6 +142,7 @@ struct out_diff {
     size_t limit;
     bool all;                    /* --all */
     size_t stack_depth, width;
+    enum out_unit unit;          /* folded: size or count */
 };
 
 /* Several snapshots of one process, in time order. */
@@ -152,18 +178,30 @@ struct out_report {
     size_t width;                /* table: maximum line width */
     const struct out_filtered *filtered; /* NULL when no filter is given */
     const struct out_series *series;     /* NULL unless a series of one process */
+    enum out_unit unit;          /* folded: the command's bytes or count */
 };
 
+/* A format. Write errors show in ferror(OUT), which main checks. */
 struct out_format {
     const char *name;
     void (*begin)(FILE *out, size_t nreports);
     void (*report)(FILE *out, const struct out_report *r, size_t index);
     void (*end)(FILE *out, size_t nreports);
-    void (*diff)(FILE *out, const struct out_diff *d);  /* the whole document */
+    void (*diff)(FILE *out, const struct out_diff *d);  /* the whole document; NULL: none */
+    /* Draws whole stacks: rows are grouped by stack, never cut by -n unless
+     * it is given, diff keeps unchanged rows, and snapinfo carries modules. */
+    bool per_stack;
+    /* One report per document: several snapshots need --merge (or are one
+     * process's series, whose last snapshot is reported). */
+    bool single;
+    /* Binary output: refused on a terminal. */
+    bool binary;
 };
 
 extern const struct out_format out_format_table;
 extern const struct out_format out_format_json;
+extern const struct out_format out_format_folded;
+extern const struct out_format out_format_pprof;
 const struct out_format *out_format_find(const char *name);
 
 /* One line describing filter set F: "include file a.c or b.c, function f*;
@@ -178,6 +216,10 @@ const char *leak_class_label(unsigned k);
 /* One line on the leak scan of S: "done: 3 threads scanned in 12 ms",
  * "partial: ...", "not run: ...". */
 void leak_scan_describe(struct sbuf *b, const struct out_snapinfo *s);
+
+/* A frame as --group-by stack keys show it: "function file:line", with
+ * " (inlined)" when inlined, or frame_fallback_label without a file. */
+void frame_label(struct sbuf *b, const struct rframe *f);
 
 /* Short label of a frame without its source location when it has none:
  * "function (module+0xOFF)", "module+0xOFF" or "0xADDR"; a Python frame

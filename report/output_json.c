@@ -115,6 +115,8 @@ void json_snapinfo(FILE *out, const struct out_snapinfo *s)
     json_knum(out, "ppid", s->ppid, ",");
     fprintf(out, "\"forked\":%s,", s->forked ? "true" : "false");
     json_kstr(out, "reason", s->reason, ",");
+    fprintf(out, "\"end_signal\":%" PRIu32 ",\"end_status\":%" PRId32 ",", s->end_signal,
+            s->end_status);
     json_knum(out, "sequence", s->sequence, ",");
     json_knum(out, "start_time_ns", s->start_time_ns, ",");
     json_knum(out, "time_ns", s->time_ns, ",");
@@ -125,6 +127,12 @@ void json_snapinfo(FILE *out, const struct out_snapinfo *s)
     json_knum(out, "peak_blocks", s->peak_blocks, ",");
     json_knum(out, "rss_bytes", s->rss_bytes, ",");
     json_knum(out, "peak_rss_bytes", s->peak_rss_bytes, ",");
+    json_knum(out, "malloc_in_use", s->malloc_in_use, ",");
+    json_knum(out, "malloc_free", s->malloc_free, ",");
+    json_knum(out, "malloc_mmapped", s->malloc_mmapped, ",");
+    json_knum(out, "fork_allocs", s->fork_allocs, ",");
+    json_knum(out, "fork_bytes", s->fork_bytes, ",");
+    json_kstr(out, "replaced", s->replaced ? s->replaced : "", ",");
     json_knum(out, "total_allocs", s->total_allocs, ",");
     json_knum(out, "total_bytes", s->total_bytes, ",");
     json_knum(out, "total_frees", s->total_frees, ",");

@@ -7,14 +7,18 @@
  * The pieces check's table shares are exported (output_table.h). Lines are
  * cut to the report's width; paths lose their left end ("…/dir/file.c:12").
  * Strings from the snapshot are scrubbed of control bytes before they reach
- * the terminal. */
+ * the terminal. Colour (term.h) goes around cells already sized, so widths
+ * never count escapes; "…" and the series' sparkline turn ASCII outside
+ * UTF-8 locales. */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "humanize.h"
 #include "output.h"
 #include "output_table.h"
+#include "term.h"
 #include "textutil.h"
 
 struct col {
@@ -110,10 +114,13 @@ void table_snapinfo(FILE *out, const struct out_snapinfo *s, size_t width, bool 
     sb_printf(&p, "  pid %" PRIu64, s->pid);
     if (s->forked)
         sb_printf(&p, " (forked from %" PRIu64 ")", s->ppid);
+    if (s->replaced && s->replaced[0])
+        sb_printf(&p, " (exec'd from %s)", s->replaced);
     table_kv(out, width, "program", sb_str(&p));
     sb_free(&p);
     fmt_time(s->time_ns, when, sizeof when);
-    snprintf(line, sizeof line, "%s #%" PRIu32 " at %s", s->reason, s->sequence, when);
+    snprintf(line, sizeof line, "%s #%" PRIu32 " at %s", s->cause[0] ? s->cause : s->reason,
+             s->sequence, when);
     table_kv(out, width, "taken", line);
     snprintf(line, sizeof line, "%s in %s blocks now, peak %s", hz_size(s->current_bytes, a),
              hz_count(s->current_blocks, b), hz_size(s->peak_bytes, c));
@@ -121,6 +128,20 @@ void table_snapinfo(FILE *out, const struct out_snapinfo *s, size_t width, bool 
     snprintf(line, sizeof line, "%s, peak %s", hz_size(s->rss_bytes, a),
              hz_size(s->peak_rss_bytes, b));
     table_kv(out, width, "RSS", line);
+    if (s->malloc_in_use || s->malloc_free || s->malloc_mmapped) {
+        /* The gap people ask about: RSS well above the traced heap. glibc
+         * keeps freed memory in its free lists, each block costs a header
+         * and alignment, and RSS also holds code, stacks and direct mmaps. */
+        char d[HZ_BUF];
+        uint64_t arenas = s->malloc_in_use + s->malloc_free + s->malloc_mmapped;
+        uint64_t other = s->rss_bytes > arenas ? s->rss_bytes - arenas : 0;
+        snprintf(line, sizeof line, "%s in use (blocks, headers, padding), %s free in its "
+                 "lists, %s mmapped; RSS beyond the allocator: %s (code, stacks, direct "
+                 "mmap, pymalloc arenas when kept)",
+                 hz_size(s->malloc_in_use, a), hz_size(s->malloc_free, b),
+                 hz_size(s->malloc_mmapped, c), hz_size(other, d));
+        table_kv_wrap(out, width, "malloc", line);
+    }
     snprintf(line, sizeof line, "%s (%s in total)", hz_count(s->total_allocs, a),
              hz_size(s->total_bytes, b));
     table_kv(out, width, "allocs", line);
@@ -189,7 +210,11 @@ static void print_frame(FILE *out, const struct rframe *f, size_t width)
         sb_fit_right(&line, sb_str(&fn), budget - strlen(suffix));
     }
     sb_add(&line, suffix);
-    fprintf(out, "%s\n", sb_str(&line));
+    if (f->python || !f->file)
+        fprintf(out, "%s%s%s\n", term_on(out, f->python ? TS_PYTHON : TS_NODEBUG),
+                sb_str(&line), term_off(out));
+    else
+        fprintf(out, "%s\n", sb_str(&line));
     sb_free(&fn);
     sb_free(&loc);
     sb_free(&line);
@@ -202,7 +227,8 @@ void table_stack(FILE *out, const struct out_row *row, size_t depth, size_t widt
     for (size_t k = row->show_from; k < row->nstack && shown < depth; k++, shown++)
         print_frame(out, &row->stack[k], width);
     if (row->nstack > row->show_from + shown)
-        fprintf(out, "      \xe2\x80\xa6 %zu more frames\n", row->nstack - row->show_from - shown);
+        fprintf(out, "      %s %zu more frames\n", text_ellipsis(),
+                row->nstack - row->show_from - shown);
 }
 
 /* valgrind's LEAK SUMMARY of the classes in T. */
@@ -310,6 +336,12 @@ static char *fmt_elapsed(uint64_t ns, char *buf)
     return buf;
 }
 
+/* Growth red, shrinkage green; nothing for no change. */
+static const char *delta_on(FILE *out, const struct sdelta *d)
+{
+    return d->mag == 0 ? "" : term_on(out, d->neg ? TS_SHRINK : TS_GROW);
+}
+
 /* "  +3.9 KiB  +4  new      SITE" lines, columns aligned over ROWS. */
 static void print_change_lines(FILE *out, const struct out_diff_row *rows, size_t n,
                                size_t width)
@@ -325,8 +357,9 @@ static void print_change_lines(FILE *out, const struct out_diff_row *rows, size_
     for (size_t i = 0; i < n; i++) {
         const struct out_diff_row *d = &rows[i];
         struct sbuf line = {0}, site = {0};
-        sb_printf(&line, "  %*s  %*s blocks  %-7s  ", (int)wa,
-                  hz_size_delta(d->v.size_diff.mag, d->v.size_diff.neg, a), (int)wb,
+        sb_printf(&line, "  %s%*s%s  %*s blocks  %-7s  ", delta_on(out, &d->v.size_diff),
+                  (int)wa, hz_size_delta(d->v.size_diff.mag, d->v.size_diff.neg, a),
+                  term_off(out), (int)wb,
                   hz_count_delta(d->v.count_diff.mag, d->v.count_diff.neg, b),
                   diff_status_name(d->status));
         sb_add_clean(&site, d->row.key);
@@ -355,6 +388,31 @@ static void series_cells(const struct out_series_point *p, char cell[SC_N][HZ_BU
         strcpy(cell[C_CHANGE], "-");
 }
 
+/* "  current   ▁▃▄█  6.8 KiB to 12.3 KiB": the traced heap over the series,
+ * one cell per snapshot (the largest of each run of them when there are
+ * more snapshots than room). */
+static void print_sparkline(FILE *out, const struct out_series *se, size_t width)
+{
+    char a[HZ_BUF], b[HZ_BUF];
+    size_t n = se->npoints, room = width > 60 ? width - 40 : 20;
+    size_t cells = n < room ? n : room;
+    uint64_t *v = calloc(cells, sizeof *v);
+    if (!v)
+        report_oom();
+    for (size_t i = 0; i < n; i++) {
+        size_t c = i * cells / n;
+        if (se->points[i].snap->current_bytes > v[c])
+            v[c] = se->points[i].snap->current_bytes;
+    }
+    struct sbuf line = {0};
+    term_sparkline(&line, v, cells);
+    fprintf(out, "  current   %s  %s to %s\n", sb_str(&line),
+            hz_size(se->points[0].snap->current_bytes, a),
+            hz_size(se->points[n - 1].snap->current_bytes, b));
+    sb_free(&line);
+    free(v);
+}
+
 static void print_series(FILE *out, const struct out_report *r)
 {
     const struct out_series *se = r->series;
@@ -371,7 +429,7 @@ static void print_series(FILE *out, const struct out_report *r)
     sb_add_clean(&prog, s0->program[0] ? s0->program : "?");
     size_t used = text_cols(sb_str(&line));
     sb_fit_left(&line, sb_str(&prog), r->width > used + 8 ? r->width - used : 8);
-    fprintf(out, "%s\n", sb_str(&line));
+    fprintf(out, "%s%s%s\n", term_on(out, TS_TITLE), sb_str(&line), term_off(out));
     sb_free(&prog);
     for (int c = 0; c < NC; c++)
         w[c] = strlen(titles[c]);
@@ -402,6 +460,7 @@ static void print_series(FILE *out, const struct out_report *r)
         }
         fprintf(out, "%s\n", sb_str(&line));
     }
+    print_sparkline(out, se, r->width);
     fprintf(out, "\ngrew most, first to last snapshot (%s bytes by %s):\n",
             se->growth_metric, r->group_by);
     if (se->ngrowth == 0)
@@ -425,8 +484,9 @@ static void table_report(FILE *out, const struct out_report *r, size_t index)
         fputc('\n', out);
     if (r->series)
         print_series(out, r);
-    fprintf(out, "mtrace-report %s: by %s, sorted by %s%s\n", r->command, r->group_by,
-            metric_sort_name(r->sort), r->series ? " (last snapshot)" : "");
+    fprintf(out, "%smtrace-report %s: by %s, sorted by %s%s%s\n", term_on(out, TS_TITLE),
+            r->command, r->group_by, metric_sort_name(r->sort),
+            r->series ? " (last snapshot)" : "", term_off(out));
     for (size_t i = 0; i < r->nsnaps; i++)
         table_snapinfo(out, &r->snaps[i], r->width, leaks);
     if (r->merged && r->nsnaps > 1)
@@ -455,16 +515,21 @@ static void table_report(FILE *out, const struct out_report *r, size_t index)
     if (r->nrows == 0) {
         fprintf(out, "no allocation sites to show\n");
     } else {
+        fputs(term_on(out, TS_TITLE), out);
         for (size_t c = 0; c < ncols; c++)
             fprintf(out, "%*s  ", (int)w[c], cols[c].title);
-        fprintf(out, "%*s  SITE\n", (int)w[ncols], "%");
+        fprintf(out, "%*s  SITE%s\n", (int)w[ncols], "%", term_off(out));
     }
     for (size_t i = 0; i < r->nrows; i++) {
         const struct out_row *row = &r->rows[i];
         struct sbuf line = {0}, site = {0};
         for (size_t c = 0; c < ncols; c++) {
             fmt_value(&cols[c], &row->c, buf);
-            sb_printf(&line, "%*s  ", (int)w[c], buf);
+            if (cols[c].bytes)
+                sb_printf(&line, "%s%*s%s  ", term_on(out, TS_BYTES), (int)w[c], buf,
+                          term_off(out));
+            else
+                sb_printf(&line, "%*s  ", (int)w[c], buf);
         }
         hz_percent(counters_get(&row->c, r->sort), counters_get(&r->totals, r->sort), buf);
         sb_printf(&line, "%*s  ", (int)w[ncols], buf);
@@ -527,8 +592,8 @@ static void table_diff(FILE *out, const struct out_diff *d)
     char cell[NC][HZ_BUF], a[HZ_BUF], b[HZ_BUF], c[HZ_BUF], e[HZ_BUF];
     size_t w[NC];
 
-    fprintf(out, "mtrace-report diff: %s bytes by %s, largest change first\n", d->metric,
-            d->group_by);
+    fprintf(out, "%smtrace-report diff: %s bytes by %s, largest change first%s\n",
+            term_on(out, TS_TITLE), d->metric, d->group_by, term_off(out));
     table_brief(out, "old", d->old_snap, d->width);
     table_brief(out, "new", d->new_snap, d->width);
     if (d->note)
@@ -541,9 +606,10 @@ static void table_diff(FILE *out, const struct out_diff *d)
         w[col] = strlen(titles[col]);
     for (int pass = 0; pass < 2; pass++) {
         if (pass == 1 && d->nrows) {
+            fputs(term_on(out, TS_TITLE), out);
             for (int col = 0; col < NC; col++)
                 fprintf(out, col == C_STATUS ? "%-*s  " : "%*s  ", (int)w[col], titles[col]);
-            fprintf(out, "SITE\n");
+            fprintf(out, "SITE%s\n", term_off(out));
         }
         for (size_t i = 0; i < d->nrows; i++) {
             const struct out_diff_row *row = &d->rows[i];
@@ -559,8 +625,14 @@ static void table_diff(FILE *out, const struct out_diff *d)
                 continue;
             }
             struct sbuf line = {0}, site = {0};
-            for (int col = 0; col < NC; col++)
-                sb_printf(&line, col == C_STATUS ? "%-*s  " : "%*s  ", (int)w[col], cell[col]);
+            for (int col = 0; col < NC; col++) {
+                const char *on = col == C_SIZE    ? term_on(out, TS_BYTES)
+                                 : col == C_SDIFF ? delta_on(out, &row->v.size_diff)
+                                 : col == C_CDIFF ? delta_on(out, &row->v.count_diff)
+                                                  : "";
+                sb_printf(&line, col == C_STATUS ? "%s%-*s%s  " : "%s%*s%s  ", on, (int)w[col],
+                          cell[col], *on ? term_off(out) : "");
+            }
             sb_add_clean(&site, row->row.key);
             size_t used = text_cols(sb_str(&line));
             sb_fit_left(&line, sb_str(&site), d->width > used + 8 ? d->width - used : 8);

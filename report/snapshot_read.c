@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,8 +23,9 @@
 #endif
 
 /* docs/FORMAT.md documents these sizes; a change here is a format change.
- * The header grew from 168 bytes (leak scan fields appended): both load. */
-_Static_assert(sizeof(struct mt_file_header) == 184, "header layout");
+ * The header grew from 168 bytes (leak scan fields appended, then the end
+ * of the process): every size from 168 up loads, missing fields read 0. */
+_Static_assert(sizeof(struct mt_file_header) == 240, "header layout");
 _Static_assert(offsetof(struct mt_file_header, leak_scan) == SNAP_HEADER_MIN,
                "fields after the first version-1 header");
 _Static_assert(sizeof(struct mt_section) == 24, "section layout");
@@ -48,7 +50,27 @@ const char *snap_reason_name(uint32_t reason)
     case MT_REASON_TIMER: return "timer";
     case MT_REASON_API: return "api";
     case MT_REASON_PEAK: return "peak";
+    case MT_REASON_EXIT_NOW: return "_exit";
+    case MT_REASON_KILLED: return "killed";
+    case MT_REASON_EXEC: return "exec";
     default: return "unknown";
+    }
+}
+
+void snap_cause(const struct mt_file_header *h, char *buf, size_t len)
+{
+    const char *name = snap_reason_name(h->reason);
+    bool with_status = h->header_size >= sizeof *h;
+    if (h->reason == MT_REASON_KILLED && h->end_signal > 0 && h->end_signal < 65) {
+        const char *abbrev = sigabbrev_np((int)h->end_signal);
+        if (abbrev)
+            snprintf(buf, len, "killed by SIG%s", abbrev);
+        else
+            snprintf(buf, len, "killed by signal %" PRIu32, h->end_signal);
+    } else if (with_status && (h->reason == MT_REASON_EXIT || h->reason == MT_REASON_EXIT_NOW)) {
+        snprintf(buf, len, "%s(%" PRId32 ")", name, h->end_status);
+    } else {
+        snprintf(buf, len, "%s", name);
     }
 }
 
@@ -331,7 +353,8 @@ int snap_parse(uint8_t *data, size_t size, struct snap *out, char *err, size_t e
     }
 
     if (check_str(&s, h->program, "header: program", SIZE_MAX, err, errlen) ||
-        check_str(&s, h->cmdline, "header: cmdline", SIZE_MAX, err, errlen))
+        check_str(&s, h->cmdline, "header: cmdline", SIZE_MAX, err, errlen) ||
+        check_str(&s, h->replaced, "header: replaced", SIZE_MAX, err, errlen))
         goto fail;
     for (size_t i = 0; i < s.nmodules; i++) {
         const struct mt_module *m = &s.modules[i];

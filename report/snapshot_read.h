@@ -59,6 +59,9 @@ const char *snap_str(const struct snap *s, uint64_t off);
 const struct mt_leak *snap_stack_leak(const struct snap *s, size_t si);
 
 const char *snap_reason_name(uint32_t reason);
+/* The reason with how the process ended, for tables: "exit(3)", "_exit(0)",
+ * "killed by SIGSEGV", "exec", "signal", ... */
+void snap_cause(const struct mt_file_header *h, char *buf, size_t len);
 /* "none", "done", "partial" or "unknown" (enum mt_leak_scan). */
 const char *snap_leak_scan_name(uint32_t scan);
 /* "definite", "indirect", "possible", "reachable" (enum mt_leak_class). */

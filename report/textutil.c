@@ -93,12 +93,39 @@ static int is_cont(unsigned char c)
     return (c & 0xc0) == 0x80;
 }
 
+static bool utf8 = true;
+
+bool text_utf8(void)
+{
+    return utf8;
+}
+
+void text_set_utf8(bool on)
+{
+    utf8 = on;
+}
+
+const char *text_ellipsis(void)
+{
+    return utf8 ? "\xe2\x80\xa6" : "...";
+}
+
 size_t text_cols(const char *s)
 {
     size_t n = 0;
-    for (; *s; s++)
+    for (; *s; s++) {
+        if (s[0] == '\033' && s[1] == '[') {
+            /* an SGR escape of ours: no column (hostile text never has ESC:
+             * sb_add_clean turned it into '?') */
+            for (s += 2; *s && *s != 'm'; s++)
+                ;
+            if (!*s)
+                break;
+            continue;
+        }
         if (!is_cont((unsigned char)*s))
             n++;
+    }
     return n;
 }
 
@@ -109,9 +136,11 @@ void sb_fit_left(struct sbuf *b, const char *s, size_t maxcols)
         sb_add(b, s);
         return;
     }
-    if (maxcols < 1)
+    const char *ell = text_ellipsis();
+    size_t ecols = text_cols(ell);
+    if (maxcols < ecols)
         return;
-    size_t skip = cols - (maxcols - 1); /* code points to drop from the front */
+    size_t skip = cols - (maxcols - ecols); /* code points to drop from the front */
     const char *p = s;
     while (*p && skip) {
         p++;
@@ -119,7 +148,7 @@ void sb_fit_left(struct sbuf *b, const char *s, size_t maxcols)
             p++;
         skip--;
     }
-    sb_add(b, "\xe2\x80\xa6"); /* … */
+    sb_add(b, ell);
     sb_add(b, p);
 }
 
@@ -130,9 +159,11 @@ void sb_fit_right(struct sbuf *b, const char *s, size_t maxcols)
         sb_add(b, s);
         return;
     }
-    if (maxcols < 1)
+    const char *ell = text_ellipsis();
+    size_t ecols = text_cols(ell);
+    if (maxcols < ecols)
         return;
-    size_t keep = maxcols - 1;
+    size_t keep = maxcols - ecols;
     const char *p = s;
     while (*p && keep) {
         p++;
@@ -141,7 +172,7 @@ void sb_fit_right(struct sbuf *b, const char *s, size_t maxcols)
         keep--;
     }
     sb_addn(b, s, (size_t)(p - s));
-    sb_add(b, "\xe2\x80\xa6");
+    sb_add(b, ell);
 }
 
 /* Length of the valid UTF-8 sequence at S, or 0 if invalid. */

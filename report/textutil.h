@@ -1,10 +1,11 @@
 /* Small text helpers shared by the reporter: a growable string buffer,
  * terminal-safe copies of hostile strings (control bytes become '?'), column
- * counting for UTF-8 and left/right truncation with "…", and the one
+ * counting for UTF-8 and left/right truncation with "…" (or "..."), and the one
  * out-of-memory exit (also used as uthash's fatal handler). */
 #ifndef MTRACE_REPORT_TEXTUTIL_H
 #define MTRACE_REPORT_TEXTUTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 _Noreturn void report_oom(void);
@@ -30,11 +31,20 @@ void sb_add_clean(struct sbuf *b, const char *s);
  * (overlong forms, surrogates, beyond U+10FFFF, truncated). */
 size_t text_utf8_len(const unsigned char *s);
 
-/* Display columns of UTF-8 text (one per code point; no wide-char tables). */
+/* Display columns of UTF-8 text (one per code point; no wide-char tables).
+ * SGR escapes (ESC '[' ... 'm', the table's colours) take none. */
 size_t text_cols(const char *s);
 
-/* Append S to B, cut to at most MAXCOLS columns: "…" + its tail (left) or
- * its head + "…" (right). MAXCOLS < 1 appends nothing. */
+/* Whether decorations may be UTF-8 ("…", sparklines); true until
+ * text_set_utf8(false) (term_init, outside UTF-8 locales). */
+bool text_utf8(void);
+void text_set_utf8(bool utf8);
+/* The ellipsis of cut text: "…", or "..." when not text_utf8(). */
+const char *text_ellipsis(void);
+
+/* Append S to B, cut to at most MAXCOLS columns: ellipsis + its tail (left)
+ * or its head + ellipsis (right). MAXCOLS below the ellipsis's width
+ * appends nothing. */
 void sb_fit_left(struct sbuf *b, const char *s, size_t maxcols);
 void sb_fit_right(struct sbuf *b, const char *s, size_t maxcols);
 

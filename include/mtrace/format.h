@@ -36,6 +36,9 @@ enum mt_reason {
     MT_REASON_TIMER = 3,     /* MTRACE_INTERVAL elapsed */
     MT_REASON_API = 4,       /* mtrace_snapshot() called */
     MT_REASON_PEAK = 5,      /* a new peak snapshot */
+    MT_REASON_EXIT_NOW = 6,  /* _exit, _Exit or quick_exit called by the program */
+    MT_REASON_KILLED = 7,    /* a fatal or terminating signal (end_signal) */
+    MT_REASON_EXEC = 8,      /* the image is being replaced by exec */
 };
 
 /* Section kinds. Values are on disk: never renumber, 0 stays unassigned. */
@@ -86,6 +89,17 @@ struct mt_file_header {
     uint32_t leak_threads;       /* threads whose stack and registers were scanned */
     uint32_t leak_threads_missed;/* threads seen but not scanned (see MT_SCAN_PARTIAL) */
     uint32_t leak_scan_ms;       /* how long the scan took */
+    /* From here: header_size >= 192. */
+    uint32_t end_signal;         /* MT_REASON_KILLED: the signal */
+    int32_t end_status;          /* MT_REASON_EXIT, _EXIT_NOW: the exit status */
+    /* From here: header_size >= 240. */
+    uint64_t malloc_in_use;      /* glibc's mallinfo2: uordblks, bytes in use in arenas */
+    uint64_t malloc_free;        /* fordblks: free bytes kept in arenas */
+    uint64_t malloc_mmapped;     /* hblkhd: bytes in mmapped chunks */
+    uint64_t fork_allocs;        /* a fork child: the parent's total_allocs at the fork */
+    uint64_t fork_bytes;         /* the parent's current_bytes at the fork */
+    uint32_t replaced;           /* string: the image exec replaced ("" for none) */
+    uint32_t reserved;
 };
 
 /* Whether the live blocks of this snapshot were classified (issue 5's

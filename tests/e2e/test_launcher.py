@@ -8,8 +8,9 @@ RUN = os.environ["MTRACE_RUN"]
 BUILD = os.environ["MTRACE_BUILD"]
 
 
-def launch(launcher, argv, cwd):
+def launch(launcher, argv, cwd, **extra):
     e = {k: v for k, v in os.environ.items() if not k.startswith("MTRACE_") and k != "LD_PRELOAD"}
+    e.update(extra)
     return subprocess.run([launcher, "-o", os.path.join(cwd, "%e.%p.%n.snap"), "--", *argv],
                           cwd=cwd, env=e, capture_output=True, text=True, timeout=120)
 
@@ -24,13 +25,18 @@ check("SITE" in p.stderr and "exits.c:" in p.stderr, "summary lists the top site
 check("still allocated" in p.stderr, "summary gives the leak total")
 
 # Forked children: every snapshot listed; the summary is the parent's.
-p = launch(RUN, [prog("forker")], d)
+p = launch(RUN, [prog("forker")], d, MTRACE_MIN_ALLOCS="0")   # the child allocates little
 equal(p.returncode, 0, "forker exit status")
 listed = [l.strip() for l in p.stderr.splitlines() if l.strip().startswith("/") and l.endswith(".snap")]
 equal(len(listed), 2, f"both processes' snapshots listed: {listed}")
 child = p.stdout.split()[1]
 summary = [l for l in p.stderr.splitlines() if l.strip().startswith("snapshot ")]
 check(len(summary) == 1 and f".{child}." not in summary[0], f"summary is the parent's: {summary}")
+# Then one row per process: pid, parent, program, how it ended.
+rows = [l.split() for l in p.stderr.split("mtrace-run: processes:")[-1].splitlines()[2:] if l.strip()]
+ends = sorted((r[0] == child, r[2], r[3]) for r in rows)
+equal(ends, [(False, "forker", "exit(0)"), (True, "forker", "exit(0)")],
+      f"per-process summary: {rows}")
 
 # Installed layout.
 prefix = tempfile.mkdtemp(prefix="mtrace-prefix-")

@@ -6,6 +6,9 @@
 # Debian's /usr/bin/python3 (the python3 on PATH may be another build).
 set -u
 CASE=$1 R=$2 D=$3
+# One locale for every case: tables use "…" in UTF-8 locales, "..." else.
+export LC_ALL=C.UTF-8
+unset NO_COLOR
 PY=/usr/bin/python3
 T=$(mktemp -d "${TMPDIR:-/tmp}/mtrace-report-test.XXXXXX")
 trap 'rm -rf "$T"' EXIT
@@ -143,6 +146,74 @@ def eq(a, b, what=""):
 exec(sys.argv[2])
 PYEOF
 }
+
+# fcheck FOLDED JSON CODE: run python CODE with `lines` = the folded file
+# FOLDED, checked against the collapsed-stack grammar (valid UTF-8, a line
+# "frame;frame;... N" or with two values "... OLD NEW", no empty frame, no
+# ';' or control byte in a frame, sorted, each stack once), `two` whether
+# it has two values, and j = the parsed JSON file JSON ("": none).
+fcheck() {
+    "$PY" - "$1" "$2" "$3" <<'PYEOF' || { cat "$1" >&2; fail "folded check failed"; }
+import json, os, re, sys
+E = os.environ
+SRC = E["FIXTURE_SRC"]
+def L(name): return "%s:%s" % (SRC, E[name])
+def eq(a, b, what=""):
+    if a != b:
+        sys.exit("mismatch %s:\n  got  %r\n  want %r" % (what, a, b))
+raw = open(sys.argv[1], "rb").read().decode("utf-8")
+j = json.load(open(sys.argv[2])) if sys.argv[2] else None
+FR = r"[^;\x00-\x1f\x7f]+"
+# diff's lines carry two values: the whole file has them or none does
+two = bool(raw) and all(re.match(r"^.+ \d+ \d+$", l) for l in raw.splitlines())
+LINE = re.compile(r"^(%s(?:;%s)*) (\d+)%s$" % (FR, FR, r" (\d+)" if two else ""))
+assert raw == "" or raw.endswith("\n"), "no final newline"
+lines = []
+for l in raw.splitlines():
+    m = LINE.match(l)
+    assert m, "not a folded line: %r" % l
+    lines.append((m.group(1).split(";"), int(m.group(2)), int(m.group(3)) if two else None))
+stacks = [";".join(f) for f, _, _ in lines]
+eq(stacks, sorted(stacks), "sorted"); eq(len(set(stacks)), len(stacks), "each stack once")
+def key(fr):
+    """The --group-by line key of a frame: file:line, or the whole fallback label."""
+    fr = fr[:-len(" (inlined)")] if fr.endswith(" (inlined)") else fr
+    m = re.match(r"^.+ (\S+:\d+)$", fr)
+    return m.group(1) if m else fr
+def site(frames):
+    """The allocation site: the innermost Python frame, else the leaf."""
+    py = [f for f in frames if re.search(r"\.py:\d+$", f)]
+    return key(py[-1] if py else frames[-1])
+def leaf(frames): return key(frames[-1])
+def by(fn, col=1, root=None):
+    d = {}
+    for fr, a, b in lines:
+        if root is not None:
+            if fr[0] != root:
+                continue
+            fr = fr[1:]
+        k = fn(fr)
+        d[k] = d.get(k, 0) + (a if col == 1 else b)
+    return {k: v for k, v in d.items() if v}
+def want(field, rows=None):
+    return {r["key"]: r[field] for r in (rows or j["rows"]) if r[field]}
+exec(sys.argv[3])
+PYEOF
+}
+# pprof_top FILE SAMPLE_INDEX [pprof options]: `go tool pprof -top -lines` of
+# FILE into $T/top, and "flat cum name" per node into $T/nodes (bytes in B).
+pprof_top() {
+    local f=$1 si=$2 unit=; shift 2
+    case $si in *_space) unit=-unit=B ;; esac   # -unit=B would show counts as bytes too
+    "$GO" tool pprof $unit -lines -top -nodefraction=0 -nodecount=1000 \
+        -sample_index="$si" "$@" "$f" >"$T/top" 2>"$T/gerr" \
+        || { cat "$T/gerr" >&2; fail "go tool pprof -top failed on $f"; }
+    [ ! -s "$T/gerr" ] || fail "go tool pprof said: $(cat "$T/gerr")"
+    sed -nE 's/^ *(-?[0-9]+)B? +[-0-9.]+% +[-0-9.]+% +(-?[0-9]+)B? +[-0-9.]+% +(.*)$/\1 \2 \3/p' \
+        "$T/top" >"$T/nodes"
+}
+# has_node FLAT CUM NAME: $T/nodes has that line
+has_node() { grep -qxF -- "$1 $2 $3" "$T/nodes" || { cat "$T/top" >&2; fail "pprof lacks node: $*"; }; }
 
 case $CASE in
 help)
@@ -591,7 +662,7 @@ series_table)
     printf '%s\n' " +3.9 KiB +4 blocks changed /app/srv.py:10" " +2.4 KiB +5 blocks new /app/db.py:5" \
         " +2.0 KiB +1 blocks new $SRC:$LINE_C" | diff - "$T/growth" >&2 || fail "growth lines"
     has "mtrace-report top: by line, sorted by bytes (last snapshot)"
-    has "  taken     exit #3 at 2023-11-14 22:15:04 UTC"
+    has "  taken     exit(0) #3 at 2023-11-14 22:15:04 UTC"
     [ "$(grep -c '^mtrace-report top:' "$T/out")" = 1 ] || fail "want one report (the last)"
     has "total: 22.7 KiB in 54 allocations; 12.3 KiB in 27 blocks still live"
     # the series comes before the report
@@ -908,7 +979,7 @@ leaks_old)
     ;;
 dump_leaks)
     ok dump "$LK"
-    has "  version 1  header_size 184"
+    has "  version 1  header_size 240"
     has "  leak_scan 1 (done)  leak_threads 3  leak_threads_missed 0  leak_scan_ms 12"
     has_re "^  \[4\] kind 5 \(leaks\)  entry_size 72  offset [0-9]+  count 7$"
     has "leaks 7"
@@ -1288,6 +1359,288 @@ width)
     has_re "^ +TIME +REASON +SEQ +CURRENT +PEAK +RSS +CHANGE$"
     ok top "$S0" "$S1" "$S3"; maxcols 120
     has_re "^ +TIME +REASON +SEQ +CURRENT +PEAK +RSS +CHANGE +SNAPSHOT$"
+    ;;
+folded)
+    # top: each stack root first; summed by allocation site it is top's JSON
+    ok top --format json -n 0 "$G"; cp "$T/out" "$T/j"
+    ok top --format folded "$G"; cp "$T/out" "$T/f"
+    fcheck "$T/f" "$T/j" '
+eq(two, False); eq(len(lines), 8)
+eq(by(site), want("alloc_bytes"), "top by site")
+eq([l for l in raw.splitlines() if ";f_d " in l],
+   ["main %s;f_d %s;inl %s (inlined) 512" % (L("LINE_MAIN_D"), L("LINE_D_CALL"), L("LINE_INL"))])
+# a native frame above Python frames stays the leaf; the site is the Python line
+eq([l for l in raw.splitlines() if "f_e " in l],
+   ["main %s;<module> /app/app.py:1;work /app/app.py:7;f_e %s 10000" % (L("LINE_MAIN_E"), L("LINE_E"))])
+eq([l for l in raw.splitlines() if l.startswith("0x10 ")], ["0x10 1"])'
+    ok top --format folded --metric count "$G"; cp "$T/out" "$T/f"
+    fcheck "$T/f" "$T/j" 'eq(by(site), want("alloc_count"), "top count")'
+    ok top --format folded --metric bytes --sort count "$G"; cp "$T/out" "$T/f2"
+    cmp -s "$T/f2" "$T/f" && fail "--metric bytes gave counts"
+    ok top --format json --native -n 0 "$G"; cp "$T/out" "$T/j"
+    ok top --format folded --native "$G"; cp "$T/out" "$T/f"
+    fcheck "$T/f" "$T/j" 'eq(by(leaf), want("alloc_bytes"), "--native: by native site")'
+    for c in "leaks live" "peak peak"; do
+        set -- $c
+        ok "$1" --format json -n 0 "$G"; cp "$T/out" "$T/j"
+        ok "$1" --format folded "$G"; cp "$T/out" "$T/f"
+        fcheck "$T/f" "$T/j" "eq(by(site), want('${2}_bytes'), '$1')"
+        ok "$1" --format folded --metric count "$G"; cp "$T/out" "$T/f"
+        fcheck "$T/f" "$T/j" "eq(by(site), want('${2}_count'), '$1 count')"
+    done
+    # -n given: the N heaviest stacks; the filters apply
+    ok top --format folded -n 2 "$G"; cp "$T/out" "$T/f"
+    fcheck "$T/f" "" 'eq(sorted(v for _, v, _ in lines), [4096, 10000])'
+    ok top --format folded --include-function f_a "$G"; cp "$T/out" "$T/f"
+    fcheck "$T/f" "" 'eq(by(site), {L("LINE_A"): 5120})'
+    # several snapshots of one process: the last one's stacks
+    ok top --format folded "$S3"; cp "$T/out" "$T/last"
+    ok top --format folded "$S0" "$S1" "$S3"; cmp "$T/out" "$T/last" || fail "series: not the last snapshot"
+    # --merge of two processes: summed
+    ok top --format folded --merge "$G" "$D/good2.snap"; cp "$T/out" "$T/f"
+    ok top --format json -n 0 --merge "$G" "$D/good2.snap"
+    fcheck "$T/f" "$T/out" 'eq(by(site), want("alloc_bytes"), "merged")'
+    ;;
+folded_py)
+    okpy top --format json -n 0 "$PY1"; cp "$T/out" "$T/j"
+    okpy top --format folded "$PY1"; cp "$T/out" "$T/f"
+    fcheck "$T/f" "$T/j" '
+eq(by(site), want("alloc_bytes"), "Python top by site")
+# Python tracebacks: interpreter frames hidden, the C extension frame kept as the leaf
+eq([l for l in raw.splitlines() if "Builder.extend" in l],
+   ["<module> /app/app.py:33;main /app/app.py:30;Builder.extend /app/app.py:20;f_a %s 3000" % L("LINE_A")])
+assert not any("python3.11" in l or "libpython" in l for l in raw.splitlines()), raw'
+    okpy top --format json --native -n 0 "$PY1"; cp "$T/out" "$T/j"
+    okpy top --format folded --native "$PY1"; cp "$T/out" "$T/f"
+    fcheck "$T/f" "$T/j" '
+eq(by(leaf), want("alloc_bytes"), "--native")
+assert any("python3.11+0x" in l for l in raw.splitlines()), "--native shows the interpreter"'
+    okpy diff --format json --all -n 0 "$PY0" "$PY1"; cp "$T/out" "$T/j"
+    okpy diff --format folded "$PY0" "$PY1"; cp "$T/out" "$T/f"
+    fcheck "$T/f" "$T/j" 'eq(two, True)
+eq(by(site, 1), want("old_size"), "old"); eq(by(site, 2), want("size"), "new")'
+    ;;
+folded_leaks)
+    # a scanned heap: one line per leak class, under a root frame
+    runl 0 leaks --format json -n 0 "$LK"; cp "$T/out" "$T/j"
+    runl 0 leaks --format folded "$LK"; cp "$T/out" "$T/f"
+    fcheck "$T/f" "$T/j" '
+names = {"definite": "[definitely lost]", "indirect": "[indirectly lost]",
+         "possible": "[possibly lost]", "reachable": "[still reachable]"}
+eq(sorted({fr[0] for fr, _, _ in lines}), sorted(names.values()))
+for k, root in names.items():
+    w = {r["key"]: r["leaks"][k]["bytes"] for r in j["rows"] if r["leaks"][k]["bytes"]}
+    eq(by(site, root=root), w, k)
+eq(sum(v for _, v, _ in lines), j["totals"]["live_bytes"])
+eq([l for l in raw.splitlines() if l.startswith("[indirectly lost];")],
+   ["[indirectly lost];main %s;f_a %s 300" % (L("LINE_MAIN_A"), L("LINE_A"))])'
+    runl 0 leaks --format folded --metric count "$LK"; cp "$T/out" "$T/f"
+    fcheck "$T/f" "$T/j" '
+for k, root in {"definite": "[definitely lost]", "possible": "[possibly lost]"}.items():
+    eq(by(site, root=root), {r["key"]: r["leaks"][k]["count"] for r in j["rows"] if r["leaks"][k]["count"]}, k)'
+    # merged with a snapshot that was not scanned: its blocks have no class
+    runl 0 leaks --format folded --merge "$LK" "$LKNOSCAN"; cp "$T/out" "$T/f"
+    fcheck "$T/f" "" '
+eq(by(site, root="[unclassified]"), {L("LINE_A"): 400})'
+    # hostile names: still one valid UTF-8 line, ';' and control bytes as '?'
+    runl 0 leaks --format folded "$LKHOSTILE"; cp "$T/out" "$T/f"
+    fcheck "$T/f" "" '
+eq(raw, "[definitely lost];evil<&>? /app/<x>&\"'"'"'??[31m?\ufffe]]>.py:3 16\n")'
+    ;;
+folded_diff)
+    ok diff --format json --all -n 0 "$S0" "$S3"; cp "$T/out" "$T/j"
+    ok diff --format folded "$S0" "$S3"; cp "$T/out" "$T/f"
+    fcheck "$T/f" "$T/j" 'eq(two, True)
+eq(by(site, 1), want("old_size"), "old"); eq(by(site, 2), want("size"), "new")
+# unchanged stacks too (a flame graph of NEW), gone ones with 0
+assert any(l.endswith("same /app/srv.py:30 700 700") for l in raw.splitlines()), raw
+assert any(l.endswith("legacy /app/old.py:9 1500 0") for l in raw.splitlines()), raw'
+    ok diff --format folded --metric count "$S0" "$S3"; cp "$T/out" "$T/f"
+    fcheck "$T/f" "$T/j" 'eq(by(site, 1), want("old_count"), "old"); eq(by(site, 2), want("count"), "new")'
+    ok diff --format json --all -n 0 --metric alloc "$S0" "$S3"; cp "$T/out" "$T/j"
+    ok diff --format folded --metric alloc --metric count "$S0" "$S3"; cp "$T/out" "$T/f"
+    fcheck "$T/f" "$T/j" 'eq(by(site, 1), want("old_count"), "old"); eq(by(site, 2), want("count"), "new")'
+    ;;
+folded_usage)
+    fails 2 "--format folded draws whole stacks" top --format folded --group-by function "$G"
+    ok top --format folded --group-by stack "$G"
+    fails 2 "--format folded writes one profile" top --format folded "$G" "$D/good2.snap"
+    fails 2 "--metric bytes|count is an option of --format folded" top --metric count "$G"
+    fails 2 "--metric bytes|count is an option of --format folded" top --format pprof --metric count -o "$T/x" "$G"
+    fails 2 "unknown --metric 'size'" top --format folded --metric size "$G"
+    fails 2 "--metric is an option of diff" top --format folded --metric alloc "$G"
+    fails 2 "check prints a table or JSON" check --format folded "$LK"
+    fails 2 "dump prints text only" dump --format folded "$G"
+    fails 2 "unknown --format 'svg' (table, json, folded, pprof)" top --format svg "$G"
+    ;;
+pprof_usage)
+    fails 2 "diff has no --format pprof" diff --format pprof "$S0" "$S3"
+    grep -qF -- "-diff_base OLD.pb.gz NEW.pb.gz" "$T/err" || fail "no pointer to -diff_base"
+    fails 2 "check prints a table or JSON" check --format pprof "$LK"
+    ok top --format pprof -o "$T/p.pb.gz" "$G"
+    [ ! -s "$T/out" ] || fail "-o: something on stdout"
+    [ "$(head -c2 "$T/p.pb.gz" | od -An -tx1 | tr -d ' ')" = 1f8b ] || fail "-o: not gzip"
+    ok top --format pprof "$G"      # stdout is a file here: allowed
+    cmp -s "$T/out" "$T/p.pb.gz" || fail "stdout and -o differ (not reproducible?)"
+    ok top --format table -o "$T/t.txt" "$G"
+    [ ! -s "$T/out" ] && grep -qF "mtrace-report top: by line" "$T/t.txt" || fail "-o with a table"
+    fails 2 "-o $T/no/such/dir/p.pb.gz: No such file or directory" top --format pprof -o "$T/no/such/dir/p.pb.gz" "$G"
+    # a bad snapshot: the output file is not touched
+    run top --format pprof -o "$T/never.pb.gz" "$D/bad_magic.snap"
+    [ "$RC" = 2 ] && [ ! -e "$T/never.pb.gz" ] || fail "bad snapshot: exit $RC, or -o FILE created"
+    # gzip'd binary on a terminal: refused
+    if command -v script >/dev/null; then
+        script -qec "'$R' top --format pprof '$G'" /dev/null >"$T/tty" 2>&1
+        rc=$?
+        [ "$rc" = 2 ] && grep -qF "writes gzip'd binary data: give -o FILE" "$T/tty" \
+            || { cat "$T/tty" >&2; fail "pprof on a terminal: exit $rc"; }
+    fi
+    ;;
+pprof_go)
+    # go tool pprof reads the profiles back (Debian's golang-go; CI installs it)
+    GO=$(command -v go || echo /usr/bin/go)
+    [ -x "$GO" ] || fail "go not found: go tool pprof is needed to check --format pprof (apt-get install golang-go; scripts/setup installs it)"
+    export HOME=$T PPROF_TMPDIR=$T GOTOOLCHAIN=local GOFLAGS= GO111MODULE=off
+    ok top --format pprof -o "$T/g.pb.gz" "$G"
+    "$GO" tool pprof -raw "$T/g.pb.gz" >"$T/raw" 2>"$T/gerr" || { cat "$T/gerr" >&2; fail "pprof -raw"; }
+    [ ! -s "$T/gerr" ] || fail "pprof -raw said: $(cat "$T/gerr")"
+    cp "$T/raw" "$T/out"
+    has "alloc_objects/count alloc_space/bytes inuse_objects/count inuse_space/bytes[dflt]"
+    has "Comment: mtrace-report top"
+    has "Period: 1"
+    has "Time: 2023-11-14 22:13:20.123456789 +0000 UTC"
+    # the main executable's mapping first, symbolized: pprof must not redo it
+    has_re "^1: 0x[0-9a-f]+/0x[0-9a-f]+/0x0 ${FIXTURE_EXE//./\\.} [0-9a-f]{40} \[FN\]\[FL\]\[LN\]\[IN\]$"
+    # leaf first; an inline chain: one address, the inlined line first
+    grep -A1 -E "^ +[0-9]+: 0x[0-9a-f]+ M=1 inl " "$T/raw" >"$T/inl"
+    grep -qE "^ +[0-9]+: 0x[0-9a-f]+ M=1 inl ${SRC//./\\.}:$LINE_INL s=0$" "$T/inl" \
+        && grep -qE "^ +f_d ${SRC//./\\.}:$LINE_D_CALL s=0$" "$T/inl" || { cat "$T/raw" >&2; fail "inline location"; }
+    # a Python frame: no mapping, no address
+    has_re "^ +[0-9]+: 0x0 work /app/app.py:7 s=0"
+    # the known lines and figures of each sample type (flat: the leaf line)
+    E_=${SRC}:$LINE_E A_=${SRC}:$LINE_A X_=${SRC}:$LINE_XM C_=${SRC}:$LINE_C I_=${SRC}:$LINE_INL
+    pprof_top "$T/g.pb.gz" alloc_space
+    grep -qF "Total samples = 20781B" "$T/top" || fail "alloc_space total"
+    has_node 10000 10000 "f_e $E_"; has_node 5120 5120 "f_a $A_"; has_node 3000 3000 "xmalloc $X_"
+    has_node 2048 2048 "f_c $C_"; has_node 512 512 "inl $I_ (inline)"; has_node 1 1 0x10
+    has_node 0 10000 "work /app/app.py:7"; has_node 0 10000 "<module> /app/app.py:1"
+    pprof_top "$T/g.pb.gz" alloc_objects
+    grep -qF "Total samples = 23 " "$T/top" || fail "alloc_objects total"
+    has_node 10 10 "f_e $E_"; has_node 5 5 "f_a $A_"; has_node 3 3 "xmalloc $X_"
+    has_node 2 2 "f_c $C_"; has_node 1 1 "inl $I_ (inline)"
+    pprof_top "$T/g.pb.gz" inuse_space
+    grep -qF "Total samples = 4637B" "$T/top" || fail "inuse_space total"
+    has_node 3000 3000 "xmalloc $X_"; has_node 1024 1024 "f_a $A_"; has_node 512 512 "inl $I_ (inline)"
+    has_node 100 100 "f_e $E_"; has_node 1 1 0x10
+    pprof_top "$T/g.pb.gz" inuse_objects
+    grep -qF "Total samples = 7 " "$T/top" || fail "inuse_objects total"
+    has_node 3 3 "xmalloc $X_"; has_node 1 1 "f_a $A_"; has_node 1 1 "f_e $E_"
+    # inuse_space is the default
+    "$GO" tool pprof -unit=B -top "$T/g.pb.gz" 2>/dev/null | grep -qF "Total samples = 4637B" || fail "default sample type"
+    # peak: the inuse pair is what was live at the peak
+    ok peak --format pprof -o "$T/p.pb.gz" "$G"
+    pprof_top "$T/p.pb.gz" inuse_space
+    grep -qF "Total samples = 11584B" "$T/top" || fail "peak total"
+    has_node 5000 5000 "f_e $E_"; has_node 3072 3072 "f_a $A_"; has_node 3000 3000 "xmalloc $X_"
+    # leaks: the stacks with live blocks
+    ok leaks --format pprof -o "$T/l.pb.gz" "$G"
+    pprof_top "$T/l.pb.gz" alloc_space
+    grep -qF "Total samples = 17609B" "$T/top" || fail "leaks alloc_space total"
+    # Python: the traceback, the C extension frame in the fixture's mapping
+    okpy top --format pprof -o "$T/py.pb.gz" "$PY1"
+    "$GO" tool pprof -raw "$T/py.pb.gz" >"$T/out" 2>"$T/gerr" || fail "pprof -raw (Python)"
+    has_re "^ +[0-9]+: 0x0 Builder\.extend /app/app\.py:20 s=0"
+    has_re "^ +[0-9]+: 0x[0-9a-f]+ M=[0-9]+ f_a ${SRC//./\\.}:$LINE_A s=0"
+    grep -qE "python3\.11|libpython" "$T/out" && grep -qE "^ +[0-9]+: .*(python3\.11|libpython)" "$T/out" \
+        && fail "interpreter frames in a Python profile"
+    pprof_top "$T/py.pb.gz" alloc_space
+    has_node 5000 5000 "Builder.build /app/app.py:12"; has_node 3000 3000 "f_a $A_"
+    has_node 0 3000 "Builder.extend /app/app.py:20"; has_node 0 9100 "main /app/app.py:30"
+    # two snapshots: pprof's own -diff_base gives diff's changes per line
+    ok top --format pprof -o "$T/s0.pb.gz" "$S0"
+    ok top --format pprof -o "$T/s3.pb.gz" "$S3"
+    ok diff --format json -n 0 "$S0" "$S3"; cp "$T/out" "$T/dj"
+    pprof_top "$T/s3.pb.gz" inuse_space -diff_base "$T/s0.pb.gz"
+    "$PY" - "$T/nodes" "$T/dj" <<'PYEOF' || { cat "$T/top" >&2; fail "-diff_base differs from diff"; }
+import json, sys
+got = {}
+for l in open(sys.argv[1]):
+    flat, cum, name = l.rstrip("\n").split(" ", 2)
+    if int(flat):
+        got[name.split(" ")[-1]] = int(flat)
+want = {r["key"]: r["size_diff"] for r in json.load(open(sys.argv[2]))["rows"]}
+if got != want:
+    sys.exit("got  %r\nwant %r" % (got, want))
+PYEOF
+    ;;
+color)
+    ok top "$G"; ! grep -q $'\033' "$T/out" || fail "colour without a terminal"
+    ok top --color=always "$G"
+    grep -qF $'\033[1mmtrace-report top: by line' "$T/out" || fail "bold title"
+    grep -qE $'^\033\\[1m *ALLOCATED +ALLOCS' "$T/out" || fail "bold header"
+    grep -qF $'\033[36m  9.8 KiB\033[0m' "$T/out" || fail "byte column"
+    grep -qF $'\033[33m      work  /app/app.py:7\033[0m' "$T/out" || fail "Python frame"
+    grep -qF $'\033[2m      0x10\033[0m' "$T/out" || fail "frame without lines"
+    ok top --color=never "$G"; ! grep -q $'\033' "$T/out" || fail "--color=never"
+    ok top --color "$G"; grep -q $'\033' "$T/out" || fail "--color alone is always"
+    NO_COLOR=1 ok top --color=always "$G"; grep -q $'\033' "$T/out" || fail "always beats NO_COLOR"
+    ok diff --color=always "$S0" "$S3"
+    grep -qF $'\033[31m+3.9 KiB\033[0m' "$T/out" || fail "growth red"
+    grep -qF $'\033[32m-2.0 KiB\033[0m' "$T/out" || fail "shrinkage green"
+    # colour does not change the layout
+    COLUMNS=60 ok top --color=always "$G"
+    sed $'s/\033\\[[0-9;]*m//g' "$T/out" >"$T/plain"
+    COLUMNS=60 ok top "$G"; cmp -s "$T/plain" "$T/out" || fail "colour changed the layout"
+    ok top --format json --color=always "$G"; ! grep -q $'\033' "$T/out" || fail "colour in JSON"
+    # auto on a terminal: colour, unless NO_COLOR (set, non-empty) or TERM=dumb
+    if command -v script >/dev/null; then
+        env -u NO_COLOR TERM=xterm script -qec "'$R' top '$G'" /dev/null >"$T/tty" 2>&1
+        grep -q $'\033\\[1mmtrace-report' "$T/tty" || fail "auto on a tty: no colour"
+        NO_COLOR=1 TERM=xterm script -qec "'$R' top '$G'" /dev/null >"$T/tty" 2>&1
+        ! grep -q $'\033\\[1m' "$T/tty" || fail "NO_COLOR=1 on a tty: colour"
+        NO_COLOR= TERM=xterm script -qec "'$R' top '$G'" /dev/null >"$T/tty" 2>&1
+        grep -q $'\033\\[1mmtrace-report' "$T/tty" || fail "empty NO_COLOR: no colour"
+        env -u NO_COLOR TERM=dumb script -qec "'$R' top '$G'" /dev/null >"$T/tty" 2>&1
+        ! grep -q $'\033\\[1m' "$T/tty" || fail "TERM=dumb: colour"
+        # the terminal's width when COLUMNS is unset
+        env -u COLUMNS script -qec "stty cols 70; '$R' top --color=never '$G'" /dev/null >"$T/tty" 2>&1
+        tr -d '\r' <"$T/tty" >"$T/out"
+        "$PY" -c 'import sys; m = max(len(l) for l in open(sys.argv[1], encoding="utf-8").read().splitlines()); sys.exit(not 60 < m <= 70)' "$T/out" \
+            || { cat "$T/out" >&2; fail "not the tty's 70 columns"; }
+    fi
+    fails 2 "unknown --color 'sometimes' (auto, always, never)" top --color=sometimes "$G"
+    # check's JUnit never carries colour
+    runl 1 check --color=always --junit "$T/junit.xml" "$LK"
+    ! grep -q $'\033' "$T/junit.xml" || fail "colour in JUnit"
+    ;;
+ascii)
+    # the series' sparkline, and "…" outside UTF-8 locales
+    ok top --stack-depth 1 "$S0" "$S1" "$S2" "$S3"
+    has "  current   ▅▆▆█  6.8 KiB to 12.3 KiB"
+    has "      … 1 more frames"
+    LC_ALL=C ok top --stack-depth 1 "$S0" "$S1" "$S2" "$S3"
+    has "  current   +**@  6.8 KiB to 12.3 KiB"
+    has "      ... 1 more frames"
+    ! grep -q $'[\x80-\xff]' "$T/out" || fail "non-ASCII bytes in the C locale"
+    # cut text: "..." takes three columns, lines still fit
+    LC_ALL=C COLUMNS=60 ok top "$G"
+    has_re "^ +5\.0 KiB +5 +1\.0 KiB +1 +24\.6% +\.\.\.t/fixture\.c:$LINE_A$"
+    "$PY" -c 'import sys; sys.exit(max(len(l) for l in open(sys.argv[1]).read().splitlines()) > 60)' "$T/out" \
+        || fail "lines over 60 columns"
+    ;;
+help_commands)
+    for c in top leaks peak diff check dump; do
+        ok "$c" --help
+        has "usage: mtrace-report $c"
+        has_re "^Examples?:$"
+        has_re "^  mtrace-report $c "
+    done
+    ok top --help; has "--format table|json|folded|pprof"; has "--color[=auto|always|never]"
+    has "-o, --output FILE"; has "flamegraph.pl"
+    ok diff --help; has "go tool pprof -diff_base old.pb.gz"; has "--metric live|alloc|peak"
+    ok leaks --help; has "[definitely lost]"
+    ok --help; has "mtrace-report COMMAND --help"; has "Output formats:"; has "Examples:"
+    ok --version; has_re "^mtrace-report [0-9]+\.[0-9]+\.[0-9]+ \(reads snapshot format version [0-9]+\)$"
     ;;
 *)
     fail "unknown case"

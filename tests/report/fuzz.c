@@ -111,6 +111,8 @@ int main(int argc, char **argv)
         {"check", "--format", "json", "--classes", "definite,possible,reachable", NULL},
         {"check", "--junit", "#junit", "--no-default-suppressions", "@", NULL},
         {"check", "--max-growth", "1K", "--force", "@", NULL},
+        {"top", "--format", "folded", "@", NULL}, {"leaks", "--format", "pprof", NULL},
+        {"diff", "--format", "folded", "--metric", "count", "--force", "@", NULL},
     };
     const size_t ncmds = sizeof cmds / sizeof cmds[0];
     char path[4096], errpath[4096], junit[4096];
