@@ -11,6 +11,7 @@
 #define MTRACE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -23,10 +24,11 @@ extern "C" {
 #endif
 
 #define MTRACE_VERSION_MAJOR 0
-#define MTRACE_VERSION_MINOR 1
+#define MTRACE_VERSION_MINOR 2
 #define MTRACE_VERSION_PATCH 0
 
-/* (major << 16) | (minor << 8) | patch of the loaded shim. */
+/* (major << 16) | (minor << 8) | patch of the loaded shim. Since 0.2:
+ * mtrace_mark and mtrace_live_since. */
 MTRACE_API unsigned mtrace_version(void);
 
 /* Writes a snapshot now (MTRACE_OUT with the next %n). Stores its path in
@@ -40,6 +42,20 @@ MTRACE_API void mtrace_get_traced(size_t *current, size_t *peak);
 
 /* Makes the peak the current size (like tracemalloc's reset_peak()). */
 MTRACE_API void mtrace_reset_peak(void);
+
+/* Starts a new allocation generation and returns its id (> 0, increasing):
+ * blocks allocated from now on belong to it. 0 when the tracer is off.
+ * A block reallocated after the mark counts as allocated after it. */
+MTRACE_API uint64_t mtrace_mark(void);
+
+/* The bytes and blocks allocated since mark `id` (at or after the call that
+ * returned it) and still live now. id 0 means every live traced block.
+ * Either pointer may be NULL. 0 on success; -1 when the tracer is off or
+ * id is unknown: never returned, or more than 16383 marks old (the epoch
+ * kept per block wraps). Walks the whole live map: milliseconds, not for
+ * a hot loop. Blocks allocated by other threads while a mark is taken may
+ * fall on either side of it. */
+MTRACE_API int mtrace_live_since(uint64_t id, size_t *bytes, size_t *blocks);
 
 #ifdef __cplusplus
 }

@@ -39,3 +39,19 @@ API void mtrace_reset_peak(void)
     if (mt_state != MT_OFF)
         mt_stacks_reset_peak();
 }
+
+API uint64_t mtrace_mark(void)
+{
+    return mt_state != MT_OFF ? mt_livemap_mark() : 0;
+}
+
+API int mtrace_live_since(uint64_t id, size_t *bytes, size_t *blocks)
+{
+    uint64_t b = 0, n = 0;
+    bool ok = mt_state != MT_OFF && mt_livemap_live_since(id, &b, &n);
+    if (bytes)
+        *bytes = (size_t)b;
+    if (blocks)
+        *blocks = (size_t)n;
+    return ok ? 0 : -1;
+}

@@ -58,7 +58,9 @@ MT_HIDDEN void mt_exits_init(void);
 MT_HIDDEN void mt_tree_init(void);
 MT_HIDDEN void mt_tree_publish(void);
 MT_HIDDEN bool mt_tree_is_root(void);
-MT_HIDDEN void mt_tree_after_fork_child(uint64_t total_allocs);
+MT_HIDDEN void mt_tree_after_fork_child(uint64_t parent_allocs, uint64_t parent_bytes);
+/* stacks.c: the parent's total_allocs and current bytes at the fork. */
+MT_HIDDEN void mt_stacks_inherited(uint64_t *allocs, uint64_t *bytes);
 MT_HIDDEN bool mt_tree_wants_final(int reason, uint64_t total_allocs);
 MT_HIDDEN bool mt_tree_claim_file(int reason);
 MT_HIDDEN void mt_tree_root_done(void);
@@ -198,6 +200,12 @@ MT_HIDDEN bool mt_livemap_init(void);
 MT_HIDDEN int mt_livemap_insert(uintptr_t p, uint32_t stack, size_t size,
                                  uint32_t *stale_stack, size_t *stale_size);
 MT_HIDDEN bool mt_livemap_remove(uintptr_t p, uint32_t *stack, size_t *size);
+/* Generations: mark starts the next one and returns its id (> 0);
+ * live_since sums the live blocks allocated in generation id or later
+ * (id 0: every live block); false when id is unknown (not handed out yet,
+ * or swept: older than the last 16383 marks). */
+MT_HIDDEN uint64_t mt_livemap_mark(void);
+MT_HIDDEN bool mt_livemap_live_since(uint64_t id, uint64_t *bytes, uint64_t *blocks);
 MT_HIDDEN void mt_livemap_lock_all(void);
 MT_HIDDEN void mt_livemap_unlock_all(bool child);
 
@@ -295,6 +303,7 @@ MT_HIDDEN bool mt_write_snapshot(int reason, char *path_out, size_t path_len);
 MT_HIDDEN void mt_writer_exit_begin(int reason);
 MT_HIDDEN void mt_writer_exit_end(void);
 MT_HIDDEN void mt_writer_forget_last(void);
+MT_HIDDEN void mt_writer_checkin(void);
 MT_HIDDEN bool mt_write_final_snapshot(int reason, int sig, int status,
                                        const struct mt_leak_result *r, char *path_out,
                                        size_t path_len);

@@ -4,7 +4,7 @@
  * A three-level page table over the address space, like the kernel's: the
  * page number of a block's address selects a leaf of 256 eight-byte slots,
  * one per 16-byte granule (glibc aligns every block to 16 bytes), and the
- * slot holds (stack id + 1) << 32 | size. Why not a hash table: blocks that
+ * slot holds (stack id + 1) << 32 | epoch << 18 | size. Why not a hash table: blocks that
  * the allocator hands out together lie together, so most lookups hit cache
  * lines that the previous ones brought in, where hashing cost one cache
  * miss per malloc and per free (a third of the tracer's time on Python).
@@ -15,6 +15,15 @@
  * pages). Large blocks (mmap'd, scattered, few) and sizes that do not fit
  * 32 bits go to a small locked side table instead, so they do not leave a
  * leaf behind at every address they ever had.
+ *
+ * Generations (mtrace_mark, mtrace_live_since): a table entry's size needs
+ * 18 bits (BIG_BLOCK), so the 14 bits above it carry the epoch the block
+ * was allocated in, read (relaxed) from one global on insert; a side-table
+ * entry keeps it in a field. A mark starts the next epoch; live_since walks
+ * the map like the leak scan's collect and counts entries of that epoch or
+ * later. Before the counter wraps, a mark sweeps every entry back to epoch
+ * 0 ("before the current cycle"): marks older than the sweep are refused,
+ * so an answer is never ambiguous.
  * ------------------------------------------------------------------------- */
 #define _GNU_SOURCE
 #include <stdatomic.h>
@@ -36,6 +45,12 @@ static bool big_oom;
 #define MID_BITS 18
 #define TOP_BITS (ADDR_BITS - PAGE_SHIFT - MID_BITS)     /* 17 */
 #define BIG_BLOCK (256u * 1024u)                         /* to the side table from here */
+#define SIZE_BITS 18                                     /* table sizes are < BIG_BLOCK */
+#define SIZE_MASK ((1u << SIZE_BITS) - 1)
+#define EPOCH_BITS 14                                    /* the rest of the low word */
+#define EPOCH_MAX ((1u << EPOCH_BITS) - 1)
+_Static_assert(BIG_BLOCK - 1 <= SIZE_MASK, "table sizes fit SIZE_BITS");
+_Static_assert(SIZE_BITS + EPOCH_BITS == 32, "size and epoch share the low word");
 
 struct leaf { _Atomic uint64_t slot[LEAF_SLOTS]; };
 struct mid { _Atomic(struct leaf *) leaf[1u << MID_BITS]; };
@@ -49,10 +64,17 @@ struct big_block {
     uintptr_t ptr;
     size_t size;
     uint32_t stack;
+    uint32_t epoch;
 };
 static struct big_block *bigs;
 static mt_lock big_lock = MT_LOCK_INIT;
 static atomic_uint big_count;
+
+/* The current epoch (what inserts stamp), and the generation that epoch 0
+ * of this cycle stands for: generation = base + epoch. */
+static _Atomic uint32_t epoch_now;
+static uint64_t epoch_base;                    /* under mark_lock */
+static mt_lock mark_lock = MT_LOCK_INIT;       /* marks, sweeps, live_since */
 
 bool mt_livemap_init(void)
 {
@@ -117,19 +139,29 @@ static _Atomic uint64_t *make_slot(uintptr_t p)
     return s;
 }
 
-static inline uint64_t pack(uint32_t stack, size_t size)
+static inline uint64_t pack(uint32_t stack, size_t size, uint32_t epoch)
 {
-    return (uint64_t)(stack + 1u) << 32 | (uint32_t)size;
+    return (uint64_t)(stack + 1u) << 32 | (uint64_t)epoch << SIZE_BITS | (uint32_t)size;
 }
 
 static inline void unpack(uint64_t v, uint32_t *stack, size_t *size)
 {
     *stack = (uint32_t)(v >> 32) - 1u;
-    *size = (uint32_t)v;
+    *size = (uint32_t)v & SIZE_MASK;
+}
+
+static inline uint32_t epoch_of(uint64_t v)
+{
+    return ((uint32_t)v >> SIZE_BITS) & EPOCH_MAX;
+}
+
+static inline uint32_t current_epoch(void)
+{
+    return atomic_load_explicit(&epoch_now, memory_order_relaxed);
 }
 
 /* ---- the side table for large blocks ------------------------------------------ */
-static int big_insert(uintptr_t p, uint32_t stack, size_t size,
+static int big_insert(uintptr_t p, uint32_t stack, size_t size, uint32_t epoch,
                       uint32_t *stale_stack, size_t *stale_size)
 {
     struct big_block *b;
@@ -155,6 +187,7 @@ static int big_insert(uintptr_t p, uint32_t stack, size_t size,
     if (b) {
         b->stack = stack;
         b->size = size;
+        b->epoch = epoch;
     }
     mt_lock_release(&big_lock);
     return b ? stale : -1;
@@ -186,7 +219,7 @@ int mt_livemap_insert(uintptr_t p, uint32_t stack, size_t size,
         /* A block freed behind our back may have left a small entry here. */
         _Atomic uint64_t *s = find_slot(p);
         uint64_t old = s ? atomic_exchange_explicit(s, 0, memory_order_relaxed) : 0;
-        int r = big_insert(p, stack, size, stale_stack, stale_size);
+        int r = big_insert(p, stack, size, current_epoch(), stale_stack, stale_size);
         if (old && r == 0) {
             unpack(old, stale_stack, stale_size);
             r = 1;
@@ -196,7 +229,8 @@ int mt_livemap_insert(uintptr_t p, uint32_t stack, size_t size,
     _Atomic uint64_t *s = make_slot(p);
     if (!s)
         return -1;
-    uint64_t old = atomic_exchange_explicit(s, pack(stack, size), memory_order_relaxed);
+    uint64_t old = atomic_exchange_explicit(s, pack(stack, size, current_epoch()),
+                                            memory_order_relaxed);
     if (MT_LIKELY(!old))
         return 0;
     /* Freed behind our back (glibc frees some blocks internally, past the
@@ -263,9 +297,98 @@ size_t mt_livemap_collect(struct mt_block *out, size_t cap, size_t *sorted)
     return n;
 }
 
-/* fork: the child must not inherit either lock held. */
+/* ---- generations ------------------------------------------------------------------ */
+static void each_leaf(void (*fn)(struct leaf *, void *), void *arg)
+{
+    for (uintptr_t ti = 0; ti < (1u << TOP_BITS); ti++) {
+        struct mid *m = atomic_load_explicit(&top[ti], memory_order_acquire);
+        if (!m)
+            continue;
+        for (uintptr_t mi = 0; mi < (1u << MID_BITS); mi++) {
+            struct leaf *l = atomic_load_explicit(&m->leaf[mi], memory_order_acquire);
+            if (l)
+                fn(l, arg);
+        }
+    }
+}
+
+/* Every entry back to epoch 0; a slot changed meanwhile by its owner
+ * (freed, or given a new block) is left as it is now. */
+static void sweep_leaf(struct leaf *l, void *arg)
+{
+    (void)arg;
+    for (unsigned i = 0; i < LEAF_SLOTS; i++) {
+        uint64_t v = atomic_load_explicit(&l->slot[i], memory_order_relaxed);
+        if (v && epoch_of(v))
+            atomic_compare_exchange_strong_explicit(
+                &l->slot[i], &v, v & ~((uint64_t)EPOCH_MAX << SIZE_BITS),
+                memory_order_relaxed, memory_order_relaxed);
+    }
+}
+
+uint64_t mt_livemap_mark(void)
+{
+    mt_lock_acquire(&mark_lock);
+    uint32_t e = atomic_load_explicit(&epoch_now, memory_order_relaxed);
+    if (e == EPOCH_MAX) {
+        /* Wrap: what is live now is "before the cycle" (epoch 0, which
+         * inserts stamp while the sweep runs), then the cycle starts over. */
+        atomic_store_explicit(&epoch_now, 0, memory_order_relaxed);
+        each_leaf(sweep_leaf, NULL);
+        mt_lock_acquire(&big_lock);
+        for (struct big_block *b = bigs; b; b = b->hh.next)
+            b->epoch = 0;
+        mt_lock_release(&big_lock);
+        epoch_base += EPOCH_MAX;
+        e = 0;
+    }
+    atomic_store_explicit(&epoch_now, e + 1, memory_order_relaxed);
+    uint64_t id = epoch_base + e + 1;
+    mt_lock_release(&mark_lock);
+    return id;
+}
+
+struct since { uint32_t min; uint64_t bytes, blocks; };
+
+static void count_leaf(struct leaf *l, void *arg)
+{
+    struct since *c = arg;
+    for (unsigned i = 0; i < LEAF_SLOTS; i++) {
+        uint64_t v = atomic_load_explicit(&l->slot[i], memory_order_relaxed);
+        if (v && epoch_of(v) >= c->min) {
+            c->bytes += (uint32_t)v & SIZE_MASK;
+            c->blocks++;
+        }
+    }
+}
+
+bool mt_livemap_live_since(uint64_t id, uint64_t *bytes, uint64_t *blocks)
+{
+    mt_lock_acquire(&mark_lock);
+    uint64_t now = epoch_base + atomic_load_explicit(&epoch_now, memory_order_relaxed);
+    bool ok = id == 0 || (id > epoch_base && id <= now);
+    struct since c = { id ? (uint32_t)(id - epoch_base) : 0, 0, 0 };
+    if (ok) {
+        each_leaf(count_leaf, &c);
+        mt_lock_acquire(&big_lock);
+        for (struct big_block *b = bigs; b; b = b->hh.next) {
+            if (b->epoch >= c.min) {
+                c.bytes += b->size;
+                c.blocks++;
+            }
+        }
+        mt_lock_release(&big_lock);
+    }
+    mt_lock_release(&mark_lock);
+    *bytes = c.bytes;
+    *blocks = c.blocks;
+    return ok;
+}
+
+/* fork: the child must not inherit any lock held. */
 void mt_livemap_lock_all(void)
 {
+    mt_lock_acquire(&mark_lock);
     mt_lock_acquire(&grow_lock);
     mt_lock_acquire(&big_lock);
 }
@@ -275,8 +398,10 @@ void mt_livemap_unlock_all(bool child)
     if (child) {
         mt_lock_reinit(&big_lock);
         mt_lock_reinit(&grow_lock);
+        mt_lock_reinit(&mark_lock);
         return;
     }
     mt_lock_release(&big_lock);
     mt_lock_release(&grow_lock);
+    mt_lock_release(&mark_lock);
 }

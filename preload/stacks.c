@@ -204,9 +204,40 @@ void mt_stacks_lock_all(void)
     mt_lock_acquire(&stats_lock);
 }
 
+/* A fork child starts its own account: the allocations made before the
+ * fork are the parent's (a merged report counts them once, as memray's
+ * follow-fork does), the blocks it inherited stay live in it, and its peak
+ * starts from what it holds. Called in the child, single-threaded, with
+ * every lock still held from the fork. */
+static uint64_t inherited_allocs, inherited_bytes;
+
+void mt_stacks_inherited(uint64_t *allocs, uint64_t *bytes)
+{
+    *allocs = inherited_allocs;
+    *bytes = inherited_bytes;
+}
+
+static void fork_child_reset(void)
+{
+    inherited_allocs = g.total_allocs;
+    inherited_bytes = g.cur_bytes;
+    for (uint32_t id = 0; id < stack_count; id++) {
+        struct mt_stackrec *r = by_id(id);
+        r->alloc_count = r->alloc_bytes = 0;
+        r->peak_count = r->live_count;
+        r->peak_bytes = r->live_bytes;
+        r->gen = 0;
+    }
+    g.total_allocs = g.total_bytes = g.total_frees = 0;
+    g.peak_bytes = g.cur_bytes;
+    g.peak_blocks = g.cur_blocks;
+    g.peak_gen++;
+}
+
 void mt_stacks_unlock_all(bool child)
 {
     if (child) {
+        fork_child_reset();
         mt_lock_reinit(&stats_lock);
         mt_pool_unlock_all(true);
         mt_livemap_unlock_all(true);

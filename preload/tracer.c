@@ -156,7 +156,9 @@ static void fork_child(void)
     parent_pid = cached_pid;
     cached_pid = getpid();
     is_fork_child = true;
-    mt_tree_after_fork_child(mt_stacks_total_allocs());
+    uint64_t allocs, bytes;
+    mt_stacks_inherited(&allocs, &bytes);
+    mt_tree_after_fork_child(allocs, bytes);
     mt_trigger_after_fork_child();
     mt_guard = fork_saved_guard;
 }
@@ -240,6 +242,7 @@ __attribute__((constructor)) static void mt_init(void)
         mt_unwind_setup();
         mt_python_init();
         mt_writer_init();
+        mt_writer_checkin();
         mt_livemap_init();
         mt_leakscan_init();
         pthread_atfork(fork_prepare, fork_parent, fork_child);

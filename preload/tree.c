@@ -30,7 +30,6 @@ static bool is_root;
 static uint64_t fork_allocs, fork_bytes; /* the parent's counters at the fork */
 static char replaced[4096];              /* the image exec replaced, if it said */
 static char root_id[64];                 /* "PID:START_NS" of the tree's root */
-static uint64_t allocs_at_start;         /* a fork child's count at the fork */
 static bool warned_max;
 
 bool mt_tree_is_root(void) { return is_root; }
@@ -124,12 +123,11 @@ void mt_tree_publish(void)
         setenv("MTRACE_ROOT", root_id, 1);
 }
 
-void mt_tree_after_fork_child(uint64_t total_allocs)
+void mt_tree_after_fork_child(uint64_t parent_allocs, uint64_t parent_bytes)
 {
     is_root = false;
-    allocs_at_start = total_allocs;
-    fork_allocs = total_allocs;
-    mt_stacks_totals(&fork_bytes, NULL);
+    fork_allocs = parent_allocs;
+    fork_bytes = parent_bytes;
     replaced[0] = '\0';
     if (!mt_opt.follow)
         mt_state = MT_DONE;              /* records nothing, writes nothing */
@@ -139,7 +137,7 @@ bool mt_tree_wants_final(int reason, uint64_t total_allocs)
 {
     if (is_root && reason != MT_REASON_EXEC)
         return true;
-    return total_allocs - allocs_at_start >= mt_opt.min_allocs;
+    return total_allocs >= mt_opt.min_allocs;   /* a fork child's count starts at 0 */
 }
 
 static void counter_path(char *buf, size_t cap)

@@ -171,6 +171,16 @@ static void note_in_manifest(const char *path, int reason)
     close(fd);
 }
 
+/* MTRACE_MANIFEST: "pid 0 program" when a process starts under the shim,
+ * so mtrace-run can tell a process that never loaded it (static, setuid,
+ * scrubbed environment) from one that loaded it and wrote nothing. */
+void mt_writer_checkin(void)
+{
+    char exe[4096];
+    mt_proc_exe(exe, sizeof exe);
+    note_in_manifest(exe, 0);
+}
+
 static size_t align8(size_t n) { return (n + 7u) & ~(size_t)7u; }
 
 /* Moves tmp to a free name, never replacing an existing file: when path

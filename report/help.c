@@ -24,6 +24,8 @@ static void commands(FILE *out)
           "  procs    one row per process of a traced tree: pid, parent, program,\n"
           "           how it ended, peak, still held, lost, peak RSS\n"
           "  dump     every record of the snapshot as stored (debugging)\n"
+          "  flamegraph SNAPSHOT... -o FILE.html\n"
+          "           short for top --format html: a flame graph page\n"
           "\n"
           "Several snapshots of one process (same pid and program) without --merge:\n"
           "top, leaks and peak show the series in time order, the 3 sites whose live\n"
@@ -43,8 +45,8 @@ static void options(FILE *out)
           "                       leaks (lost when the heap was scanned at exit:\n"
           "                       definitely + indirectly lost bytes), peak for peak)\n"
           "  -n N                 show the first N rows (default 10, 0 = all;\n"
-          "                       folded and pprof: every stack unless -n is given)\n"
-          "  --format table|json|folded|pprof\n"
+          "                       folded, pprof, html: every stack unless -n is given)\n"
+          "  --format table|json|folded|pprof|html\n"
           "                       output format (default table; see Output formats)\n"
           "  -o, --output FILE    write to FILE instead of stdout\n"
           "  --metric bytes|count folded: a line's value is the command's bytes\n"
@@ -95,7 +97,11 @@ static void formats(FILE *out)
           "          sample types alloc_objects, alloc_space, inuse_objects and\n"
           "          inuse_space (for peak: at the peak); for diff, write one per\n"
           "          snapshot and run go tool pprof -diff_base OLD.pb.gz NEW.pb.gz\n"
-          "folded and pprof draw whole stacks (no --group-by): a stack from its\n"
+          "  html    one self-contained page (-o FILE.html) drawing a flame graph of\n"
+          "          the folded stacks: hover, click to zoom, search; frames under\n"
+          "          0.1% of the total folded into [other]; diff colours growth and\n"
+          "          shrinkage\n"
+          "folded, pprof and html draw whole stacks (no --group-by): a stack from its\n"
           "first frame that is not an allocator wrapper, Python stacks as their\n"
           "traceback unless --native (docs/FORMATS.md).\n",
           out);
@@ -160,6 +166,7 @@ void help_general(FILE *out)
           "  mtrace-report diff app.1234.0.snap app.1234.1.snap\n"
           "  mtrace-report top --format folded app.1234.0.snap | flamegraph.pl >top.svg\n"
           "  mtrace-report leaks --format pprof -o leaks.pb.gz app.1234.0.snap\n"
+          "  mtrace-report flamegraph -o top.html app.1234.0.snap\n"
           "\nExit status: 0 ok, 1 check failed, 2 bad usage or unreadable/invalid\n"
           "snapshot, or diff of two different programs without --force.\n", out);
 }
@@ -198,6 +205,7 @@ void help_command(FILE *out, const char *cmd)
               "  mtrace-report top --include-file '*/src/*' --format json app.1234.0.snap\n"
               "  mtrace-report top --format folded app.1234.0.snap | flamegraph.pl >top.svg\n"
               "  mtrace-report top --format pprof -o top.pb.gz app.1234.0.snap\n"
+              "  mtrace-report top --format html -o top.html app.1234.0.snap\n"
               "  go tool pprof -sample_index=alloc_space -top top.pb.gz\n", out);
         report_options(out, 0);
     } else if (strcmp(cmd, "leaks") == 0) {
@@ -248,6 +256,20 @@ void help_command(FILE *out, const char *cmd)
               "  mtrace-report top --format pprof -o new.pb.gz new.snap\n"
               "  go tool pprof -diff_base old.pb.gz -top new.pb.gz\n", out);
         report_options(out, 1);
+    } else if (strcmp(cmd, "flamegraph") == 0) {
+        fputs("usage: mtrace-report flamegraph [options] SNAPSHOT... -o FILE.html\n"
+              "\n"
+              "Short for top --format html: one self-contained page (no network, opens\n"
+              "from disk) drawing a flame graph of the bytes allocated in total. Hover\n"
+              "a frame for its function, file:line, bytes, blocks and share; click to\n"
+              "zoom; search highlights matches. Python stacks show their traceback\n"
+              "(--native: every frame). leaks, peak and diff take --format html too.\n"
+              "\n"
+              "Examples:\n"
+              "  mtrace-report flamegraph -o top.html app.1234.0.snap\n"
+              "  mtrace-report leaks --format html -o leaks.html app.1234.0.snap\n"
+              "  mtrace-report diff --format html -o diff.html old.snap new.snap\n", out);
+        report_options(out, 0);
     } else if (strcmp(cmd, "check") == 0) {
         check_help(out);
     } else if (strcmp(cmd, "procs") == 0) {

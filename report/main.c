@@ -96,7 +96,8 @@ enum {
 struct parsed {
     struct report_opts o;
     const char **alloc_fns;
-    bool sort_set, filters_set, group_set, limit_set, unit_set;
+    bool sort_set, filters_set, group_set, limit_set, unit_set, format_set;
+    bool flamegraph;         /* flamegraph: top --format html */
     const char *output;      /* -o FILE, or NULL: stdout */
     enum term_color_mode color;
     const char *diff_only;   /* name of the first diff-only option given */
@@ -195,7 +196,8 @@ static void parse(int argc, char **argv, struct parsed *p)
             break;
         case OPT_FORMAT:
             if (!(o->format = out_format_find(optarg)))
-                bad_usage("unknown --format '%s' (table, json, folded, pprof)", optarg);
+                bad_usage("unknown --format '%s' (table, json, folded, pprof, html)", optarg);
+            p->format_set = true;
             break;
         case 'o':
             p->output = optarg;
@@ -273,9 +275,16 @@ static void validate_usage(struct parsed *p, int nsnaps)
     bool is_check = strcmp(cmd, "check") == 0, is_procs = strcmp(cmd, "procs") == 0;
     if (!is_dump && !is_diff && !is_check && !is_procs && strcmp(cmd, "top") != 0 &&
         strcmp(cmd, "leaks") != 0 && strcmp(cmd, "peak") != 0)
-        bad_usage("unknown command '%s' (top, leaks, peak, diff, check, procs, dump)", cmd);
+        bad_usage("unknown command '%s' (top, leaks, peak, diff, check, procs, dump, "
+                  "flamegraph)", cmd);
     if (nsnaps == 0)
-        bad_usage("%s: no SNAPSHOT given", cmd);
+        bad_usage("%s: no SNAPSHOT given", p->flamegraph ? "flamegraph" : cmd);
+    if (p->flamegraph) {
+        if (p->format_set && o->format != &out_format_html)
+            bad_usage("flamegraph writes --format html (for --format %s use top)",
+                      o->format->name);
+        o->format = &out_format_html;
+    }
     const struct out_format *f = o->format;
     if (is_dump && f != &out_format_table)
         bad_usage("%s", "dump prints text only (no --format)");
@@ -298,7 +307,9 @@ static void validate_usage(struct parsed *p, int nsnaps)
             o->limit = 0;     /* a profile of every stack */
     }
     if (f->binary && !p->output && isatty(STDOUT_FILENO))
-        bad_usage("--format %s writes gzip'd binary data: give -o FILE (or redirect stdout)",
+        bad_usage(f == &out_format_html
+                      ? "--format %s writes a web page: give -o FILE.html (or redirect stdout)"
+                      : "--format %s writes gzip'd binary data: give -o FILE (or redirect stdout)",
                   f->name);
     if (is_dump && p->filters_set)
         bad_usage("%s", "dump prints every record (no filters)");
@@ -347,6 +358,7 @@ int main(int argc, char **argv)
     p.o.check.classes = CHECK_DEFAULT_CLASSES;
     if (argc >= 2 && argv[1][0] != '-') {
         p.o.command = argv[1];
+
         argv[1] = argv[0];
         argv++;
         argc--;
@@ -357,6 +369,11 @@ int main(int argc, char **argv)
         report_oom();
     p.o.so.alloc_fns = p.alloc_fns;
     parse(argc, argv, &p);
+    /* flamegraph is the short name of top --format html (its --help apart) */
+    if (p.o.command && strcmp(p.o.command, "flamegraph") == 0) {
+        p.flamegraph = true;
+        p.o.command = "top";
+    }
     if (!p.o.command)
         bad_usage("%s", "missing COMMAND (top, leaks, peak, diff, check, dump)");
     validate_usage(&p, argc - optind);

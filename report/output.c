@@ -120,6 +120,7 @@ const struct out_format *out_format_find(const char *name)
 {
     static const struct out_format *const formats[] = {
         &out_format_table, &out_format_json, &out_format_folded, &out_format_pprof,
+        &out_format_html,
     };
     for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
         if (strcmp(formats[i]->name, name) == 0)

@@ -2,8 +2,8 @@
  * header info, totals, rows with key, counters and a representative stack;
  * for diff, rows with old/new values and their change; for a series of one
  * process, its points and growth) and hand it to a format (table, json,
- * folded, pprof) that only renders. Formats never see raw snapshot bytes or
- * libdw. A format that draws whole stacks (folded, pprof) says so
+ * folded, pprof, html) that only renders. Formats never see raw snapshot bytes or
+ * libdw. A format that draws whole stacks (folded, pprof, html) says so
  * (per_stack): the commands then group by stack and keep every row. */
 #ifndef MTRACE_REPORT_OUTPUT_H
 #define MTRACE_REPORT_OUTPUT_H
@@ -202,6 +202,7 @@ extern const struct out_format out_format_table;
 extern const struct out_format out_format_json;
 extern const struct out_format out_format_folded;
 extern const struct out_format out_format_pprof;
+extern const struct out_format out_format_html;
 const struct out_format *out_format_find(const char *name);
 
 /* One line describing filter set F: "include file a.c or b.c, function f*;

@@ -2,6 +2,7 @@
 and summarizes the main one; `cmake --install` lays out bin/, lib/ and
 include/ so that the installed launcher finds the installed shim."""
 import shutil
+import time
 from mtlib import *
 
 RUN = os.environ["MTRACE_RUN"]
@@ -37,6 +38,49 @@ rows = [l.split() for l in p.stderr.split("mtrace-run: processes:")[-1].splitlin
 ends = sorted((r[0] == child, r[2], r[3]) for r in rows)
 equal(ends, [(False, "forker", "exit(0)"), (True, "forker", "exit(0)")],
       f"per-process summary: {rows}")
+
+# The whole tree: a grandchild that outlives its parent (the command exits
+# at once) is waited for, its snapshot listed (mtrace-reaper is the child
+# subreaper); signals reach the command.
+p = launch(RUN, ["/bin/sh", "-c", "(sleep 0.5; exec /usr/bin/python3 -c "
+                 "'x = [str(i) for i in range(5000)]') & exit 3"], d)
+equal(p.returncode, 3, "tree: the command's status")
+check(any("python3" in l and l.strip().startswith("/") for l in p.stderr.splitlines()),
+      f"tree: the late grandchild's snapshot is listed: {p.stderr[-600:]}")
+import signal as _signal
+pr = subprocess.Popen([RUN, "-o", os.path.join(d, "%e.%p.%n.snap"), "--", "/bin/sleep", "30"],
+                      cwd=d, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+time.sleep(0.5)
+pr.send_signal(_signal.SIGTERM)
+out, err = pr.communicate(timeout=30)
+equal(pr.returncode, 128 + _signal.SIGTERM, "SIGTERM forwarded: the command's death is the status")
+
+# Silence explained: a static program never loads the shim; neither does a
+# setuid program of another user (skipped where the file system is nosuid
+# or this process runs with NoNewPrivs).
+src = os.path.join(d, "hello.c")
+with open(src, "w") as f:
+    f.write('#include <stdio.h>\n#include <stdlib.h>\nint main(void) { free(malloc(10)); puts("hi"); return 0; }\n')
+static = os.path.join(d, "hello_static")
+b = subprocess.run(["gcc", "-static", "-o", static, src], capture_output=True, text=True)
+if check(b.returncode == 0, f"building a static program: {b.stderr}"):
+    p = launch(RUN, [static], d)
+    equal(p.returncode, 0, "static: runs")
+    check("looks statically linked" in p.stderr, f"static: explained: {p.stderr[-300:]}")
+dyn = os.path.join(d, "hello_setuid")
+subprocess.run(["gcc", "-o", dyn, src], check=True)
+nnp = "NoNewPrivs:\t1" in open("/proc/self/status").read()
+nosuid = subprocess.run(["findmnt", "-n", "-o", "OPTIONS", "--target", d], capture_output=True,
+                        text=True).stdout
+if os.geteuid() == 0 and not nnp and "nosuid" not in nosuid:
+    os.chown(dyn, 65534, 65534)
+    os.chmod(dyn, 0o4755)
+    p = launch(RUN, [dyn], d)
+    equal(p.returncode, 0, "setuid: runs")
+    check("is setuid/setgid: the loader ignores LD_PRELOAD" in p.stderr,
+          f"setuid: explained: {p.stderr[-300:]}")
+else:
+    print(f"skipped the setuid case: euid {os.geteuid()}, NoNewPrivs {nnp}, mount options {nosuid.strip()}")
 
 # Installed layout.
 prefix = tempfile.mkdtemp(prefix="mtrace-prefix-")

@@ -110,6 +110,7 @@ ROWS = [("/app/app.py:7", (10000,10,100,1,5000,5)), (L("LINE_A"), (5120,5,1024,1
 # classes except leak_noscan.snap (and good.snap, the first writers' header).
 LK=$D/leak.snap LKCHILD=$D/leak_child.snap LKPART=$D/leak_partial.snap
 LKNOSCAN=$D/leak_noscan.snap LKCLEAN=$D/leak_clean.snap LKHOSTILE=$D/leak_hostile.snap
+LKHTML=$D/leak_html.snap
 # runl RC ARGS...: exit status RC; stderr holds at most the warnings about the
 # fixture's modules that exist only in the module table.
 runl() {
@@ -118,6 +119,44 @@ runl() {
     [ "$RC" = "$want" ] || { cat "$T/out" "$T/err" >&2; fail "exit $RC, want $want for: $*"; }
     ! grep -vE '^mtrace-report: warning: [^ ]*: module /nonexistent/mtrace-fixture/[^ ]*: No such file or directory; its frames show as module\+offset$' "$T/err" \
         || fail "unexpected stderr for $*"
+}
+# hcheck PAGE FOLDED CODE: checks an HTML page (self-contained: nothing
+# fetched, no markup from the data, exactly the data and the code scripts)
+# and runs CODE with j = its embedded data, paths = {root-first frame names:
+# node}, total = the root's value(s), and the folded lines' sums.
+hcheck() {
+    "$PY" - "$1" "$2" "$3" <<'PYEOF' || fail "html check failed: $1"
+import json, os, re, sys
+E = os.environ
+SRC = E["FIXTURE_SRC"]
+def L(name): return "%s:%s" % (SRC, E[name])
+def eq(a, b, what=""):
+    if a != b:
+        sys.exit("mismatch %s:\n  got  %r\n  want %r" % (what, a, b))
+page = open(sys.argv[1], "rb").read().decode("utf-8")
+assert page.startswith("<!DOCTYPE html>"), page[:40]
+assert page.rstrip().endswith("</html>"), page[-40:]
+for bad in ("http://", "https://", "<img", "<iframe", "<link", "@@", "\u2028", "\u2029"):
+    assert bad not in page.lower(), "page contains " + repr(bad)
+assert not re.search(r"<[a-z][^>]*\ssrc\s*=", page, re.I), "a tag with src="
+eq(len(re.findall(r"<script", page, re.I)), 2, "script elements")
+m = re.search(r'<script type="application/json" id="mtrace-data">(.*?)</script>', page, re.S)
+data = m.group(1)
+for c in "<>&":
+    assert c not in data, "raw %r in the data" % c
+j = json.loads(data)
+nodes = j["nodes"]
+fr = j["frames"]
+paths = {}
+for i, n in enumerate(nodes):
+    assert n[1] < i or i == 0, "parent after child"
+    n.append((fr[n[0]][0],) if i == 0 else nodes[n[1]][-1] + (fr[n[0]][0],))
+    paths[n[-1]] = n
+total = nodes[0][2:-1]
+lines = [l.rsplit(" ", 2 if j["diff"] else 1) for l in open(sys.argv[2]).read().splitlines()] if sys.argv[2] else []
+fsum = [sum(int(l[k]) for l in lines) for k in range(1, 3 if j["diff"] else 2)]
+exec(sys.argv[3])
+PYEOF
 }
 # fails RC TEXT ARGS...: exit status RC, no stdout, one stderr line with TEXT
 fails() {
@@ -1471,7 +1510,63 @@ folded_usage)
     fails 2 "--metric is an option of diff" top --format folded --metric alloc "$G"
     fails 2 "check prints a table or JSON" check --format folded "$LK"
     fails 2 "dump prints text only" dump --format folded "$G"
-    fails 2 "unknown --format 'svg' (table, json, folded, pprof)" top --format svg "$G"
+    fails 2 "unknown --format 'svg' (table, json, folded, pprof, html)" top --format svg "$G"
+    ;;
+html)
+    # top: the page of the folded stacks; flamegraph is top --format html
+    ok top --format html -o "$T/top.html" "$G"
+    ok flamegraph -o "$T/fg.html" "$G"
+    cmp -s "$T/top.html" "$T/fg.html" || fail "flamegraph differs from top --format html"
+    ok top --format folded -o "$T/f" "$G"
+    hcheck "$T/top.html" "$T/f" '
+eq(j["command"], "top"); eq(j["diff"], False); eq(j["fold"], 1000)
+eq(total[0], fsum[0], "root = folded total")
+eq(paths[("all", "main", "<module>", "work", "f_e")][2:4], [10000, 10])
+# the 1-byte stack (under 0.1%) folded into [other] at the top level
+eq(paths[("all", "[other]")][2], 1)
+eq(fr[paths[("all", "main", "<module>")][0]], ["<module>", "/app/app.py:1", "p"])
+eq(fr[paths[("all", "main", "f_d", "inl")][0]][1], L("LINE_INL") + " (inlined)")'
+    for c in leaks peak; do
+        ok $c --format html -o "$T/$c.html" "$G"
+        ok $c --format folded -o "$T/f" "$G"
+        hcheck "$T/$c.html" "$T/f" "eq(j['command'], '$c'); eq(total[0], fsum[0], 'root = folded total')"
+    done
+    # leak classes: a root frame per class, as folded
+    runl 0 leaks --format html -o "$T/lk.html" "$LK"
+    runl 0 leaks --format folded -o "$T/f" "$LK"
+    hcheck "$T/lk.html" "$T/f" '
+eq(j["classes"], True); eq(total[0], fsum[0])
+eq(paths[("all", "[indirectly lost]", "main", "f_a")][2:4], [300, 3])
+eq(sorted(p[1] for p in paths if len(p) == 2),
+   ["[definitely lost]", "[indirectly lost]", "[possibly lost]", "[still reachable]"])'
+    # diff: OLD and NEW per node
+    ok diff --format html -o "$T/diff.html" "$S0" "$S3"
+    ok diff --format folded -o "$T/f" "$S0" "$S3"
+    hcheck "$T/diff.html" "$T/f" '
+eq(j["diff"], True); eq(total[0], fsum[1], "NEW"); eq(total[2], fsum[0], "OLD")
+eq(j["snapshots"], [E["S0"], E["S3"]])'
+    # Python: the traceback, interpreter hidden unless --native
+    okpy top --format html -o "$T/py.html" "$PY1"
+    hcheck "$T/py.html" "" '
+assert ("all", "<module>", "main", "Builder.extend", "f_a") in paths, sorted(paths)
+assert not any("python3.11" in f[0] for f in fr), fr'
+    okpy top --format html --native -o "$T/py.html" "$PY1"
+    hcheck "$T/py.html" "" 'assert any(f[0].startswith("python3.11+0x") for f in fr), fr'
+    # hostile names: escaped in the data, never markup
+    runl 0 leaks --format html -o "$T/h.html" "$LKHTML"
+    hcheck "$T/h.html" "" '
+assert r"\u003cimg src=x onerror=alert(1)\u003e" in data
+assert r"/app/\u003c/script\u003e\u003cscript\u003ealert(2)\u003c/script\u003e.py:7" in data
+eq(paths[("all", "[definitely lost]", "<img src=x onerror=alert(1)>")][2:4], [600, 1])'
+    runl 0 leaks --format html -o "$T/h.html" "$LKHOSTILE"
+    hcheck "$T/h.html" "" 'assert any(f[0] == "evil<&>\x7f" for f in fr), fr'
+    # usage
+    fails 2 "flamegraph writes --format html" flamegraph --format json "$G"
+    fails 2 "--format html draws whole stacks" top --format html --group-by function -o "$T/x" "$G"
+    fails 2 "--format html writes one profile" top --format html -o "$T/x" "$G" "$D/good2.snap"
+    fails 2 "flamegraph: no SNAPSHOT given" flamegraph -o "$T/x"
+    ok flamegraph --help; has "usage: mtrace-report flamegraph"; has "--format html"
+    ok top --format html "$G"; grep -q "^<!DOCTYPE html>" "$T/out" || fail "html to stdout"
     ;;
 pprof_usage)
     fails 2 "diff has no --format pprof" diff --format pprof "$S0" "$S3"

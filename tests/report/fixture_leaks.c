@@ -23,7 +23,9 @@
  * leak_partial.snap pid 7002: S0's frames, possible 4/400; partial (1 of 3 missed)
  * leak_noscan.snap pid 7003: S0's frames live 4/400, written on a signal, no scan
  * leak_clean.snap  pid 7004: S2, S3, S5 only (passes with the built-ins)
- * leak_hostile.snap pid 7005: a Python frame whose names need escaping */
+ * leak_hostile.snap pid 7005: a Python frame whose names need escaping
+ * leak_html.snap   pid 7006: S0, S1 and a Python frame named as markup
+ *                  (definite 1/600) for the HTML page's tests */
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -201,5 +203,22 @@ int fixture_write_leaks(const char *dir, const struct fixture_sites *s)
     w.hdr.current_bytes = 16;
     w.hdr.current_blocks = 1;
     rc |= finish(&w, dir, "leak_hostile.snap");
+
+    /* A page must show these names as text, never run them. */
+    begin(&w, 7006, MT_REASON_EXIT);
+    sw_leak_scan(&w, MT_SCAN_DONE, 1, 0, 1);
+    add(&w, 0, classes[0], s);
+    add(&w, 1, classes[1], s);
+    f = sw_native(&w, s->libc_malloc);
+    sw_python(&w, "/app/</script><script>alert(2)</script>.py", "<img src=x onerror=alert(1)>",
+              7);
+    sw_stack(&w, f, 2, 600, 1, 600, 1, 600, 1);
+    static const uint64_t markup[2][MT_LEAK_CLASSES] = {{1, 0, 0, 0}, {600, 0, 0, 0}};
+    sw_leak(&w, w.nstacks - 1, markup[0], markup[1]);
+    w.hdr.current_bytes += 600;
+    w.hdr.current_blocks += 1;
+    w.hdr.total_bytes += 600;
+    w.hdr.total_allocs += 1;
+    rc |= finish(&w, dir, "leak_html.snap");
     return rc;
 }

@@ -17,6 +17,7 @@ import time
 
 def work(n):
     data = [str(i) * 10 for i in range(n)]  # @mp_work
+    time.sleep(0.3)                          # both workers get a task
     return len(data)
 
 
@@ -47,7 +48,7 @@ def main():
     elif mode == "mp":
         ctx = mp.get_context(sys.argv[2])
         with ctx.Pool(2) as pool:
-            results = pool.map(work, [20000, 20000, 20000, 20000])
+            results = pool.map(work, [20000, 20000, 20000, 20000], chunksize=1)
             pool.close()
             pool.join()
         print(json.dumps({"results": results}))

@@ -10,6 +10,9 @@ its C API (include/mtrace.h) and mirrors tracemalloc's module functions::
     after = mtrace.take_snapshot()
     current, peak = mtrace.get_traced_memory()
     mtrace.reset_peak()
+    m = mtrace.mark()                        # a generation mark
+    work()
+    leaked, blocks = mtrace.live_since(m)    # allocated since, still live
 
     $ mtrace-report diff BEFORE AFTER        # what grew, by Python line
 
@@ -17,11 +20,14 @@ Unlike tracemalloc, the tracer sees every allocation of the process (C
 extensions and libraries included) and snapshots are files that the
 ``mtrace-report`` tool reads. Without the tracer every function raises
 NotLoadedError; ``is_tracing()`` tells first.
+
+``mtrace.pytest_plugin`` is a pytest plugin gating tests on memory, like
+pytest-memray: ``pytest -p mtrace.pytest_plugin --mtrace`` under the shim.
 """
 import ctypes
 
 __all__ = ["NotLoadedError", "is_tracing", "version", "take_snapshot",
-           "get_traced_memory", "reset_peak"]
+           "get_traced_memory", "reset_peak", "mark", "live_since"]
 
 _PATH_MAX = 4096
 _loaded = None
@@ -50,6 +56,11 @@ def _lib():
     lib.mtrace_get_traced.argtypes = [ctypes.POINTER(ctypes.c_size_t)] * 2
     lib.mtrace_reset_peak.restype = None
     lib.mtrace_reset_peak.argtypes = []
+    if fn() >= 0x000200:                     # 0.2: generations
+        lib.mtrace_mark.restype = ctypes.c_uint64
+        lib.mtrace_mark.argtypes = []
+        lib.mtrace_live_since.restype = ctypes.c_int
+        lib.mtrace_live_since.argtypes = [ctypes.c_uint64] + [ctypes.POINTER(ctypes.c_size_t)] * 2
     _loaded = lib
     return lib
 
@@ -90,3 +101,29 @@ def get_traced_memory():
 def reset_peak():
     """Makes the peak the current traced size, like tracemalloc.reset_peak()."""
     _lib().mtrace_reset_peak()
+
+
+def _generations():
+    lib = _lib()
+    if lib.mtrace_version() < 0x000200:
+        raise NotLoadedError("the loaded mtrace shim (%d.%d.%d) predates mark()/live_since(): "
+                             "0.2 or later needed" % version())
+    return lib
+
+
+def mark():
+    """Starts a new allocation generation and returns its id: live_since(id)
+    then tells what was allocated after this call and is still live."""
+    return _generations().mtrace_mark()
+
+
+def live_since(mark_id):
+    """(bytes, blocks) allocated since mark(mark_id) returned and still live.
+
+    mark_id 0 counts every live traced block. Raises ValueError for an id
+    the tracer does not know (never returned, or more than 16383 marks old).
+    Walks the tracer's whole live map: milliseconds, not for a hot loop."""
+    b, n = ctypes.c_size_t(0), ctypes.c_size_t(0)
+    if _generations().mtrace_live_since(mark_id, ctypes.byref(b), ctypes.byref(n)) != 0:
+        raise ValueError("mtrace: unknown or expired mark %r" % (mark_id,))
+    return b.value, n.value
