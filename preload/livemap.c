@@ -254,38 +254,52 @@ bool mt_livemap_remove(uintptr_t p, uint32_t *stack, size_t *size)
     return big_remove(p, stack, size);
 }
 
-/* The leak scan's view: every live block, page-table entries first in
- * ascending address order (*sorted of them), then the large blocks in no
- * order. Fills up to cap and returns the total, so a caller whose array was
- * too small can retry. The scan runs with the other threads parked. */
-size_t mt_livemap_collect(struct mt_block *out, size_t cap, size_t *sorted)
+/* Calls fn for every leaf of the page table, in address order, with the
+ * address of the page it covers. */
+static void each_leaf(void (*fn)(struct leaf *, uintptr_t, void *), void *arg)
 {
-    size_t n = 0;
     for (uintptr_t ti = 0; ti < (1u << TOP_BITS); ti++) {
         struct mid *m = atomic_load_explicit(&top[ti], memory_order_acquire);
         if (!m)
             continue;
         for (uintptr_t mi = 0; mi < (1u << MID_BITS); mi++) {
             struct leaf *l = atomic_load_explicit(&m->leaf[mi], memory_order_acquire);
-            if (!l)
-                continue;
-            uintptr_t page = (ti << MID_BITS | mi) << PAGE_SHIFT;
-            for (unsigned i = 0; i < LEAF_SLOTS; i++) {
-                uint64_t v = atomic_load_explicit(&l->slot[i], memory_order_relaxed);
-                if (!v)
-                    continue;
-                if (n < cap) {
-                    struct mt_block *b = &out[n];
-                    b->addr = page | (uintptr_t)i << GRAIN_SHIFT;
-                    size_t size;
-                    unpack(v, &b->stack, &size);
-                    b->size = size;
-                    b->state = 0;
-                }
-                n++;
-            }
+            if (l)
+                fn(l, (ti << MID_BITS | mi) << PAGE_SHIFT, arg);
         }
     }
+}
+
+struct collect { struct mt_block *out; size_t cap, n; };
+
+static void collect_leaf(struct leaf *l, uintptr_t page, void *arg)
+{
+    struct collect *c = arg;
+    for (unsigned i = 0; i < LEAF_SLOTS; i++) {
+        uint64_t v = atomic_load_explicit(&l->slot[i], memory_order_relaxed);
+        if (!v)
+            continue;
+        if (c->n < c->cap) {
+            struct mt_block *b = &c->out[c->n];
+            b->addr = page | (uintptr_t)i << GRAIN_SHIFT;
+            size_t size;
+            unpack(v, &b->stack, &size);
+            b->size = size;
+            b->state = 0;
+        }
+        c->n++;
+    }
+}
+
+/* The leak scan's view: every live block, page-table entries first in
+ * ascending address order (*sorted of them), then the large blocks in no
+ * order. Fills up to cap and returns the total, so a caller whose array was
+ * too small can retry. The scan runs with the other threads parked. */
+size_t mt_livemap_collect(struct mt_block *out, size_t cap, size_t *sorted)
+{
+    struct collect c = { out, cap, 0 };
+    each_leaf(collect_leaf, &c);
+    size_t n = c.n;
     *sorted = n < cap ? n : cap;
     mt_lock_acquire(&big_lock);
     for (struct big_block *b = bigs; b; b = b->hh.next) {
@@ -298,24 +312,9 @@ size_t mt_livemap_collect(struct mt_block *out, size_t cap, size_t *sorted)
 }
 
 /* ---- generations ------------------------------------------------------------------ */
-static void each_leaf(void (*fn)(struct leaf *, void *), void *arg)
+static void sweep_leaf(struct leaf *l, uintptr_t page, void *arg)
 {
-    for (uintptr_t ti = 0; ti < (1u << TOP_BITS); ti++) {
-        struct mid *m = atomic_load_explicit(&top[ti], memory_order_acquire);
-        if (!m)
-            continue;
-        for (uintptr_t mi = 0; mi < (1u << MID_BITS); mi++) {
-            struct leaf *l = atomic_load_explicit(&m->leaf[mi], memory_order_acquire);
-            if (l)
-                fn(l, arg);
-        }
-    }
-}
-
-/* Every entry back to epoch 0; a slot changed meanwhile by its owner
- * (freed, or given a new block) is left as it is now. */
-static void sweep_leaf(struct leaf *l, void *arg)
-{
+    (void)page;
     (void)arg;
     for (unsigned i = 0; i < LEAF_SLOTS; i++) {
         uint64_t v = atomic_load_explicit(&l->slot[i], memory_order_relaxed);
@@ -350,8 +349,9 @@ uint64_t mt_livemap_mark(void)
 
 struct since { uint32_t min; uint64_t bytes, blocks; };
 
-static void count_leaf(struct leaf *l, void *arg)
+static void count_leaf(struct leaf *l, uintptr_t page, void *arg)
 {
+    (void)page;
     struct since *c = arg;
     for (unsigned i = 0; i < LEAF_SLOTS; i++) {
         uint64_t v = atomic_load_explicit(&l->slot[i], memory_order_relaxed);
