@@ -5,7 +5,9 @@
  * writes one of the image being replaced and removes it again when exec
  * fails and returns (execvp walking a PATH with misses fails many times).
  * glibc's own internal calls (exit's _exit, execl's execve) do not pass
- * through these: each entry point is interposed on its own.
+ * through these: each entry point is interposed on its own, and each
+ * passes an explicit environment carrying MTRACE_REPLACED, by which the
+ * next image's header names this one.
  *
  * A vfork child (CPython's subprocess, posix_spawn) shares the parent's
  * memory and tables until it execs or exits: the hooks compare the raw
@@ -15,6 +17,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -29,14 +32,12 @@ extern char **environ;
 
 typedef void (*exit_fn)(int);
 typedef int (*execve_fn)(const char *, char *const[], char *const[]);
-typedef int (*execv_fn)(const char *, char *const[]);
 typedef int (*fexecve_fn)(int, char *const[], char *const[]);
 typedef int (*execveat_fn)(int, const char *, char *const[], char *const[], int);
 
 static struct {
     exit_fn exit_, exit_big, quick;
     execve_fn execve, execvpe;
-    execv_fn execv, execvp;
     fexecve_fn fexecve;
     execveat_fn execveat;
 } real;
@@ -49,8 +50,6 @@ void mt_exits_init(void)
     real.quick = (exit_fn)dlsym(RTLD_NEXT, "quick_exit");
     real.execve = (execve_fn)dlsym(RTLD_NEXT, "execve");
     real.execvpe = (execve_fn)dlsym(RTLD_NEXT, "execvpe");
-    real.execv = (execv_fn)dlsym(RTLD_NEXT, "execv");
-    real.execvp = (execv_fn)dlsym(RTLD_NEXT, "execvp");
     real.fexecve = (fexecve_fn)dlsym(RTLD_NEXT, "fexecve");
     real.execveat = (execveat_fn)dlsym(RTLD_NEXT, "execveat");
 }
@@ -119,12 +118,39 @@ static int after_exec_failed(int r, const char *path)
     return r;
 }
 
+/* envp with this image's MTRACE_REPLACED entry (tree.c) added, so that
+ * the next image can name this one; every hook passes an explicit
+ * environment (environ for the forms without one). envp itself when there
+ * is nothing to add or it does not fit. */
+#define MAX_ENV 2048
+static char *const *with_replaced(char *const envp[], char **buf, size_t cap)
+{
+    static const char key[] = "MTRACE_REPLACED=";
+    const char *entry = mt_tree_replaced_entry();
+    if (!envp || !entry || !mt_is_traced_process())
+        return envp;
+    size_t k = 0;
+    for (size_t i = 0; envp[i]; i++) {
+        if (strncmp(envp[i], key, sizeof key - 1) == 0)
+            continue;
+        if (k + 2 > cap)
+            return envp;
+        buf[k++] = envp[i];
+    }
+    buf[k++] = (char *)entry;
+    buf[k] = NULL;
+    return buf;
+}
+
 #define EXEC_HOOK(call)                                             \
     do {                                                            \
         char path_[4096];                                           \
+        char *env_[MAX_ENV + 2];                                    \
+        (void)env_;                                                 \
         before_exec(path_, sizeof path_);                           \
         return after_exec_failed(call, path_);                      \
     } while (0)
+#define ENVP(e) with_replaced((e), env_, MAX_ENV + 2)
 
 static int missing(void)
 {
@@ -134,33 +160,33 @@ static int missing(void)
 
 API int execve(const char *file, char *const argv[], char *const envp[])
 {
-    EXEC_HOOK(real.execve ? real.execve(file, argv, envp)
-                          : (int)syscall(SYS_execve, file, argv, envp));
+    EXEC_HOOK(real.execve ? real.execve(file, argv, ENVP(envp))
+                          : (int)syscall(SYS_execve, file, argv, ENVP(envp)));
 }
 
 API int execv(const char *file, char *const argv[])
 {
-    EXEC_HOOK(real.execv ? real.execv(file, argv) : missing());
+    EXEC_HOOK(real.execve ? real.execve(file, argv, ENVP(environ)) : missing());
 }
 
 API int execvp(const char *file, char *const argv[])
 {
-    EXEC_HOOK(real.execvp ? real.execvp(file, argv) : missing());
+    EXEC_HOOK(real.execvpe ? real.execvpe(file, argv, ENVP(environ)) : missing());
 }
 
 API int execvpe(const char *file, char *const argv[], char *const envp[])
 {
-    EXEC_HOOK(real.execvpe ? real.execvpe(file, argv, envp) : missing());
+    EXEC_HOOK(real.execvpe ? real.execvpe(file, argv, ENVP(envp)) : missing());
 }
 
 API int fexecve(int fd, char *const argv[], char *const envp[])
 {
-    EXEC_HOOK(real.fexecve ? real.fexecve(fd, argv, envp) : missing());
+    EXEC_HOOK(real.fexecve ? real.fexecve(fd, argv, ENVP(envp)) : missing());
 }
 
 API int execveat(int dirfd, const char *file, char *const argv[], char *const envp[], int flags)
 {
-    EXEC_HOOK(real.execveat ? real.execveat(dirfd, file, argv, envp, flags) : missing());
+    EXEC_HOOK(real.execveat ? real.execveat(dirfd, file, argv, ENVP(envp), flags) : missing());
 }
 
 /* The list forms: the arguments into an array on the stack (as glibc does),
@@ -196,18 +222,18 @@ static void fill_args(char **argv, size_t n, const char *arg, va_list *ap)
 API int execl(const char *file, const char *arg, ...)
 {
     LIST_ARGS(argv, arg, ap, (void)0);
-    EXEC_HOOK(real.execve ? real.execve(file, argv, environ) : missing());
+    EXEC_HOOK(real.execve ? real.execve(file, argv, ENVP(environ)) : missing());
 }
 
 API int execlp(const char *file, const char *arg, ...)
 {
     LIST_ARGS(argv, arg, ap, (void)0);
-    EXEC_HOOK(real.execvp ? real.execvp(file, argv) : missing());
+    EXEC_HOOK(real.execvpe ? real.execvpe(file, argv, ENVP(environ)) : missing());
 }
 
 API int execle(const char *file, const char *arg, ...)
 {
     char *const *envp;
     LIST_ARGS(argv, arg, ap, envp = va_arg(ap, char *const *));
-    EXEC_HOOK(real.execve ? real.execve(file, argv, envp) : missing());
+    EXEC_HOOK(real.execve ? real.execve(file, argv, ENVP(envp)) : missing());
 }

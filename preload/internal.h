@@ -65,6 +65,7 @@ MT_HIDDEN bool mt_tree_wants_final(int reason, uint64_t total_allocs);
 MT_HIDDEN bool mt_tree_claim_file(int reason);
 MT_HIDDEN void mt_tree_root_done(void);
 MT_HIDDEN void mt_tree_before_exec(void);
+MT_HIDDEN const char *mt_tree_replaced_entry(void);
 struct mt_file_header;
 struct mt_strtab;
 MT_HIDDEN void mt_tree_header(struct mt_file_header *h, struct mt_strtab *st);

@@ -77,12 +77,20 @@ static void read_replaced(void)
         snprintf(replaced, sizeof replaced, "%s", v + n);
 }
 
+static char replaced_entry[4200];         /* "MTRACE_REPLACED=PID:PATH" */
+
 void mt_tree_before_exec(void)
 {
-    char v[4200], exe[4096];
+    char exe[4096];
     mt_proc_exe(exe, sizeof exe);
-    snprintf(v, sizeof v, "%d:%s", (int)mt_pid(), exe);
-    setenv("MTRACE_REPLACED", v, 1);
+    snprintf(replaced_entry, sizeof replaced_entry, "MTRACE_REPLACED=%d:%s", (int)mt_pid(), exe);
+}
+
+/* The entry the exec hooks add to the environment they pass (exits.c):
+ * not through setenv, which a shell (bash) replaces with its own. */
+const char *mt_tree_replaced_entry(void)
+{
+    return replaced_entry[0] ? replaced_entry : NULL;
 }
 
 void mt_tree_header(struct mt_file_header *h, struct mt_strtab *st)

@@ -61,8 +61,12 @@ for mode, reason, status, sig in cases:
         if h["program_str"].endswith("ways_out"):
             mine.append((h, s))
     if mode == "exec":
-        # The replaced image's snapshot, then /bin/true's own.
+        # The replaced image's snapshot, then /bin/true's own, which names it.
         check(len(snaps) == 2, f"[{mode}] two snapshots (ways_out's, true's): {snaps}")
+        others = [s for s in snaps if not read_raw(s)[0]["program_str"].endswith("ways_out")]
+        if others:
+            equal(report("top", others[0])["snapshots"][0]["replaced"], WAYS,
+                  f"[{mode}] the new image's header names the one it replaced")
     if not equal(len(mine), 1, f"[{mode}] one snapshot of ways_out: {snaps}"):
         continue
     h, s = mine[0]
