@@ -1,5 +1,7 @@
 /* mtrace-reaper: mtrace-run's process-tree keeper.
  *   mtrace-reaper PRELOAD CMD [ARGS...]
+ *   mtrace-reaper --has-caps FILE   exit 0 when FILE carries file capabilities
+ *                                   (the loader then ignores LD_PRELOAD)
  * Becomes the child subreaper (prctl PR_SET_CHILD_SUBREAPER), so the
  * descendants a command leaves behind (a daemonizing helper, a killed
  * parent's children) are re-parented here rather than to init; starts CMD
@@ -17,6 +19,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 static volatile pid_t child;
@@ -29,6 +32,8 @@ static void forward(int sig)
 
 int main(int argc, char **argv)
 {
+    if (argc == 3 && strcmp(argv[1], "--has-caps") == 0)
+        return getxattr(argv[2], "security.capability", NULL, 0) > 0 ? 0 : 1;
     if (argc < 3) {
         fputs("usage: mtrace-reaper PRELOAD CMD [ARGS...]\n", stderr);
         return 2;

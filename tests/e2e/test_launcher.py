@@ -82,6 +82,50 @@ if os.geteuid() == 0 and not nnp and "nosuid" not in nosuid:
 else:
     print(f"skipped the setuid case: euid {os.geteuid()}, NoNewPrivs {nnp}, mount options {nosuid.strip()}")
 
+# A program with file capabilities, run by an unprivileged user: the loader
+# ignores LD_PRELOAD (secure mode), and mtrace-run says why. The same copy
+# without capabilities is traced (the control). Skipped, with the reason,
+# where capabilities cannot be set or no user can be switched to.
+capdir = tempfile.mkdtemp(prefix="mtrace-caps-")
+os.chmod(capdir, 0o1777)
+capbin = os.path.join(capdir, "capbin")
+shutil.copy(dyn, capbin)
+os.chown(capbin, 0, 0)
+os.chmod(capbin, 0o755)
+setpriv = shutil.which("setpriv")
+as_nobody = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"] if setpriv else None
+
+
+def run_nobody(prog):
+    e = {k: v for k, v in os.environ.items() if not k.startswith("MTRACE_") and k != "LD_PRELOAD"}
+    return subprocess.run(as_nobody + [RUN, "-o", os.path.join(capdir, "%e.%p.%n.snap"), "--", prog],
+                          cwd=capdir, env=e, capture_output=True, text=True, timeout=120)
+
+
+why = None
+if os.geteuid() != 0 or not setpriv or nnp:
+    why = f"euid {os.geteuid()}, setpriv {setpriv}, NoNewPrivs {nnp}"
+if why is None:
+    control = run_nobody(capbin)
+    if control.returncode != 0 or not glob.glob(os.path.join(capdir, "capbin.*.snap")):
+        why = f"an unprivileged user cannot run the build's mtrace-run here: {control.stderr[-300:]}"
+if why is None:
+    try:
+        # vfs_cap_data v2, effective: CAP_NET_BIND_SERVICE permitted.
+        os.setxattr(capbin, "security.capability", struct.pack("<IIIII", 0x02000001, 1 << 10, 0, 0, 0))
+    except OSError as e:
+        why = f"cannot set file capabilities: {e}"
+if why is None:
+    for f in glob.glob(os.path.join(capdir, "*.snap")):
+        os.unlink(f)
+    p = run_nobody(capbin)
+    equal((p.returncode, glob.glob(os.path.join(capdir, "*.snap"))), (0, []),
+          "file capabilities: runs, not traced")
+    check("has file capabilities: the loader ignores LD_PRELOAD" in p.stderr,
+          f"file capabilities: explained: {p.stderr[-300:]}")
+else:
+    print(f"skipped the file-capability case: {why}")
+
 # Installed layout.
 prefix = tempfile.mkdtemp(prefix="mtrace-prefix-")
 subprocess.run(["cmake", "--install", BUILD, "--prefix", prefix], check=True, capture_output=True)
