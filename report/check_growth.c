@@ -30,18 +30,14 @@ int cmd_check_growth(const struct report_opts *o, const struct snap *snaps, size
     const struct snap *old = &snaps[0], *cur = &snaps[1];
     if (!snaps_comparable(old, cur, o->force))
         return EXIT_USAGE;
-    struct out_snapinfo info[2];
-    snapinfo_of(old, &info[0]);
-    snapinfo_of(cur, &info[1]);
-    struct symbolizer *zold = sym_new(old, 0), *znew = sym_new(cur, 0);
     struct row_spec sp = {.by = o->by, .so = &o->so, .filter = &o->filter,
                           .rep = METRIC_LIVE_BYTES};
-    struct out_filtered fnew;
-    size_t nold, nnew, nd, over = 0;
-    struct out_row *rold = rows_build(&sp, old, &zold, 1, &nold, NULL);
-    struct out_row *rnew = rows_build(&sp, cur, &znew, 1, &nnew, &fnew);
-    struct diff_values totals;
-    struct out_diff_row *rows = diff_rows(rold, nold, rnew, nnew, DIFF_LIVE, &nd, &totals);
+    struct snap_pair pair;
+    snap_pair_diff(&pair, &sp, old, cur, DIFF_LIVE);
+    struct out_diff_row *rows = pair.rows;
+    const struct out_snapinfo *info = pair.info;
+    const struct diff_values totals = pair.totals;
+    size_t nd = pair.nrows, over = 0;
     const uint64_t max = o->check.max_growth;
     for (size_t i = 0; i < nd; i++) {
         if (!grew_over(&rows[i].v, max)) {
@@ -64,7 +60,7 @@ int cmd_check_growth(const struct report_opts *o, const struct snap *snaps, size
         .limit = o->limit,
         .stack_depth = o->stack_depth,
         .width = o->width,
-        .filtered = filter_active(&o->filter) ? &fnew : NULL,
+        .filtered = filter_active(&o->filter) ? &pair.fnew : NULL,
         .total_failed = grew_over(&totals, max),
     };
     g.failed = g.total_failed || over > 0;
@@ -99,7 +95,6 @@ int cmd_check_growth(const struct report_opts *o, const struct snap *snaps, size
         sb_free(&name);
     }
     diff_rows_free(rows, over);
-    sym_free(zold);
-    sym_free(znew);
+    snap_pair_free(&pair);
     return rc;
 }

@@ -28,19 +28,12 @@ int cmd_diff(const struct report_opts *o, const struct snap *snaps, size_t n)
     const struct snap *old = &snaps[0], *cur = &snaps[1];
     if (!snaps_comparable(old, cur, o->force))
         return EXIT_USAGE;
-    struct out_snapinfo info[2];
-    snapinfo_of(old, &info[0]);
-    snapinfo_of(cur, &info[1]);
-
-    struct symbolizer *zold = sym_new(old, 0), *znew = sym_new(cur, 0);
     struct row_spec sp = {.by = o->by, .so = &o->so, .filter = &o->filter,
                           .rep = diff_metric_bytes(o->diff_metric)};
-    struct out_filtered fnew;
-    size_t nold, nnew, nd, unchanged = 0, shown = 0;
-    struct out_row *rold = rows_build(&sp, old, &zold, 1, &nold, NULL);
-    struct out_row *rnew = rows_build(&sp, cur, &znew, 1, &nnew, &fnew);
-    struct diff_values totals;
-    struct out_diff_row *rows = diff_rows(rold, nold, rnew, nnew, o->diff_metric, &nd, &totals);
+    struct snap_pair pair;
+    snap_pair_diff(&pair, &sp, old, cur, o->diff_metric);
+    struct out_diff_row *rows = pair.rows;
+    size_t nd = pair.nrows, unchanged = 0, shown = 0;
     /* A per-stack format draws NEW whole: unchanged stacks too. */
     bool all = o->all || o->format->per_stack;
     for (size_t i = 0; i < nd; i++) {
@@ -58,13 +51,13 @@ int cmd_diff(const struct report_opts *o, const struct snap *snaps, size_t n)
     struct out_diff d = {
         .group_by = group_by_name(o->by),
         .metric = diff_metric_name(o->diff_metric),
-        .old_snap = &info[0],
-        .new_snap = &info[1],
+        .old_snap = &pair.info[0],
+        .new_snap = &pair.info[1],
         .note = fork_related(&cur->hdr, &old->hdr) || fork_related(&old->hdr, &cur->hdr)
                     ? "comparing a fork child with its parent"
                     : NULL,
-        .filtered = filter_active(&o->filter) ? &fnew : NULL,
-        .totals = totals,
+        .filtered = filter_active(&o->filter) ? &pair.fnew : NULL,
+        .totals = pair.totals,
         .unchanged = unchanged,
         .total_rows = shown,
         .rows = rows,
@@ -77,7 +70,6 @@ int cmd_diff(const struct report_opts *o, const struct snap *snaps, size_t n)
     };
     o->format->diff(o->out, &d);
     diff_rows_free(rows, shown);
-    sym_free(zold);
-    sym_free(znew);
+    snap_pair_free(&pair);
     return 0;
 }

@@ -102,3 +102,22 @@ bool snaps_comparable(const struct snap *old, const struct snap *cur, bool force
     sb_free(&fb);
     return false;
 }
+
+void snap_pair_diff(struct snap_pair *p, const struct row_spec *sp, const struct snap *old,
+                    const struct snap *cur, enum diff_metric m)
+{
+    snapinfo_of(old, &p->info[0]);
+    snapinfo_of(cur, &p->info[1]);
+    p->zold = sym_new(old, 0);
+    p->znew = sym_new(cur, 0);
+    size_t nold, nnew;
+    struct out_row *rold = rows_build(sp, old, &p->zold, 1, &nold, NULL);
+    struct out_row *rnew = rows_build(sp, cur, &p->znew, 1, &nnew, &p->fnew);
+    p->rows = diff_rows(rold, nold, rnew, nnew, m, &p->nrows, &p->totals);
+}
+
+void snap_pair_free(struct snap_pair *p)
+{
+    sym_free(p->zold);
+    sym_free(p->znew);
+}

@@ -5,6 +5,7 @@
 #ifndef MTRACE_REPORT_MODEL_H
 #define MTRACE_REPORT_MODEL_H
 
+#include "diff.h"
 #include "filter.h"
 #include "group.h"
 #include "output.h"
@@ -37,5 +38,22 @@ struct out_row *rows_build(const struct row_spec *sp, const struct snap *snaps,
 /* Whether OLD and NEW are snapshots of one program (or FORCE); when not,
  * says so on stderr with the --force hint. diff and check --max-growth. */
 bool snaps_comparable(const struct snap *old, const struct snap *cur, bool force);
+
+/* Where diff and check --max-growth start: OLD's and NEW's header info,
+ * their symbolizers, and their rows grouped alike by SP and compared under
+ * M (rows and totals as diff_rows gives them; FNEW is what the filters
+ * kept of NEW). The caller keeps or frees the rows, then calls
+ * snap_pair_free for the symbolizers the rows' frames point into. */
+struct snap_pair {
+    struct out_snapinfo info[2];
+    struct symbolizer *zold, *znew;
+    struct out_filtered fnew;
+    struct out_diff_row *rows;
+    size_t nrows;
+    struct diff_values totals;
+};
+void snap_pair_diff(struct snap_pair *p, const struct row_spec *sp, const struct snap *old,
+                    const struct snap *cur, enum diff_metric m);
+void snap_pair_free(struct snap_pair *p);
 
 #endif
