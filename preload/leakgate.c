@@ -182,8 +182,7 @@ void mt_leak_gate(const struct mt_leak_result *r, const char *snapshot)
     if (r->status == MT_SCAN_NONE)
         return;                          /* nothing known: the program's status stands */
     int guard = mt_guard;
-    mt_guard = 1;
-    mt_dynsym_load();
+    mt_guard = 1;                        /* the symbol tables were read before the scan */
     struct user_supp u;
     memset(&u, 0, sizeof u);
     if (mt_opt.suppressions)

@@ -32,7 +32,6 @@ static char replaced[4096];              /* the image exec replaced, if it said 
 static char root_id[64];                 /* "PID:START_NS" of the tree's root */
 static bool warned_max;
 
-bool mt_tree_is_root(void) { return is_root; }
 
 /* Removes this library's entry from LD_PRELOAD in place (environ's strings
  * are the process's own memory). */
