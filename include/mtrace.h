@@ -24,7 +24,7 @@ extern "C" {
 #endif
 
 #define MTRACE_VERSION_MAJOR 0
-#define MTRACE_VERSION_MINOR 2
+#define MTRACE_VERSION_MINOR 3
 #define MTRACE_VERSION_PATCH 0
 
 /* (major << 16) | (minor << 8) | patch of the loaded shim. Since 0.2:
@@ -56,6 +56,21 @@ MTRACE_API uint64_t mtrace_mark(void);
  * a hot loop. Blocks allocated by other threads while a mark is taken may
  * fall on either side of it. */
 MTRACE_API int mtrace_live_since(uint64_t id, size_t *bytes, size_t *blocks);
+
+/* Since 0.3. The calling thread's own figures: bytes it allocated minus
+ * bytes it freed (blocks freed by other threads count against them, so it
+ * may go negative), and bytes it allocated in total. Per-thread counters:
+ * reading them costs two loads. Either pointer may be NULL; both 0 when the
+ * tracer is off. Under sampling they are estimates. */
+MTRACE_API void mtrace_thread_traced(int64_t *current, uint64_t *allocated);
+
+/* Puts a label on the memory timeline (mtrace-report timeline shows it),
+ * copied (at most 63 bytes kept). 0, or -1 when the tracer is off or the
+ * label table is full (4096 labels). */
+MTRACE_API int mtrace_label(const char *text);
+
+/* MTRACE_SAMPLE_BYTES in force: 0 when every allocation is traced. */
+MTRACE_API size_t mtrace_sample_bytes(void);
 
 #ifdef __cplusplus
 }

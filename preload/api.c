@@ -55,3 +55,31 @@ API int mtrace_live_since(uint64_t id, size_t *bytes, size_t *blocks)
         *blocks = (size_t)n;
     return ok ? 0 : -1;
 }
+
+API void mtrace_thread_traced(int64_t *current, uint64_t *allocated)
+{
+    int64_t c = 0;
+    uint64_t a = 0;
+    if (mt_state != MT_OFF)
+        mt_stacks_thread(&c, &a);
+    if (current)
+        *current = c;
+    if (allocated)
+        *allocated = a;
+}
+
+API int mtrace_label(const char *text)
+{
+    if (mt_state != MT_ON || !text)
+        return -1;
+    int guard = mt_guard;
+    mt_guard = 1;
+    bool ok = mt_timeline_label(text);
+    mt_guard = guard;
+    return ok ? 0 : -1;
+}
+
+API size_t mtrace_sample_bytes(void)
+{
+    return mt_state != MT_OFF ? (size_t)mt_opt.sample_bytes : 0;
+}

@@ -94,6 +94,10 @@ struct mt_options {
     int leak_exitcode;       /* MTRACE_LEAK_EXITCODE */
     const char *suppressions;/* MTRACE_SUPPRESSIONS: LeakSanitizer-format file */
     bool default_suppressions; /* MTRACE_DEFAULT_SUPPRESSIONS */
+    unsigned timeline_ms;    /* MTRACE_TIMELINE_MS: memory-over-time interval, 0 = off */
+    unsigned timeline_points;/* MTRACE_TIMELINE_POINTS: the series' buffer (merged when full) */
+    uint64_t sample_bytes;   /* MTRACE_SAMPLE_BYTES: mean bytes between samples, 0 = exact */
+    bool unwind_fp;          /* MTRACE_UNWIND=fp: frame-pointer walk instead of libunwind */
 };
 extern struct mt_options mt_opt MT_HIDDEN;
 MT_HIDDEN void mt_options_load(void);
@@ -130,7 +134,9 @@ MT_HIDDEN void mt_unwind_setup(void);
  * stop range (stop_hi != 0), the capture ends before the first frame whose
  * return address lies in (stop_lo, stop_hi]. */
 MT_HIDDEN int mt_unwind(uintptr_t *ips, int depth, bool *truncated,
-                        uintptr_t stop_lo, uintptr_t stop_hi);
+                        uintptr_t stop_lo, uintptr_t stop_hi, uint32_t **id);
+/* *id, when set, is the stack memo's cache of this stack's interned id + 1
+ * (0: not known yet; then ips holds the frames, else they may not). */
 /* stackmemo.c: native stacks (no stop range) memoized per thread, validated
  * on the stack. */
 struct mt_memo_miss { void *entry; uintptr_t ra0, slot0; };
@@ -140,9 +146,9 @@ MT_HIDDEN void mt_memo_thread_end(void);
 /* The memoized stack (its frame count), or -1; then miss->entry, when set,
  * asks mt_memo_fill (inside the libunwind fork barrier) to fill it. */
 MT_HIDDEN int mt_memo_lookup(uintptr_t own_lo, uintptr_t own_hi, uintptr_t *ips, int depth,
-                             bool *truncated, struct mt_memo_miss *miss);
+                             bool *truncated, struct mt_memo_miss *miss, uint32_t **id);
 MT_HIDDEN int mt_memo_fill(const struct mt_memo_miss *miss, uintptr_t *ips, int depth,
-                           bool *truncated);
+                           bool *truncated, uint32_t **id);
 /* threads.c: the calling thread's stack bounds to the memo and the leak
  * scan (mt_thread_stack: 0, 0 when unknown; async-signal-safe). */
 MT_HIDDEN void mt_thread_bounds(void);
@@ -177,10 +183,23 @@ MT_HIDDEN void mt_python_unlock(bool child);
 /* ---- stacks.c: interned stacks and their counters ----------------------- */
 struct mt_stackrec;
 MT_HIDDEN uint32_t mt_stacks_intern(const uintptr_t *ips, int n, bool truncated);
-MT_HIDDEN void mt_stacks_on_alloc(uint32_t id, size_t size);
-MT_HIDDEN void mt_stacks_on_free(uint32_t id, size_t size);
+/* n blocks of bytes in all, in counter units (mt_stacks_units). */
+MT_HIDDEN void mt_stacks_on_alloc(uint32_t id, uint64_t n, uint64_t bytes, uint64_t mono);
+MT_HIDDEN void mt_stacks_on_free(uint32_t id, uint64_t n, uint64_t bytes);
+/* Exact mode counts as is; sampling keeps fractional estimates. */
+MT_HIDDEN void mt_stacks_setup(bool sampling);
+MT_HIDDEN unsigned mt_stacks_unit_shift(void);
 MT_HIDDEN void mt_stacks_reset_peak(void);
 MT_HIDDEN void mt_stacks_totals(uint64_t *current, uint64_t *peak);
+/* For a timeline point taken at clock reading mono: current bytes, the
+ * most live since the previous point and the clock reading when that was
+ * first reached (the previous point's when it held it already; 0 before
+ * the first point), total allocations. */
+MT_HIDDEN void mt_stacks_timeline_point(uint64_t *cur, uint64_t *max, uint64_t *max_mono,
+                                        uint64_t *allocs, uint64_t mono);
+MT_HIDDEN void mt_stacks_timeline_peek(uint64_t *cur, uint64_t *allocs);
+/* The calling thread's own figures (mtrace_thread_traced). */
+MT_HIDDEN void mt_stacks_thread(int64_t *current, uint64_t *allocated);
 MT_HIDDEN void mt_stacks_lock_all(void);
 MT_HIDDEN void mt_stacks_unlock_all(bool child);
 /* For the writer: called with mt_stacks_lock_all() held. */
@@ -193,6 +212,45 @@ MT_HIDDEN int mt_stacks_frames(uint32_t id, const uintptr_t **frames);
 MT_HIDDEN void mt_stacks_export(struct mt_stack *stacks, struct mt_frame *frames,
                                 struct mt_file_header *h, struct mt_strtab *st);
 
+/* ---- sample.c: MTRACE_SAMPLE_BYTES -------------------------------------- */
+/* The countdown to the next sample (bytes), per thread; mt_sample_slow when
+ * it runs out: true when this allocation is sampled. */
+extern __thread int64_t mt_sample_left __attribute__((tls_model("initial-exec"))) MT_HIDDEN;
+MT_HIDDEN bool mt_sample_slow(size_t size);
+/* Under sampling: true when this allocation is not sampled. */
+static inline bool mt_sample_skip(size_t size)
+{
+    if (MT_LIKELY((mt_sample_left -= (int64_t)size) > 0))
+        return true;
+    return !mt_sample_slow(size);
+}
+/* Sampled blocks live now, counted by address hash: maybe false is sure. */
+MT_HIDDEN void mt_sample_filter_add(uintptr_t p);
+MT_HIDDEN void mt_sample_filter_del(uintptr_t p);
+MT_HIDDEN bool mt_sample_filter_maybe(uintptr_t p);
+/* What a sampled block of size bytes stands for, with shift fractional bits. */
+MT_HIDDEN void mt_sample_weight(size_t size, uint64_t *n, uint64_t *bytes, unsigned shift);
+
+/* ---- timeline.c: memory over time, labels -------------------------------- */
+#define MT_TIMELINE_LABELS 4096
+struct mt_tl_point;
+struct mt_tl_label;
+MT_HIDDEN void mt_timeline_init(void);
+/* The coarse monotonic clock (vDSO), 0 when the timeline is off. */
+MT_HIDDEN uint64_t mt_timeline_clock(void);
+/* From the allocation path (guard held, no tracer lock held) with the
+ * clock's reading: at most one caller per interval gets past a compare. */
+MT_HIDDEN void mt_timeline_tick(uint64_t mono);
+/* The writer: a point at the snapshot's moment (its time in *time_ns:
+ * the header's), then copies. Returns the points held, 0 when off. */
+MT_HIDDEN size_t mt_timeline_snapshot_point(uint64_t *time_ns);
+MT_HIDDEN size_t mt_timeline_copy(struct mt_tl_point *out, size_t cap);
+MT_HIDDEN size_t mt_timeline_label_count(void);
+MT_HIDDEN size_t mt_timeline_labels(struct mt_tl_label *out, size_t cap, struct mt_strtab *st);
+MT_HIDDEN bool mt_timeline_label(const char *text);
+MT_HIDDEN void mt_timeline_lock(void);
+MT_HIDDEN void mt_timeline_unlock(bool child);
+
 /* ---- livemap.c: pointer -> (size, stack) for live blocks ---------------- */
 MT_HIDDEN bool mt_livemap_init(void);
 /* Inserts p. Returns 0, or 1 when p was already present (freed behind our
@@ -200,6 +258,8 @@ MT_HIDDEN bool mt_livemap_init(void);
 MT_HIDDEN int mt_livemap_insert(uintptr_t p, uint32_t stack, size_t size,
                                  uint32_t *stale_stack, size_t *stale_size);
 MT_HIDDEN bool mt_livemap_remove(uintptr_t p, uint32_t *stack, size_t *size);
+/* Whether p may be a live traced block: false is sure (sampling's frees). */
+MT_HIDDEN bool mt_livemap_maybe(uintptr_t p);
 /* Generations: mark starts the next one and returns its id (> 0);
  * live_since sums the live blocks allocated in generation id or later
  * (id 0: every live block); false when id is unknown (not handed out yet,
@@ -216,6 +276,8 @@ struct mt_module;
  * it with a tracer lock held. */
 MT_HIDDEN int mt_modules_collect(struct mt_module *mods, int max, struct mt_strtab *st);
 MT_HIDDEN bool mt_modules_own_text(uintptr_t *lo, uintptr_t *hi);
+/* The executable segment holding addr. */
+MT_HIDDEN bool mt_modules_text_of(uintptr_t addr, uintptr_t *lo, uintptr_t *hi);
 
 /* ---- maps.c: /proc/self/maps, parsed without malloc ------------------------ */
 struct mt_map_range { uintptr_t lo, hi; bool readable, writable; };

@@ -67,6 +67,23 @@ static inline bool tracing(void)
     return MT_LIKELY(!mt_guard) && MT_LIKELY(mt_state == MT_ON);
 }
 
+/* MTRACE_SAMPLE_BYTES: an unsampled allocation goes straight to glibc
+ * after a countdown (sample.c), before the guard or anything else. */
+static inline bool unsampled(size_t size)
+{
+    return MT_UNLIKELY(mt_opt.sample_bytes != 0) && mt_sample_skip(size);
+}
+
+/* Under sampling, most frees are of blocks never sampled: one lookup. */
+static inline bool never_sampled(void *p)
+{
+    if (MT_LIKELY(!mt_opt.sample_bytes) ||
+        (mt_sample_filter_maybe((uintptr_t)p) && mt_livemap_maybe((uintptr_t)p)))
+        return false;
+    mt_python_before_free();
+    return true;
+}
+
 /* Records a fresh block; the guard is already held. errno is the
  * program's: the tracer's own system calls must not change it. */
 static inline void *traced(void *p, size_t size)
@@ -95,7 +112,7 @@ static inline void enter(void)
 
 __attribute__((visibility("default"))) void *malloc(size_t size)
 {
-    if (!tracing())
+    if (!tracing() || unsampled(size))
         return __libc_malloc(size);
     enter();
     return traced(__libc_malloc(size), size);
@@ -103,7 +120,8 @@ __attribute__((visibility("default"))) void *malloc(size_t size)
 
 __attribute__((visibility("default"))) void *calloc(size_t n, size_t size)
 {
-    if (!tracing())
+    size_t bytes;
+    if (!tracing() || __builtin_mul_overflow(n, size, &bytes) || unsampled(bytes))
         return __libc_calloc(n, size);
     enter();
     /* glibc checks n * size for overflow; on success it did not overflow. */
@@ -114,7 +132,7 @@ __attribute__((visibility("default"))) void free(void *p)
 {
     if (!p)
         return;
-    if (tracing()) {
+    if (tracing() && !never_sampled(p)) {
         int saved = errno;
         enter();
         mt_on_free(p);
@@ -126,16 +144,20 @@ __attribute__((visibility("default"))) void free(void *p)
 
 /* realloc is free + malloc for the counters. The old entry is taken out
  * before the call (after it, another thread may get the address) and put
- * back when the call fails. */
+ * back when the call fails. Under sampling the old block and the new one
+ * are each sampled or not on their own. */
 __attribute__((visibility("default"))) void *realloc(void *p, size_t size)
 {
     if (!tracing())
         return __libc_realloc(p, size);
     if (!p)
         return malloc(size);
+    bool old_out = never_sampled(p), new_out = unsampled(size);
+    if (old_out && new_out)
+        return __libc_realloc(p, size);
     enter();
     struct mt_taken t;
-    bool known = mt_take(p, &t);
+    bool known = !old_out && mt_take(p, &t);
     int saved = errno;
     void *q = __libc_realloc(p, size);
     if (q)
@@ -145,6 +167,10 @@ __attribute__((visibility("default"))) void *realloc(void *p, size_t size)
             mt_account_free(&t);     /* moved, resized, or freed by realloc(p, 0) */
         else
             mt_restore(p, &t);       /* failed: p is still the caller's */
+    }
+    if (new_out) {
+        mt_guard = 0;
+        return q;
     }
     return traced(q, size);
 }
@@ -163,7 +189,7 @@ __attribute__((visibility("default"))) void *reallocarray(void *p, size_t n, siz
 
 __attribute__((visibility("default"))) void *memalign(size_t align, size_t size)
 {
-    if (!tracing())
+    if (!tracing() || unsampled(size))
         return __libc_memalign(align, size);
     enter();
     return traced(__libc_memalign(align, size), size);
@@ -172,7 +198,7 @@ __attribute__((visibility("default"))) void *memalign(size_t align, size_t size)
 __attribute__((visibility("default"))) void *aligned_alloc(size_t align, size_t size)
 {
     void *(*fn)(size_t, size_t) = real_aligned_alloc ? real_aligned_alloc : __libc_memalign;
-    if (!tracing())
+    if (!tracing() || unsampled(size))
         return fn(align, size);
     enter();
     return traced(fn(align, size), size);
@@ -182,7 +208,7 @@ __attribute__((visibility("default"))) int posix_memalign(void **out, size_t ali
 {
     int (*fn)(void **, size_t, size_t) =
         real_posix_memalign ? real_posix_memalign : boot_posix_memalign;
-    if (!tracing())
+    if (!tracing() || unsampled(size))
         return fn(out, align, size);
     enter();
     int r = fn(out, align, size);
@@ -192,7 +218,7 @@ __attribute__((visibility("default"))) int posix_memalign(void **out, size_t ali
 
 __attribute__((visibility("default"))) void *valloc(size_t size)
 {
-    if (!tracing())
+    if (!tracing() || unsampled(size))
         return __libc_valloc(size);
     enter();
     return traced(__libc_valloc(size), size);
@@ -200,7 +226,7 @@ __attribute__((visibility("default"))) void *valloc(size_t size)
 
 __attribute__((visibility("default"))) void *pvalloc(size_t size)
 {
-    if (!tracing())
+    if (!tracing() || unsampled(size))
         return __libc_pvalloc(size);
     enter();
     /* pvalloc rounds the request up to whole pages: that is what is used. */

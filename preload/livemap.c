@@ -193,9 +193,16 @@ static int big_insert(uintptr_t p, uint32_t stack, size_t size, uint32_t epoch,
     return b ? stale : -1;
 }
 
+/* glibc's chunk size, in the word before the block (flags in the low bits):
+ * at least the size asked for, so a smaller chunk is no side-table block. */
+static inline size_t chunk_size(uintptr_t p)
+{
+    return ((const size_t *)p)[-1] & ~(size_t)7;
+}
+
 static bool big_remove(uintptr_t p, uint32_t *stack, size_t *size)
 {
-    if (!atomic_load_explicit(&big_count, memory_order_relaxed))
+    if (!atomic_load_explicit(&big_count, memory_order_relaxed) || chunk_size(p) < BIG_BLOCK)
         return false;
     struct big_block *b;
     mt_lock_acquire(&big_lock);
@@ -252,6 +259,14 @@ bool mt_livemap_remove(uintptr_t p, uint32_t *stack, size_t *size)
         }
     }
     return big_remove(p, stack, size);
+}
+
+bool mt_livemap_maybe(uintptr_t p)
+{
+    _Atomic uint64_t *s = find_slot(p);
+    if (s && atomic_load_explicit(s, memory_order_relaxed))
+        return true;
+    return atomic_load_explicit(&big_count, memory_order_relaxed) && chunk_size(p) >= BIG_BLOCK;
 }
 
 /* Calls fn for every leaf of the page table, in address order, with the

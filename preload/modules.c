@@ -112,11 +112,16 @@ static int find_own(struct dl_phdr_info *info, size_t size, void *arg)
     return 0;
 }
 
-bool mt_modules_own_text(uintptr_t *lo, uintptr_t *hi)
+bool mt_modules_text_of(uintptr_t addr, uintptr_t *lo, uintptr_t *hi)
 {
-    struct own o = { .addr = (uintptr_t)&mt_modules_own_text };
+    struct own o = { .addr = addr };
     dl_iterate_phdr(find_own, &o);
     *lo = o.lo;
     *hi = o.hi;
     return o.hi != 0;
+}
+
+bool mt_modules_own_text(uintptr_t *lo, uintptr_t *hi)
+{
+    return mt_modules_text_of((uintptr_t)&mt_modules_own_text, lo, hi);
 }

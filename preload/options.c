@@ -26,7 +26,39 @@ struct mt_options mt_opt = {
     .leak_check = false,
     .leak_exitcode = 23,
     .default_suppressions = true,
+    .timeline_ms = 100,
+    .timeline_points = 4096,
+    .sample_bytes = 0,
+    .unwind_fp = false,
 };
+
+#define DEFAULT_SAMPLE_BYTES (512u * 1024)
+
+/* Bytes with an optional k/m/g suffix (binary units); "on" picks the
+ * default interval, "0" or "off" exact mode. */
+static bool parse_sample(const char *v, uint64_t *out)
+{
+    if (strcasecmp(v, "on") == 0 || strcasecmp(v, "yes") == 0 || strcasecmp(v, "true") == 0) {
+        *out = DEFAULT_SAMPLE_BYTES;
+        return true;
+    }
+    if (strcasecmp(v, "off") == 0 || strcasecmp(v, "no") == 0) {
+        *out = 0;
+        return true;
+    }
+    char *end;
+    unsigned long long x = strtoull(v, &end, 10);
+    int shift = 0;
+    if (*end && !end[1])
+        shift = strchr("kK", *end) ? 10 : strchr("mM", *end) ? 20 : strchr("gG", *end) ? 30 : -1;
+    if (*v == '\0' || *v == '-' || shift < 0 || (*end && end[1]) || x > (1ull << 40) >> shift) {
+        mt_log("mtrace: ignoring MTRACE_SAMPLE_BYTES=%s (expected bytes, e.g. 524288 or 512k, "
+               "or on)", v);
+        return false;
+    }
+    *out = (uint64_t)x << shift;
+    return true;
+}
 
 /* A signal by number or name (USR2, SIGUSR2); 0 or "none" turns it off. */
 static bool parse_signal(const char *v, int *out)
@@ -139,6 +171,28 @@ void mt_options_load(void)
     }
     if ((v = getenv("MTRACE_DEFAULT_SUPPRESSIONS")))
         mt_opt.default_suppressions = parse_bool(v);
+    if ((v = getenv("MTRACE_TIMELINE_MS")) &&
+        parse_int("MTRACE_TIMELINE_MS", v, 0, 3600000, &x))
+        mt_opt.timeline_ms = (unsigned)x;
+    if ((v = getenv("MTRACE_TIMELINE_POINTS")) &&
+        parse_int("MTRACE_TIMELINE_POINTS", v, 4, 1 << 20, &x))
+        mt_opt.timeline_points = (unsigned)x;
+    if ((v = getenv("MTRACE_SAMPLE_BYTES")))
+        parse_sample(v, &mt_opt.sample_bytes);
+    if ((v = getenv("MTRACE_UNWIND"))) {
+        if (strcasecmp(v, "fp") == 0)
+            mt_opt.unwind_fp = true;
+        else if (strcasecmp(v, "libunwind") != 0 && *v)
+            mt_log("mtrace: ignoring MTRACE_UNWIND=%s (expected fp or libunwind)", v);
+    }
+    if (mt_opt.sample_bytes && (mt_opt.leak_scan || mt_opt.leak_check)) {
+        /* Unsampled blocks are invisible: a scan could not tell lost from
+         * reachable, and the gate would judge an estimate. */
+        if (mt_opt.leak_check)
+            mt_log("mtrace: MTRACE_LEAK_CHECK needs every allocation traced; "
+                   "it is off under MTRACE_SAMPLE_BYTES");
+        mt_opt.leak_scan = mt_opt.leak_check = false;
+    }
     if (mt_opt.leak_check)
         mt_opt.leak_scan = true;         /* the gate needs the classes */
     if ((v = getenv("MTRACE_DISABLE")))

@@ -10,7 +10,8 @@
  * address from the same slot, the memo re-reads the recorded slots: if
  * each still holds the recorded return address, every frame above is the
  * same call at the same place, and the memo answers. Any difference falls
- * back to libunwind.
+ * back to libunwind. An entry also keeps the id its stack was interned
+ * under, so a hit skips hashing and comparing the frames as well.
  *
  * Reading a slot must never fault: the memo is used only where the thread's
  * stack bounds are known (the main thread from the constructor, threads
@@ -40,6 +41,7 @@ struct entry {
     uint16_t n;                       /* frames answered */
     uint16_t checks;                  /* slots validated (1..checks-1); 0: not memoizable */
     uint8_t truncated, used;
+    uint32_t stack_id;                /* the interned stack + 1; 0 not known yet */
     uintptr_t ra[FRAMES + 1];
     uintptr_t slot[FRAMES + 1];
 };
@@ -117,10 +119,11 @@ static inline bool first_foreign(uintptr_t own_lo, uintptr_t own_hi,
 }
 
 int mt_memo_lookup(uintptr_t own_lo, uintptr_t own_hi, uintptr_t *ips, int depth,
-                   bool *truncated, struct mt_memo_miss *miss)
+                   bool *truncated, struct mt_memo_miss *miss, uint32_t **id)
 {
     struct memo *m = memo;
     miss->entry = NULL;
+    *id = NULL;
     uintptr_t ra0, slot0;
     if (!m || !first_foreign(own_lo, own_hi, &ra0, &slot0) || slot0 < m->lo || slot0 >= m->hi)
         return -1;
@@ -142,8 +145,10 @@ int mt_memo_lookup(uintptr_t own_lo, uintptr_t own_hi, uintptr_t *ips, int depth
         while (i < e->checks && *(const uintptr_t *)e->slot[i] == e->ra[i])
             i++;
         if (i == e->checks && e->n <= depth) {
-            memcpy(ips, e->ra, (size_t)e->n * sizeof *ips);
+            *id = &e->stack_id;
             *truncated = e->truncated;
+            if (!e->stack_id)         /* the caller interns it once */
+                memcpy(ips, e->ra, (size_t)e->n * sizeof *ips);
             return e->n;
         }
     }
@@ -169,10 +174,12 @@ int mt_memo_lookup(uintptr_t own_lo, uintptr_t own_hi, uintptr_t *ips, int depth
 /* The slow walk that fills the entry a lookup missed. The caller holds the
  * fork barrier (libunwind inside). Returns the frame count, or -1 when this
  * stack cannot be memoized (the caller then unwinds the usual way). */
-int mt_memo_fill(const struct mt_memo_miss *miss, uintptr_t *ips, int depth, bool *truncated)
+int mt_memo_fill(const struct mt_memo_miss *miss, uintptr_t *ips, int depth, bool *truncated,
+                 uint32_t **id)
 {
     struct memo *m = memo;
     struct entry *e = miss->entry;
+    *id = NULL;
     if (!m || !e)
         return -1;
     unw_context_t uc;
@@ -183,6 +190,7 @@ int mt_memo_fill(const struct mt_memo_miss *miss, uintptr_t *ips, int depth, boo
     e->ra0 = miss->ra0;
     e->slot0 = miss->slot0;
     e->checks = 0;                    /* until proven memoizable */
+    e->stack_id = 0;
     int k = 0;
     bool found = false, end = true;
     do {
@@ -217,6 +225,7 @@ int mt_memo_fill(const struct mt_memo_miss *miss, uintptr_t *ips, int depth, boo
     e->truncated = !end;
     memcpy(ips, e->ra, (size_t)k * sizeof *ips);
     *truncated = !end;
+    *id = &e->stack_id;
     return k;
 }
 
@@ -226,15 +235,18 @@ void mt_memo_setup(void) {}
 void mt_memo_thread_start(uintptr_t lo, uintptr_t hi) { (void)lo; (void)hi; }
 void mt_memo_thread_end(void) {}
 int mt_memo_lookup(uintptr_t own_lo, uintptr_t own_hi, uintptr_t *ips, int depth,
-                   bool *truncated, struct mt_memo_miss *miss)
+                   bool *truncated, struct mt_memo_miss *miss, uint32_t **id)
 {
     (void)own_lo; (void)own_hi; (void)ips; (void)depth; (void)truncated;
     miss->entry = NULL;
+    *id = NULL;
     return -1;
 }
-int mt_memo_fill(const struct mt_memo_miss *miss, uintptr_t *ips, int depth, bool *truncated)
+int mt_memo_fill(const struct mt_memo_miss *miss, uintptr_t *ips, int depth, bool *truncated,
+                 uint32_t **id)
 {
     (void)miss; (void)ips; (void)depth; (void)truncated;
+    *id = NULL;
     return -1;
 }
 

@@ -48,9 +48,44 @@ static uint64_t frame_total;
 static mt_lock stats_lock = MT_LOCK_INIT;   /* every counter */
 static struct {
     uint64_t cur_bytes, cur_blocks;
-    uint64_t peak_bytes, peak_blocks, peak_gen;
+    uint64_t peak_bytes, peak_blocks, peak_gen, peak_allocs;
     uint64_t total_allocs, total_bytes, total_frees;
+    uint64_t ival_max, ival_max_mono;        /* the timeline: most live since its last point */
 } g;
+
+/* Units of the counters. Exact mode counts blocks and bytes as they are.
+ * Under sampling every event adds its unbiased estimate (1/p blocks, size/p
+ * bytes, p the chance a block of that size was sampled), kept with
+ * UNIT_SHIFT fractional bits so that weights like 1.58 do not round to 2;
+ * figures leave this file divided back. */
+#define UNIT_SHIFT 8
+static unsigned unit_shift;
+
+static inline uint64_t out_units(uint64_t v)
+{
+    return unit_shift ? (v + (1ull << (unit_shift - 1))) >> unit_shift : v;
+}
+
+/* The calling thread's own figures, in the same units. */
+static __thread int64_t thread_current __attribute__((tls_model("initial-exec")));
+static __thread uint64_t thread_allocated __attribute__((tls_model("initial-exec")));
+
+void mt_stacks_setup(bool sampling)
+{
+    unit_shift = sampling ? UNIT_SHIFT : 0;
+}
+
+unsigned mt_stacks_unit_shift(void)
+{
+    return unit_shift;
+}
+
+void mt_stacks_thread(int64_t *current, uint64_t *allocated)
+{
+    *current = thread_current < 0 ? -(int64_t)out_units((uint64_t)-thread_current)
+                                  : (int64_t)out_units((uint64_t)thread_current);
+    *allocated = out_units(thread_allocated);
+}
 
 /* Per-thread cache of recently interned stacks. */
 #define CACHE_SIZE 256
@@ -138,41 +173,72 @@ static inline void touch(struct mt_stackrec *r)
     }
 }
 
-void mt_stacks_on_alloc(uint32_t id, size_t size)
+/* n blocks of size bytes in all, in counter units (see UNIT_SHIFT). */
+void mt_stacks_on_alloc(uint32_t id, uint64_t n, uint64_t size, uint64_t mono)
 {
     struct mt_stackrec *r = by_id(id);
     if (!r)
         return;
+    thread_current += (int64_t)size;
+    thread_allocated += size;
     mt_lock_acquire(&stats_lock);
     touch(r);
-    r->alloc_count++;
+    r->alloc_count += n;
     r->alloc_bytes += size;
-    r->live_count++;
+    r->live_count += n;
     r->live_bytes += size;
-    g.total_allocs++;
+    g.total_allocs += n;
     g.total_bytes += size;
-    g.cur_blocks++;
+    g.cur_blocks += n;
     g.cur_bytes += size;
-    if (g.cur_bytes > g.peak_bytes) {
+    if (g.cur_bytes > g.ival_max) {
+        g.ival_max = g.cur_bytes;
+        g.ival_max_mono = mono;
+    }
+    if (g.cur_bytes > g.peak_bytes) {     /* not nested: reset_peak may lower it */
         g.peak_bytes = g.cur_bytes;
         g.peak_blocks = g.cur_blocks;
+        g.peak_allocs = g.total_allocs;
         g.peak_gen++;
     }
     mt_lock_release(&stats_lock);
 }
 
-void mt_stacks_on_free(uint32_t id, size_t size)
+void mt_stacks_on_free(uint32_t id, uint64_t n, uint64_t size)
 {
     struct mt_stackrec *r = by_id(id);
     if (!r)
         return;
+    thread_current -= (int64_t)size;
     mt_lock_acquire(&stats_lock);
     touch(r);
-    r->live_count--;
+    r->live_count -= n;
     r->live_bytes -= size;
-    g.total_frees++;
-    g.cur_blocks--;
+    g.total_frees += n;
+    g.cur_blocks -= n;
     g.cur_bytes -= size;
+    mt_lock_release(&stats_lock);
+}
+
+void mt_stacks_timeline_point(uint64_t *cur, uint64_t *max, uint64_t *max_mono,
+                              uint64_t *allocs, uint64_t mono)
+{
+    mt_lock_acquire(&stats_lock);
+    *cur = out_units(g.cur_bytes);
+    *max = out_units(g.ival_max > g.cur_bytes ? g.ival_max : g.cur_bytes);
+    *max_mono = g.ival_max >= g.cur_bytes ? g.ival_max_mono : mono;
+    *allocs = out_units(g.total_allocs);
+    /* The next interval starts holding what is live now, since now. */
+    g.ival_max = g.cur_bytes;
+    g.ival_max_mono = mono;
+    mt_lock_release(&stats_lock);
+}
+
+void mt_stacks_timeline_peek(uint64_t *cur, uint64_t *allocs)
+{
+    mt_lock_acquire(&stats_lock);
+    *cur = out_units(g.cur_bytes);
+    *allocs = out_units(g.total_allocs);
     mt_lock_release(&stats_lock);
 }
 
@@ -181,6 +247,7 @@ void mt_stacks_reset_peak(void)
     mt_lock_acquire(&stats_lock);
     g.peak_bytes = g.cur_bytes;
     g.peak_blocks = g.cur_blocks;
+    g.peak_allocs = g.total_allocs;
     g.peak_gen++;
     mt_lock_release(&stats_lock);
 }
@@ -189,9 +256,9 @@ void mt_stacks_totals(uint64_t *current, uint64_t *peak)
 {
     mt_lock_acquire(&stats_lock);
     if (current)
-        *current = g.cur_bytes;
+        *current = out_units(g.cur_bytes);
     if (peak)
-        *peak = g.peak_bytes;
+        *peak = out_units(g.peak_bytes);
     mt_lock_release(&stats_lock);
 }
 
@@ -219,8 +286,10 @@ void mt_stacks_inherited(uint64_t *allocs, uint64_t *bytes)
 
 static void fork_child_reset(void)
 {
-    inherited_allocs = g.total_allocs;
-    inherited_bytes = g.cur_bytes;
+    inherited_allocs = out_units(g.total_allocs);
+    inherited_bytes = out_units(g.cur_bytes);
+    thread_current = 0;
+    thread_allocated = 0;
     for (uint32_t id = 0; id < stack_count; id++) {
         struct mt_stackrec *r = by_id(id);
         r->alloc_count = r->alloc_bytes = 0;
@@ -229,8 +298,9 @@ static void fork_child_reset(void)
         r->gen = 0;
     }
     g.total_allocs = g.total_bytes = g.total_frees = 0;
-    g.peak_bytes = g.cur_bytes;
+    g.peak_bytes = g.ival_max = g.cur_bytes;
     g.peak_blocks = g.cur_blocks;
+    g.peak_allocs = g.ival_max_mono = 0;
     g.peak_gen++;
 }
 
@@ -259,7 +329,7 @@ uint32_t mt_stacks_count(uint64_t *frames)
 uint64_t mt_stacks_total_allocs(void)
 {
     mt_lock_acquire(&stats_lock);
-    uint64_t n = g.total_allocs;
+    uint64_t n = out_units(g.total_allocs);
     mt_lock_release(&stats_lock);
     return n;
 }
@@ -283,12 +353,12 @@ void mt_stacks_export(struct mt_stack *out, struct mt_frame *frames, struct mt_f
         s->first_frame = f;
         s->frame_count = r->nframes;
         s->flags = r->flags;
-        s->alloc_count = r->alloc_count;
-        s->alloc_bytes = r->alloc_bytes;
-        s->live_count = r->live_count;
-        s->live_bytes = r->live_bytes;
-        s->peak_count = since_peak ? r->peak_count : r->live_count;
-        s->peak_bytes = since_peak ? r->peak_bytes : r->live_bytes;
+        s->alloc_count = out_units(r->alloc_count);
+        s->alloc_bytes = out_units(r->alloc_bytes);
+        s->live_count = out_units(r->live_count);
+        s->live_bytes = out_units(r->live_bytes);
+        s->peak_count = out_units(since_peak ? r->peak_count : r->live_count);
+        s->peak_bytes = out_units(since_peak ? r->peak_bytes : r->live_bytes);
         for (int i = 0; i < r->nframes; i++, f++) {
             if (mt_is_pyframe(r->frames[i])) {
                 mt_python_export(r->frames[i], st, &frames[f]);
@@ -299,11 +369,12 @@ void mt_stacks_export(struct mt_stack *out, struct mt_frame *frames, struct mt_f
             frames[f].line = 0;
         }
     }
-    h->current_bytes = g.cur_bytes;
-    h->current_blocks = g.cur_blocks;
-    h->peak_bytes = g.peak_bytes;
-    h->peak_blocks = g.peak_blocks;
-    h->total_allocs = g.total_allocs;
-    h->total_bytes = g.total_bytes;
-    h->total_frees = g.total_frees;
+    h->current_bytes = out_units(g.cur_bytes);
+    h->current_blocks = out_units(g.cur_blocks);
+    h->peak_bytes = out_units(g.peak_bytes);
+    h->peak_blocks = out_units(g.peak_blocks);
+    h->peak_allocs = out_units(g.peak_allocs);
+    h->total_allocs = out_units(g.total_allocs);
+    h->total_bytes = out_units(g.total_bytes);
+    h->total_frees = out_units(g.total_frees);
 }

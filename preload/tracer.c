@@ -58,7 +58,17 @@ static uint32_t capture_and_intern(uintptr_t *ips, bool *truncated)
     uintptr_t lo = 0, hi = 0;            /* stay 0 when the loop is unknown */
     if (npy)
         mt_python_eval_range(&lo, &hi);
-    int n = mt_unwind(ips, depth, truncated, lo, hi);
+    uint32_t *memo_id;
+    int n = mt_unwind(ips, depth, truncated, lo, hi, &memo_id);
+    if (!npy && memo_id) {
+        /* The memo's entry names this very stack: intern it once. */
+        if (*memo_id)
+            return *memo_id - 1;
+        uint32_t id = mt_stacks_intern(ips, n, *truncated);
+        if (id != UINT32_MAX)
+            *memo_id = id + 1;
+        return id;
+    }
     if (npy) {
         /* Eval loop not found (an eval-frame hook, an unusual build): the
          * Python frames follow the whole native stack. */
@@ -70,7 +80,19 @@ static uint32_t capture_and_intern(uintptr_t *ips, bool *truncated)
     return mt_stacks_intern(ips, n, *truncated);
 }
 
-/* Called with the guard held, after the real allocation succeeded. */
+/* What a block of size bytes adds to the counters (stacks.c's units). */
+static inline void weigh(size_t size, uint64_t *n, uint64_t *bytes)
+{
+    if (MT_LIKELY(!mt_opt.sample_bytes)) {
+        *n = 1;
+        *bytes = size;
+        return;
+    }
+    mt_sample_weight(size, n, bytes, mt_stacks_unit_shift());
+}
+
+/* Called with the guard held, after the real allocation succeeded (under
+ * sampling, only for sampled ones: interpose.c decides before). */
 void mt_on_alloc(void *p, size_t size)
 {
     uintptr_t ips[MT_MAX_DEPTH];
@@ -87,9 +109,17 @@ void mt_on_alloc(void *p, size_t size)
         drop_event();
         return;
     }
-    if (MT_UNLIKELY(r > 0))
-        mt_stacks_on_free(stale_id, stale_size);
-    mt_stacks_on_alloc(id, size);
+    if (mt_opt.sample_bytes && r == 0)   /* r > 0: the stale entry's count is this one's */
+        mt_sample_filter_add((uintptr_t)p);
+    uint64_t n, bytes;
+    if (MT_UNLIKELY(r > 0)) {
+        weigh(stale_size, &n, &bytes);
+        mt_stacks_on_free(stale_id, n, bytes);
+    }
+    weigh(size, &n, &bytes);
+    uint64_t mono = mt_timeline_clock();
+    mt_stacks_on_alloc(id, n, bytes, mono);
+    mt_timeline_tick(mono);
 }
 
 /* Called with the guard held, before the real free: once the block is
@@ -106,21 +136,30 @@ bool mt_on_free(void *p)
 bool mt_take(void *p, struct mt_taken *t)
 {
     mt_python_before_free();
-    return mt_livemap_remove((uintptr_t)p, &t->stack, &t->size);
+    if (!mt_livemap_remove((uintptr_t)p, &t->stack, &t->size))
+        return false;
+    if (mt_opt.sample_bytes)
+        mt_sample_filter_del((uintptr_t)p);
+    return true;
 }
 
 void mt_account_free(const struct mt_taken *t)
 {
-    mt_stacks_on_free(t->stack, t->size);
+    uint64_t n, bytes;
+    weigh(t->size, &n, &bytes);
+    mt_stacks_on_free(t->stack, n, bytes);
 }
 
 void mt_restore(void *p, const struct mt_taken *t)
 {
     uint32_t sid;
     size_t sz;
-    if (mt_livemap_insert((uintptr_t)p, t->stack, t->size, &sid, &sz) < 0) {
+    int r = mt_livemap_insert((uintptr_t)p, t->stack, t->size, &sid, &sz);
+    if (mt_opt.sample_bytes && r == 0)
+        mt_sample_filter_add((uintptr_t)p);
+    if (r < 0) {
         /* Cannot keep tracking it: account it as gone rather than lie later. */
-        mt_stacks_on_free(t->stack, t->size);
+        mt_account_free(t);
         drop_event();
     }
 }
@@ -135,12 +174,14 @@ static void fork_prepare(void)
     mt_unwind_fork_prepare();
     mt_writer_lock();
     mt_python_lock();
+    mt_timeline_lock();
     mt_stacks_lock_all();
 }
 
 static void fork_parent(void)
 {
     mt_stacks_unlock_all(false);
+    mt_timeline_unlock(false);
     mt_python_unlock(false);
     mt_writer_unlock(false);
     mt_unwind_fork_done();
@@ -150,6 +191,7 @@ static void fork_parent(void)
 static void fork_child(void)
 {
     mt_stacks_unlock_all(true);
+    mt_timeline_unlock(true);
     mt_python_unlock(true);
     mt_writer_unlock(true);
     mt_unwind_fork_done();
@@ -244,6 +286,8 @@ __attribute__((constructor)) static void mt_init(void)
         mt_writer_init();
         mt_writer_checkin();
         mt_livemap_init();
+        mt_stacks_setup(mt_opt.sample_bytes != 0);
+        mt_timeline_init();
         mt_leakscan_init();
         pthread_atfork(fork_prepare, fork_parent, fork_child);
         mt_trigger_init();

@@ -136,6 +136,7 @@ static void *tracer_thread(void *arg)
         if (mt_state == MT_DONE)
             return NULL;
         serve();
+        mt_timeline_tick(mt_timeline_clock());   /* an idle program still gets points */
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         uint64_t wait_ms = mt_opt.interval_ms ? (uint64_t)mt_opt.interval_ms : 60000;
@@ -145,6 +146,8 @@ static void *tracer_thread(void *arg)
         }
         if (mt_opt.peak_pct && wait_ms > PEAK_TICK_MS)
             wait_ms = PEAK_TICK_MS;
+        if (mt_opt.timeline_ms && wait_ms > mt_opt.timeline_ms)
+            wait_ms = mt_opt.timeline_ms;
         ts.tv_sec += (time_t)(wait_ms / 1000);
         ts.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
         if (ts.tv_nsec >= 1000000000L) {

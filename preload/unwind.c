@@ -3,6 +3,16 @@
  * a per-thread cache), the shim's own frames dropped by address range so the
  * result does not depend on what the compiler inlined. Called before any
  * tracer lock is taken: libunwind enters the loader (dl_iterate_phdr).
+ *
+ * MTRACE_UNWIND=fp walks the frame-pointer chain instead, for programs
+ * built with frame pointers: a few loads per frame, no unwind tables, no
+ * loader. It reads only inside the thread's known stack, and a chain that
+ * leaves the stack other than by a zero frame pointer (code without frame
+ * pointers, a coroutine or signal stack, unknown bounds) is unwound by
+ * libunwind instead: never a fault, at worst the usual cost. One break is
+ * taken as the end: right after a return into libc's start-up code, which
+ * Debian builds without frame pointers (libunwind would add two frames of
+ * it, __libc_start_main and _start).
  * ------------------------------------------------------------------------- */
 #define _GNU_SOURCE
 #define UNW_LOCAL_ONLY
@@ -15,6 +25,10 @@
 #include "stripes.h"
 
 static uintptr_t own_lo, own_hi;
+/* libc's code: its start-up frames (__libc_start_call_main) need not keep
+ * the frame-pointer chain, so a chain that breaks there is complete. */
+static uintptr_t libc_lo, libc_hi;
+extern int __libc_start_main();
 
 /* Fork barrier. libunwind keeps internal locks that a fork child would
  * inherit held if another thread was unwinding at that moment (seen: the
@@ -50,6 +64,8 @@ void mt_unwind_setup(void)
     unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
     if (!mt_modules_own_text(&own_lo, &own_hi))
         own_lo = own_hi = 0;
+    if (mt_opt.unwind_fp && !mt_modules_text_of((uintptr_t)&__libc_start_main, &libc_lo, &libc_hi))
+        libc_lo = libc_hi = 0;
     mt_memo_setup();
     if (own_hi)
         mt_thread_bounds();            /* the main thread's memo */
@@ -80,19 +96,78 @@ static int find_stop(void *const *buf, int from, int n, uintptr_t lo, uintptr_t 
 static int capture_full(uintptr_t *ips, int depth, bool *truncated,
                         uintptr_t stop_lo, uintptr_t stop_hi);
 
-int mt_unwind(uintptr_t *ips, int depth, bool *truncated,
-              uintptr_t stop_lo, uintptr_t stop_hi)
+#if defined(__x86_64__) || defined(__aarch64__)
+/* The frame record of both ABIs: [fp] = caller's fp, [fp + 8] = return
+ * address. Returns the frames kept, or -1 when the chain broke. */
+__attribute__((noinline)) static int capture_fp(uintptr_t *ips, int depth, bool *truncated,
+                                                uintptr_t stop_lo, uintptr_t stop_hi)
 {
+    uintptr_t lo, hi;
+    mt_thread_stack(&lo, &hi);
+    uintptr_t fp = (uintptr_t)__builtin_frame_address(0);
+    if (!hi || fp < lo || fp >= hi)
+        return -1;
+    int n = 0;
+    bool own = true;                     /* still in the shim's frames */
+    for (;;) {
+        const uintptr_t *rec = (const uintptr_t *)fp;
+        uintptr_t next = rec[0], ra = rec[1];
+        if (own && !(ra >= own_lo && ra < own_hi))
+            own = false;
+        if (!own) {
+            if (!ra || (stop_hi && ra > stop_lo && ra <= stop_hi)) {
+                *truncated = false;
+                return n;
+            }
+            if (n == depth) {
+                *truncated = true;
+                return n;
+            }
+            ips[n++] = ra;
+        }
+        if (next == 0) {                 /* the outermost frame (_start clears it) */
+            *truncated = false;
+            return n;
+        }
+        if (next <= fp || next + 2 * sizeof(uintptr_t) > hi || (next & 7)) {
+            if (n && ips[n - 1] >= libc_lo && ips[n - 1] < libc_hi) {
+                *truncated = false;
+                return n;
+            }
+            return -1;
+        }
+        fp = next;
+    }
+}
+#else
+static int capture_fp(uintptr_t *ips, int depth, bool *truncated, uintptr_t stop_lo,
+                      uintptr_t stop_hi)
+{
+    (void)ips, (void)depth, (void)truncated, (void)stop_lo, (void)stop_hi;
+    return -1;
+}
+#endif
+
+int mt_unwind(uintptr_t *ips, int depth, bool *truncated,
+              uintptr_t stop_lo, uintptr_t stop_hi, uint32_t **id)
+{
+    *id = NULL;
+    if (mt_opt.unwind_fp) {
+        int n = capture_fp(ips, depth, truncated, stop_lo, stop_hi);
+        if (n > 0)
+            return n;
+        return capture_full(ips, depth, truncated, stop_lo, stop_hi);
+    }
     /* The memo serves native stacks. On Python stacks (cut at the eval
      * loop) it measured no faster: its misses cost a slow walk each. */
     if (!stop_hi) {
         struct mt_memo_miss miss;
-        int n = mt_memo_lookup(own_lo, own_hi, ips, depth, truncated, &miss);
+        int n = mt_memo_lookup(own_lo, own_hi, ips, depth, truncated, &miss, id);
         if (n >= 0)
             return n;
         if (miss.entry) {
             atomic_int *c = enter();
-            n = mt_memo_fill(&miss, ips, depth, truncated);
+            n = mt_memo_fill(&miss, ips, depth, truncated, id);
             mt_stripes_leave(c);
             if (n >= 0)
                 return n;

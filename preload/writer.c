@@ -215,7 +215,7 @@ static bool publish(const char *tmp, char *path, size_t cap, int fd)
     return false;
 }
 
-#define MAX_SECTIONS 5
+#define MAX_SECTIONS 7
 
 struct image {
     struct mt_file_header h;
@@ -232,6 +232,12 @@ struct image {
     size_t stacks_bytes;
     struct mt_leak *leaks;       /* exit snapshot with the scan's classes */
     size_t nleaks, leaks_bytes;
+    struct mt_tl_point *points;  /* the timeline up to this snapshot */
+    size_t npoints, points_bytes;
+    struct mt_tl_label *labels;
+    size_t nlabels, labels_bytes;
+    const void *data[MAX_SECTIONS];  /* each section's payload and size, in sec order */
+    size_t bytes[MAX_SECTIONS];
 };
 
 static void image_release(struct image *im)
@@ -241,6 +247,28 @@ static void image_release(struct image *im)
     mt_unmap(im->frames, im->frames_bytes);
     mt_unmap(im->stacks, im->stacks_bytes);
     mt_unmap(im->leaks, im->leaks_bytes);
+    mt_unmap(im->points, im->points_bytes);
+    mt_unmap(im->labels, im->labels_bytes);
+}
+
+/* The series with a point at this moment, and the labels. */
+static bool add_timeline(struct image *im)
+{
+    size_t n = mt_timeline_snapshot_point(&im->h.time_ns);
+    if (n) {
+        im->points_bytes = n * sizeof *im->points;
+        if (!(im->points = mt_map(im->points_bytes)))
+            return false;
+        im->npoints = mt_timeline_copy(im->points, n);
+    }
+    size_t nl = mt_timeline_label_count();
+    if (nl) {
+        im->labels_bytes = nl * sizeof *im->labels;
+        if (!(im->labels = mt_map(im->labels_bytes)))
+            return false;
+        im->nlabels = mt_timeline_labels(im->labels, nl, &im->st);
+    }
+    return true;
 }
 
 /* One LEAKS entry per stack that had live blocks when the scan ran. */
@@ -299,6 +327,8 @@ static bool image_build(struct image *im, int reason, uint32_t seq,
     h->program = mt_strtab_add(&im->st, exe, mt_proc_exe(exe, sizeof exe));
     h->cmdline = add_cmdline(&im->st);
     mt_proc_rss(&h->rss_bytes, &h->peak_rss_bytes);
+    if (!add_timeline(im))
+        return false;
 
     mt_stacks_lock_all();
     im->nstacks = mt_stacks_count(&im->nframes);
@@ -318,14 +348,13 @@ static bool image_build(struct image *im, int reason, uint32_t seq,
     memcpy(h->magic, MT_FILE_MAGIC, 8);
     h->version = MT_FILE_VERSION;
     h->header_size = sizeof *h;
-    im->nsec = im->h.leak_scan != MT_SCAN_NONE ? 5 : 4;
-    h->section_count = (uint32_t)im->nsec;
     h->section_entry_size = sizeof(struct mt_section);
     h->pid = (uint64_t)mt_pid();
     h->ppid = (uint64_t)mt_ppid();
     h->flags = mt_forked() ? MT_HDR_FORKED : 0;
     h->start_time_ns = mt_start_time_ns();
-    h->time_ns = now_ns();
+    if (!im->npoints)
+        h->time_ns = now_ns();
     h->reason = (uint32_t)reason;
     malloc_figures(reason, h);
     mt_tree_header(h, &im->st);
@@ -334,18 +363,38 @@ static bool image_build(struct image *im, int reason, uint32_t seq,
     h->sequence = seq;
     h->max_depth = (uint32_t)mt_opt.depth;
     h->dropped = mt_dropped();
+    h->sample_bytes = mt_opt.sample_bytes;
+    h->timeline_ms = mt_opt.timeline_ms;
 
-    uint64_t off = align8(sizeof *h + (size_t)im->nsec * sizeof im->sec[0]);
-    struct { uint32_t kind, size; uint64_t count, bytes; } parts[MAX_SECTIONS] = {
-        { MT_SEC_STRINGS, 1, im->st.len, im->st.len },
-        { MT_SEC_MODULES, sizeof(struct mt_module), (uint64_t)im->nmods,
-          (uint64_t)im->nmods * sizeof(struct mt_module) },
-        { MT_SEC_FRAMES, sizeof(struct mt_frame), im->nframes, im->frames_bytes },
-        { MT_SEC_STACKS, sizeof(struct mt_stack), im->nstacks, im->stacks_bytes },
-        { MT_SEC_LEAKS, sizeof(struct mt_leak), im->nleaks, im->leaks_bytes },
+    /* Optional sections are left out when empty. */
+    struct { uint32_t kind, size; uint64_t count; const void *data; size_t bytes; bool on; }
+        parts[MAX_SECTIONS] = {
+        { MT_SEC_STRINGS, 1, im->st.len, im->st.buf, im->st.len, true },
+        { MT_SEC_MODULES, sizeof(struct mt_module), (uint64_t)im->nmods, im->mods,
+          (size_t)im->nmods * sizeof(struct mt_module), true },
+        { MT_SEC_FRAMES, sizeof(struct mt_frame), im->nframes, im->frames, im->frames_bytes,
+          true },
+        { MT_SEC_STACKS, sizeof(struct mt_stack), im->nstacks, im->stacks, im->stacks_bytes,
+          true },
+        { MT_SEC_LEAKS, sizeof(struct mt_leak), im->nleaks, im->leaks, im->leaks_bytes,
+          h->leak_scan != MT_SCAN_NONE },
+        { MT_SEC_TIMELINE, sizeof(struct mt_tl_point), im->npoints, im->points,
+          im->npoints * sizeof(struct mt_tl_point), im->npoints > 0 },
+        { MT_SEC_LABELS, sizeof(struct mt_tl_label), im->nlabels, im->labels,
+          im->nlabels * sizeof(struct mt_tl_label), im->nlabels > 0 },
     };
-    for (int i = 0; i < im->nsec; i++) {
-        im->sec[i] = (struct mt_section){ parts[i].kind, parts[i].size, off, parts[i].count };
+    im->nsec = 0;
+    for (int i = 0; i < MAX_SECTIONS; i++)
+        if (parts[i].on)
+            im->nsec++;
+    h->section_count = (uint32_t)im->nsec;
+    uint64_t off = align8(sizeof *h + (size_t)im->nsec * sizeof im->sec[0]);
+    for (int i = 0, k = 0; i < MAX_SECTIONS; i++) {
+        if (!parts[i].on)
+            continue;
+        im->sec[k] = (struct mt_section){ parts[i].kind, parts[i].size, off, parts[i].count };
+        im->data[k] = parts[i].data;
+        im->bytes[k++] = parts[i].bytes;
         off = align8(off + parts[i].bytes);
     }
     h->file_size = off + 8;
@@ -354,10 +403,8 @@ static bool image_build(struct image *im, int reason, uint32_t seq,
 
 static bool image_write(int fd, const struct image *im)
 {
-    const void *data[MAX_SECTIONS] = { im->st.buf, im->mods, im->frames, im->stacks,
-                                       im->leaks };
-    size_t bytes[MAX_SECTIONS] = { im->st.len, (size_t)im->nmods * sizeof(struct mt_module),
-                                   im->frames_bytes, im->stacks_bytes, im->leaks_bytes };
+    const void *const *data = im->data;
+    const size_t *bytes = im->bytes;
     size_t dir = (size_t)im->nsec * sizeof im->sec[0];
     size_t pos = sizeof im->h + dir;
     if (!write_all(fd, &im->h, sizeof im->h) || !write_all(fd, im->sec, dir))

@@ -12,6 +12,7 @@
 #include "model.h"
 #include "symbolize.h"
 #include "textutil.h"
+#include "timeline.h"
 
 static bool fork_related(const struct mt_file_header *a, const struct mt_file_header *b)
 {
@@ -68,7 +69,13 @@ int cmd_diff(const struct report_opts *o, const struct snap *snaps, size_t n)
         .width = o->width,
         .unit = o->unit,
     };
+    struct tl_set tl = {0};
+    if (o->format == &out_format_html) {
+        tl_build(&tl, snaps, n);
+        d.timeline = tl_plottable(&tl) ? &tl : NULL;
+    }
     o->format->diff(o->out, &d);
+    tl_free(&tl);
     diff_rows_free(rows, shown);
     snap_pair_free(&pair);
     return 0;

@@ -2,7 +2,8 @@
  * snapshot): pid, parent, program, how it ended, its traced peak, what it
  * still held, what it lost (when its exit was scanned) and its peak RSS.
  * mtrace-run ends with it. An image is a (pid, start time) pair: exec keeps
- * the pid and starts a new image. Rows in start order. */
+ * the pid and starts a new image. Rows in start order. An --rss-only file
+ * has no traced figures: "-" in the table. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,9 +65,10 @@ static void print_table(FILE *out, const struct proc_row *rows, size_t n)
         snap_cause(h, cause, sizeof cause);
         struct sbuf prog = {0};
         sb_add_clean(&prog, base(snap_str(s, h->program)));
+        bool traced = !snap_rss_only(s);  /* --rss-only: RSS alone is known */
         fprintf(out, "%8" PRIu64 " %8" PRIu64 "  %-16s %-20s %10s %10s %10s %10s\n", h->pid,
-                h->ppid, sb_str(&prog), cause, hz_size(h->peak_bytes, a),
-                hz_size(h->current_bytes, b),
+                h->ppid, sb_str(&prog), cause, traced ? hz_size(h->peak_bytes, a) : "-",
+                traced ? hz_size(h->current_bytes, b) : "-",
                 h->leak_scan ? hz_size(lost_bytes(s), c) : "-", hz_size(h->peak_rss_bytes, d));
         sb_free(&prog);
     }
@@ -87,6 +89,7 @@ static void print_json(FILE *out, const struct proc_row *rows, size_t n)
         fprintf(out, "\"end_signal\":%" PRIu32 ",\"end_status\":%" PRId32 ",", h->end_signal,
                 h->end_status);
         json_knum(out, "snapshots", rows[i].nsnaps, ",");
+        fprintf(out, "\"rss_only\":%s,", snap_rss_only(s) ? "true" : "false");
         json_knum(out, "peak_bytes", h->peak_bytes, ",");
         json_knum(out, "current_bytes", h->current_bytes, ",");
         if (h->leak_scan)

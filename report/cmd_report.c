@@ -13,6 +13,7 @@
 #include "series.h"
 #include "symbolize.h"
 #include "textutil.h"
+#include "timeline.h"
 
 static int keep_row(const char *command, const struct out_row *r)
 {
@@ -85,6 +86,7 @@ static void run_report(const struct report_opts *o, const struct snap *snaps,
         .filtered = filter_active(&o->filter) ? &filtered : NULL,
         .series = series,
         .unit = o->unit,
+        .timeline = o->timeline,
     };
     o->format->report(o->out, &r, index);
     rows_free(rows, kept);
@@ -131,6 +133,8 @@ static void run_series(const struct report_opts *o, const struct snap *snaps, si
     free(order);
 }
 
+static int report_all(const struct report_opts *o, const struct snap *snaps, size_t n);
+
 int cmd_report(const struct report_opts *opts, const struct snap *snaps, size_t n)
 {
     /* leaks sorts by lost bytes when the heap was scanned, unless --sort. */
@@ -138,6 +142,19 @@ int cmd_report(const struct report_opts *opts, const struct snap *snaps, size_t 
     const struct report_opts *o = &oo;
     if (!oo.sort_given && strcmp(oo.command, "leaks") == 0 && snaps_scanned(snaps, n))
         oo.sort = METRIC_LOST_BYTES;
+    /* The page plots the memory timeline above the flame graph. */
+    struct tl_set tl = {0};
+    if (oo.format == &out_format_html) {
+        tl_build(&tl, snaps, n);
+        oo.timeline = tl_plottable(&tl) ? &tl : NULL;
+    }
+    int rc = report_all(o, snaps, n);
+    tl_free(&tl);
+    return rc;
+}
+
+static int report_all(const struct report_opts *o, const struct snap *snaps, size_t n)
+{
     if (!o->merge && series_one_process(snaps, n)) {
         run_series(o, snaps, n);
         return 0;

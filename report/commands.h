@@ -34,12 +34,12 @@ struct check_opts {
 };
 
 struct report_opts {
-    const char *command;           /* "top", "leaks", "peak", "diff", "check" */
+    const char *command;           /* "top", "leaks", "peak", "diff", "check", "timeline" */
     enum group_by by;
     enum metric sort;              /* top/leaks/peak */
     bool sort_given;               /* --sort given (else the command's default) */
     enum diff_metric diff_metric;  /* diff: --metric */
-    size_t limit;                  /* -n (0: all) */
+    size_t limit;                  /* -n (0: all); timeline: rows of its table */
     const struct out_format *format;
     enum out_unit unit;            /* folded: --metric bytes|count */
     FILE *out;                     /* stdout, or -o FILE */
@@ -49,12 +49,15 @@ struct report_opts {
     bool merge, all, force;
     size_t width;                  /* table output width */
     struct check_opts check;
+    const struct tl_set *timeline; /* html: the snapshots' timeline to plot, or NULL */
 };
 
 int cmd_report(const struct report_opts *o, const struct snap *snaps, size_t n);
 int cmd_diff(const struct report_opts *o, const struct snap *snaps, size_t n);
 /* procs: one row per process image (mtrace-run's closing summary). */
 int cmd_procs(const struct report_opts *o, const struct snap *snaps, size_t n);
+/* timeline: memory over time, one series per process (cmd_timeline.c). */
+int cmd_timeline(const struct report_opts *o, const struct snap *snaps, size_t n);
 /* check: 0 within the thresholds, EXIT_FOUND beyond, EXIT_USAGE for input
  * it cannot judge (no leak classes, a bad suppression file). */
 int cmd_check(const struct report_opts *o, const struct snap *snaps, size_t n);

@@ -1,6 +1,7 @@
 /* `mtrace-report dump`: prints header fields, the section directory, modules
  * with build-id hex, and every stack with its raw frames and counters, like
- * `memray parse`, then the leak classes per stack when the heap was scanned.
+ * `memray parse`, the timeline's points and labels, then the leak classes
+ * per stack when the heap was scanned.
  * No symbolization: this shows what the file holds. Strings
  * are printed quoted with C escapes so hostile bytes stay visible and inert. */
 #include "dump.h"
@@ -21,6 +22,26 @@ static void qstr(FILE *out, const char *s)
     fputc('"', out);
 }
 
+/* The timeline as read (times made non-decreasing, see snapshot_read.h). */
+static void dump_timeline(FILE *out, const struct snap *s)
+{
+    fprintf(out, "timeline %zu\n", s->ntimeline);
+    for (size_t i = 0; i < s->ntimeline; i++) {
+        const struct mt_tl_point *p = &s->timeline[i];
+        fprintf(out, "  [%zu] time_ns %" PRIu64 "  traced %" PRIu64 "  max %" PRIu64
+                " at %" PRIu64 "  rss %" PRIu64 "  allocs %" PRIu64 "\n", i, p->time_ns,
+                p->traced_bytes, p->max_bytes, p->max_time_ns, p->rss_bytes, p->allocs);
+    }
+    fprintf(out, "labels %zu\n", s->nlabels);
+    for (size_t i = 0; i < s->nlabels; i++) {
+        const struct mt_tl_label *l = &s->labels[i];
+        fprintf(out, "  [%zu] time_ns %" PRIu64 "  allocs %" PRIu64 "  traced %" PRIu64
+                "  text ", i, l->time_ns, l->allocs, l->traced_bytes);
+        qstr(out, snap_str(s, l->text));
+        fputc('\n', out);
+    }
+}
+
 void dump_snapshot(FILE *out, const struct snap *s)
 {
     const struct mt_file_header *h = &s->hdr;
@@ -31,8 +52,9 @@ void dump_snapshot(FILE *out, const struct snap *s)
             h->version, h->header_size, h->file_size);
     fprintf(out, "  section_count %" PRIu32 "  section_entry_size %" PRIu32 "\n",
             h->section_count, h->section_entry_size);
-    fprintf(out, "  pid %" PRIu64 "  ppid %" PRIu64 "  flags 0x%" PRIx32 "%s\n", h->pid,
-            h->ppid, h->flags, (h->flags & MT_HDR_FORKED) ? " (forked)" : "");
+    fprintf(out, "  pid %" PRIu64 "  ppid %" PRIu64 "  flags 0x%" PRIx32 "%s%s\n", h->pid,
+            h->ppid, h->flags, (h->flags & MT_HDR_FORKED) ? " (forked)" : "",
+            (h->flags & MT_HDR_RSS_ONLY) ? " (rss-only)" : "");
     fprintf(out, "  start_time_ns %" PRIu64 "  time_ns %" PRIu64 "\n", h->start_time_ns,
             h->time_ns);
     fprintf(out, "  reason %" PRIu32 " (%s)  sequence %" PRIu32 "  max_depth %" PRIu32 "\n",
@@ -60,7 +82,8 @@ void dump_snapshot(FILE *out, const struct snap *s)
     fprintf(out, "  fork_allocs %" PRIu64 "  fork_bytes %" PRIu64 "  replaced ", h->fork_allocs,
             h->fork_bytes);
     qstr(out, snap_str(s, h->replaced));
-    fputc('\n', out);
+    fprintf(out, "\n  peak_allocs %" PRIu64 "  sample_bytes %" PRIu64 "  timeline_ms %" PRIu32
+            "\n", h->peak_allocs, h->sample_bytes, h->timeline_ms);
 
     fprintf(out, "sections %zu\n", s->nsections);
     for (size_t i = 0; i < s->nsections; i++) {
@@ -109,6 +132,7 @@ void dump_snapshot(FILE *out, const struct snap *s)
         }
     }
 
+    dump_timeline(out, s);
     if (s->hdr.leak_scan == MT_SCAN_NONE)
         return;
     fprintf(out, "leaks %zu\n", s->nleaks);

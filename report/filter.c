@@ -4,10 +4,10 @@
  * (or function, or module) matches no pattern of that kind. */
 #include "filter.h"
 
-#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fastmatch.h"
 #include "textutil.h"
 
 static const char *const kind_names[FILTER_NKINDS] = {
@@ -45,7 +45,7 @@ static bool path_match(const char *pat, const char *path)
         const char *b = strrchr(path, '/');
         path = b ? b + 1 : path;
     }
-    return fnmatch(pat, path, 0) == 0;
+    return fast_fnmatch(pat, path);
 }
 
 /* Does any pattern of list (X, K) match frame FR? */
@@ -59,7 +59,7 @@ static bool frame_match(const struct filter_set *f, int x, enum filter_kind k,
         return false;
     for (size_t i = 0; i < f->npats[x][k]; i++) {
         const char *pat = f->pats[x][k][i];
-        if (k == FILTER_FUNCTION ? fnmatch(pat, s, 0) == 0 : path_match(pat, s))
+        if (k == FILTER_FUNCTION ? fast_fnmatch(pat, s) : path_match(pat, s))
             return true;
     }
     return false;

@@ -7,7 +7,8 @@
 #include <stdio.h>
 
 void help_general(FILE *out);
-/* The help of COMMAND (top, leaks, peak, diff, check, dump); the general
+/* The help of COMMAND (top, leaks, peak, diff, check, procs, timeline,
+ * dump); the general
  * one for anything else. */
 void help_command(FILE *out, const char *command);
 

@@ -1,7 +1,8 @@
 /* mtrace-report entry point: command-line parsing and dispatch to the
- * commands (top, leaks, peak, diff, check in cmd_*.c; dump in dump.c). Loads
- * and validates every snapshot first (any error: one line on stderr, exit 2),
- * then opens the output (-o FILE, else stdout) and sets up the terminal
+ * commands (top, leaks, peak, diff, check, procs, timeline in cmd_*.c; dump
+ * in dump.c). Loads and validates every snapshot first (any error: one line
+ * on stderr, exit 2; --rss-only files only for timeline, procs, dump), then
+ * opens the output (-o FILE, else stdout) and sets up the terminal
  * (term.h). Exit codes: 0 ok, 1 check found what it gates on, 2 bad usage or
  * unreadable/invalid input, or output that could not be written. */
 #include <errno.h>
@@ -196,7 +197,8 @@ static void parse(int argc, char **argv, struct parsed *p)
             break;
         case OPT_FORMAT:
             if (!(o->format = out_format_find(optarg)))
-                bad_usage("unknown --format '%s' (table, json, folded, pprof, html)", optarg);
+                bad_usage("unknown --format '%s' (table, json, folded, pprof, html); timeline "
+                          "also takes csv", optarg);
             p->format_set = true;
             break;
         case 'o':
@@ -267,18 +269,72 @@ static void parse(int argc, char **argv, struct parsed *p)
     }
 }
 
+/* timeline: table, json, csv or html; -n is its table's rows (default
+ * TL_DEFAULT_ROWS); the report's grouping and filters shape its lines. */
+#define TL_DEFAULT_ROWS 20
+static void validate_timeline(struct parsed *p)
+{
+    struct report_opts *o = &p->o;
+    const struct out_format *f = o->format;
+    if (f != &out_format_table && f != &out_format_json && f != &out_format_csv &&
+        f != &out_format_html)
+        bad_usage("timeline prints a table, json, csv or html (no --format %s)", f->name);
+    if (f->binary && !p->output && isatty(STDOUT_FILENO))
+        bad_usage("%s", "--format html writes a web page: give -o FILE.html (or redirect "
+                  "stdout)");
+    if (p->sort_set)
+        bad_usage("%s", "timeline is in time order (no --sort)");
+    if (o->merge)
+        bad_usage("%s", "timeline gives one series per process (no --merge)");
+    if (p->unit_set)
+        bad_usage("%s", "--metric bytes|count is an option of --format folded");
+    if (p->diff_only)
+        bad_usage("%s is an option of diff", p->diff_only);
+    if (p->check_only)
+        bad_usage("%s is an option of check", p->check_only);
+    if (!p->limit_set)
+        o->limit = TL_DEFAULT_ROWS;
+}
+
+/* Only timeline, procs and dump read an --rss-only file: the others need
+ * stacks. */
+static int refuse_rss_only(const char *cmd, const struct snap *snaps, size_t n)
+{
+    if (strcmp(cmd, "timeline") == 0 || strcmp(cmd, "procs") == 0 ||
+        strcmp(cmd, "dump") == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (snap_rss_only(&snaps[i])) {
+            struct sbuf b = {0};
+            sb_add_clean(&b, snaps[i].path);
+            fprintf(stderr, "mtrace-report: %s: holds only an RSS timeline (mtrace-run "
+                    "--rss-only); use mtrace-report timeline\n", sb_str(&b));
+            sb_free(&b);
+            return EXIT_USAGE;
+        }
+    return 0;
+}
+
 static void validate_usage(struct parsed *p, int nsnaps)
 {
     struct report_opts *o = &p->o;
     const char *cmd = o->command;
     bool is_dump = strcmp(cmd, "dump") == 0, is_diff = strcmp(cmd, "diff") == 0;
     bool is_check = strcmp(cmd, "check") == 0, is_procs = strcmp(cmd, "procs") == 0;
-    if (!is_dump && !is_diff && !is_check && !is_procs && strcmp(cmd, "top") != 0 &&
-        strcmp(cmd, "leaks") != 0 && strcmp(cmd, "peak") != 0)
-        bad_usage("unknown command '%s' (top, leaks, peak, diff, check, procs, dump, "
-                  "flamegraph)", cmd);
+    bool is_timeline = strcmp(cmd, "timeline") == 0;
+    if (!is_dump && !is_diff && !is_check && !is_procs && !is_timeline &&
+        strcmp(cmd, "top") != 0 && strcmp(cmd, "leaks") != 0 && strcmp(cmd, "peak") != 0)
+        bad_usage("unknown command '%s' (top, leaks, peak, diff, check, procs, timeline, "
+                  "dump, flamegraph)", cmd);
     if (nsnaps == 0)
         bad_usage("%s: no SNAPSHOT given", p->flamegraph ? "flamegraph" : cmd);
+    if (is_timeline) {
+        validate_timeline(p);
+        return;
+    }
+    if (o->format == &out_format_csv)
+        bad_usage("%s", "--format csv is timeline's (the raw series: mtrace-report timeline "
+                  "--format csv SNAPSHOT...)");
     if (p->flamegraph) {
         if (p->format_set && o->format != &out_format_html)
             bad_usage("flamegraph writes --format html (for --format %s use top)",
@@ -375,7 +431,7 @@ int main(int argc, char **argv)
         p.o.command = "top";
     }
     if (!p.o.command)
-        bad_usage("%s", "missing COMMAND (top, leaks, peak, diff, check, dump)");
+        bad_usage("%s", "missing COMMAND (top, leaks, peak, diff, check, procs, timeline, dump)");
     validate_usage(&p, argc - optind);
 
     size_t nsnaps = (size_t)(argc - optind);
@@ -393,6 +449,8 @@ int main(int argc, char **argv)
             break;
         }
     }
+    if (rc == 0)
+        rc = refuse_rss_only(p.o.command, snaps, nsnaps);
     /* Opened once every snapshot is good: a bad one leaves FILE alone. */
     if (rc == 0 && p.output && !(out = fopen(p.output, "wb"))) {
         struct sbuf b = {0};
@@ -415,6 +473,7 @@ int main(int argc, char **argv)
         rc = strcmp(p.o.command, "diff") == 0    ? cmd_diff(&p.o, snaps, nsnaps)
              : strcmp(p.o.command, "check") == 0 ? cmd_check(&p.o, snaps, nsnaps)
              : strcmp(p.o.command, "procs") == 0 ? cmd_procs(&p.o, snaps, nsnaps)
+             : strcmp(p.o.command, "timeline") == 0 ? cmd_timeline(&p.o, snaps, nsnaps)
                                                  : cmd_report(&p.o, snaps, nsnaps);
     }
     for (size_t i = 0; i < nsnaps; i++)

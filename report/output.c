@@ -120,7 +120,7 @@ const struct out_format *out_format_find(const char *name)
 {
     static const struct out_format *const formats[] = {
         &out_format_table, &out_format_json, &out_format_folded, &out_format_pprof,
-        &out_format_html,
+        &out_format_html, &out_format_csv,
     };
     for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
         if (strcmp(formats[i]->name, name) == 0)
@@ -158,10 +158,26 @@ void leak_scan_describe(struct sbuf *b, const struct out_snapinfo *s)
     }
 }
 
+/* V in decimal or lowercase hex, as printf's %u and %x write it. Frame labels
+ * are built without printf: a --group-by stack key holds every frame's. */
+static void add_uint(struct sbuf *b, uint64_t v, unsigned base)
+{
+    char buf[24], *p = buf + sizeof buf;
+    do {
+        *--p = "0123456789abcdef"[v % base];
+        v /= base;
+    } while (v);
+    sb_addn(b, p, (size_t)(buf + sizeof buf - p));
+}
+
 void frame_label(struct sbuf *b, const struct rframe *f)
 {
     if (f->file) {
-        sb_printf(b, "%s %s:%" PRIu32, f->function ? f->function : "??", f->file, f->line);
+        sb_add(b, f->function ? f->function : "??");
+        sb_addn(b, " ", 1);
+        sb_add(b, f->file);
+        sb_addn(b, ":", 1);
+        add_uint(b, f->line, 10);
         if (f->inlined)
             sb_add(b, " (inlined)");
     } else {
@@ -172,16 +188,27 @@ void frame_label(struct sbuf *b, const struct rframe *f)
 void frame_fallback_label(struct sbuf *b, const struct rframe *f)
 {
     if (f->python) {
-        sb_printf(b, "%s (Python)", f->function ? f->function : "??");
+        sb_add(b, f->function ? f->function : "??");
+        sb_add(b, " (Python)");
     } else if (f->module) {
+        if (f->function) {
+            sb_add(b, f->function);
+            sb_addn(b, " (", 2);
+        }
+        sb_add(b, f->module_base ? f->module_base : "(null)"); /* as printf wrote it */
+        sb_addn(b, "+0x", 3);
+        add_uint(b, f->offset, 16);
         if (f->function)
-            sb_printf(b, "%s (%s+0x%" PRIx64 ")", f->function, f->module_base, f->offset);
-        else
-            sb_printf(b, "%s+0x%" PRIx64, f->module_base, f->offset);
-    } else if (f->function) {
-        sb_printf(b, "%s (0x%" PRIx64 ")", f->function, f->addr);
+            sb_addn(b, ")", 1);
     } else {
-        sb_printf(b, "0x%" PRIx64, f->addr);
+        if (f->function) {
+            sb_add(b, f->function);
+            sb_addn(b, " (", 2);
+        }
+        sb_addn(b, "0x", 2);
+        add_uint(b, f->addr, 16);
+        if (f->function)
+            sb_addn(b, ")", 1);
     }
 }
 

@@ -17,6 +17,8 @@
 #include "frame.h"
 #include "mtrace/format.h"
 
+struct tl_set;                   /* timeline.h */
+
 struct counters {
     uint64_t alloc_bytes, alloc_count;
     uint64_t live_bytes, live_count;
@@ -143,6 +145,7 @@ struct out_diff {
     bool all;                    /* --all */
     size_t stack_depth, width;
     enum out_unit unit;          /* folded: size or count */
+    const struct tl_set *timeline;       /* html: the memory timeline to plot, or NULL */
 };
 
 /* Several snapshots of one process, in time order. */
@@ -179,6 +182,7 @@ struct out_report {
     const struct out_filtered *filtered; /* NULL when no filter is given */
     const struct out_series *series;     /* NULL unless a series of one process */
     enum out_unit unit;          /* folded: the command's bytes or count */
+    const struct tl_set *timeline;       /* html: the memory timeline to plot, or NULL */
 };
 
 /* A format. Write errors show in ferror(OUT), which main checks. */
@@ -203,6 +207,8 @@ extern const struct out_format out_format_json;
 extern const struct out_format out_format_folded;
 extern const struct out_format out_format_pprof;
 extern const struct out_format out_format_html;
+/* timeline's raw series only (timeline_data.c): no report or diff. */
+extern const struct out_format out_format_csv;
 const struct out_format *out_format_find(const char *name);
 
 /* One line describing filter set F: "include file a.c or b.c, function f*;

@@ -1,5 +1,6 @@
 /* The html format: one self-contained page (report/html/: page.html,
- * flame.css, flame.js, embedded at build time as html_assets.c) drawing a
+ * flame.css, flame.js, timeline.css, timeline.js, embedded at build time as
+ * html_assets.c) drawing a
  * flame graph of the rows: stacks root first from their first frame that is
  * not an allocator wrapper, as folded writes them (Python tracebacks unless
  * --native). The value is the command's (top allocated, leaks live, split
@@ -7,17 +8,25 @@
  * and NEW). Children under 0.1% of the total fold into one "[other]" node,
  * so the page stays small whatever the snapshot. The data is a JSON script
  * element with '<', '>', '&', U+2028 and U+2029 escaped: names come from
- * the traced program, and the page shows them as text only. */
+ * the traced program, and the page shows them as text only. When the
+ * snapshots carry a memory timeline, the page plots it above the graph
+ * (report/html/timeline.js); timeline --format html, and any page of
+ * --rss-only files, is the plots alone. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "output.h"
 #include "textutil.h" /* before uthash.h: uthash_fatal */
+#include "timeline_out.h"
 #include <uthash.h>
 
 /* html_assets.c, generated from report/html/ by embed.cmake. */
-extern const char html_page_html[], html_flame_css[], html_flame_js[];
+extern const char html_page_html[], html_flame_css[], html_flame_js[], html_timeline_css[],
+    html_timeline_js[];
+
+/* Points per process on the plot: more are cut into runs keeping maxima. */
+#define PLOT_POINTS 2000
 
 /* Children under 1/FOLD_DIV of the graph's total become "[other]". */
 #define FOLD_DIV 1000
@@ -336,19 +345,90 @@ static void snap_fields(FILE *out, const struct out_snapinfo *s, size_t n)
     fputs("],", out);
 }
 
-/* The page around the data; the data's head is written by HEAD(OUT, ARG). */
+/* One process's series for the plot (timeline.js): times in ns from its
+ * time zero, points [t, traced, max, max_t, rss, allocs] cut to
+ * PLOT_POINTS runs (tl_downsample keeps each run's maxima), labels and
+ * snapshots [t, text], the peak [t, bytes, kind] or null. */
+static void plot_proc(FILE *out, const struct tl_proc *p)
+{
+    size_t cap = p->npoints < PLOT_POINTS ? p->npoints : PLOT_POINTS;
+    struct tl_row *rows = malloc((cap ? cap : 1) * sizeof *rows);
+    if (!rows)
+        report_oom();
+    size_t n = tl_downsample(p, PLOT_POINTS, rows);
+    fprintf(out, "{\"pid\":%" PRIu64 ",\"ppid\":%" PRIu64 ",", p->pid, p->ppid);
+    jkstr(out, "program", p->program);
+    jkstr(out, "cmdline", p->cmdline);
+    fprintf(out, "\"rss_only\":%s,\"npoints\":%zu,\"points\":[", p->rss_only ? "true" : "false",
+            p->npoints);
+    for (size_t i = 0; i < n; i++) {
+        const struct tl_row *r = &rows[i];
+        fprintf(out, "%s[%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 "]",
+                i ? "," : "", tl_elapsed(p, r->time_ns), r->traced_bytes, r->max_bytes,
+                tl_elapsed(p, r->max_time_ns), r->rss_bytes, r->allocs);
+    }
+    fputs("],\"labels\":[", out);
+    for (size_t i = 0; i < p->nlabels; i++) {
+        fprintf(out, "%s[%" PRIu64 ",", i ? "," : "", tl_elapsed(p, p->labels[i].time_ns));
+        jstr(out, p->labels[i].text, strlen(p->labels[i].text));
+        fputc(']', out);
+    }
+    fputs("],\"snapshots\":[", out);
+    for (size_t i = 0; i < p->nsnaps; i++) {
+        const struct tl_snapmark *m = &p->snaps[i];
+        char what[128];
+        snprintf(what, sizeof what, "%s #%" PRIu32, m->cause, m->sequence);
+        fprintf(out, "%s[%" PRIu64 ",", i ? "," : "", tl_elapsed(p, m->time_ns));
+        jstr(out, what, strlen(what));
+        fputc(',', out);
+        jstr(out, m->file, strlen(m->file));
+        fputc(']', out);
+    }
+    if (p->peak_kind == TL_PEAK_NONE)
+        fputs("],\"peak\":null}", out);
+    else
+        fprintf(out, "],\"peak\":[%" PRIu64 ",%" PRIu64 ",\"%s\"]}",
+                tl_elapsed(p, p->peak_time_ns), p->peak_bytes,
+                p->peak_kind == TL_PEAK_RSS ? "rss" : "traced");
+    free(rows);
+}
+
+static void plot_data(FILE *out, const struct tl_set *tl, bool only)
+{
+    fprintf(out, "\"plot_only\":%s,\"timeline\":", only ? "true" : "false");
+    if (!tl) {
+        fputs("null,", out);
+        return;
+    }
+    fputc('[', out);
+    for (size_t i = 0; i < tl->nprocs; i++) {
+        if (i)
+            fputs(",\n", out);
+        plot_proc(out, &tl->procs[i]);
+    }
+    fputs("],\n", out);
+}
+
+/* The page around the data; the data's head is written by HEAD(OUT, ARG).
+ * H NULL: the plots of TL only. */
 static void page(FILE *out, struct html *H, void (*head)(FILE *, const void *),
-                 const void *arg)
+                 const void *arg, const struct tl_set *tl)
 {
     const char *p = page_until(out, html_page_html, "CSS");
     fputs(html_flame_css, out);
+    fputs(html_timeline_css, out);
     p = page_until(out, p, "DATA");
-    fprintf(out, "{\"version\":1,\"diff\":%s,\"fold\":%d,", H->diff ? "true" : "false",
+    fprintf(out, "{\"version\":1,\"diff\":%s,\"fold\":%d,", H && H->diff ? "true" : "false",
             FOLD_DIV);
     head(out, arg);
-    write_tree(out, H);
+    plot_data(out, tl, !H);
+    if (H)
+        write_tree(out, H);
+    else
+        fputs("\"nodes\":[],\"frames\":[]", out);
     fputs("}", out);
     p = page_until(out, p, "JS");
+    fputs(html_timeline_js, out);
     fputs(html_flame_js, out);
     page_until(out, p, "END");
 }
@@ -403,7 +483,7 @@ static void html_report(FILE *out, const struct out_report *r, size_t index)
                          leaks ? c->live_count : peak ? c->peak_count : c->alloc_count, 0, 0};
         add_stack(&H, row, NULL, v);
     }
-    page(out, &H, report_head, r);
+    page(out, &H, report_head, r, r->timeline);
     html_free(&H);
 }
 
@@ -429,8 +509,32 @@ static void html_diff(FILE *out, const struct out_diff *d)
         uint64_t v[4] = {x->size, x->count, x->old_size, x->old_count};
         add_stack(&H, &d->rows[i].row, NULL, v);
     }
-    page(out, &H, diff_head, d);
+    page(out, &H, diff_head, d, d->timeline);
     html_free(&H);
+}
+
+static void timeline_head(FILE *out, const void *arg)
+{
+    const struct tl_set *tl = arg;
+    jkstr(out, "command", "timeline");
+    jkstr(out, "what", "memory over time");
+    fputs("\"classes\":false,\"merged\":false,", out);
+    jkstr(out, "program", tl->nprocs ? tl->procs[0].program : "");
+    fprintf(out, "\"pid\":%" PRIu64 ",\"snapshots\":[", tl->nprocs ? tl->procs[0].pid : 0);
+    size_t k = 0;
+    for (size_t i = 0; i < tl->nprocs; i++)
+        for (size_t j = 0; j < tl->procs[i].nsnaps; j++) {
+            const char *f = tl->procs[i].snaps[j].file;
+            if (k++)
+                fputc(',', out);
+            jstr(out, f, strlen(f));
+        }
+    fputs("],", out);
+}
+
+void html_timeline_page(FILE *out, const struct tl_set *set)
+{
+    page(out, NULL, timeline_head, set, set);
 }
 
 static void html_nop(FILE *out, size_t n)

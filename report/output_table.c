@@ -343,7 +343,7 @@ static const char *delta_on(FILE *out, const struct sdelta *d)
 }
 
 /* "  +3.9 KiB  +4  new      SITE" lines, columns aligned over ROWS. */
-static void print_change_lines(FILE *out, const struct out_diff_row *rows, size_t n,
+void table_change_lines(FILE *out, const struct out_diff_row *rows, size_t n,
                                size_t width)
 {
     char a[HZ_BUF], b[HZ_BUF];
@@ -465,7 +465,7 @@ static void print_series(FILE *out, const struct out_report *r)
             se->growth_metric, r->group_by);
     if (se->ngrowth == 0)
         fprintf(out, "  no site grew\n");
-    print_change_lines(out, se->growth, se->ngrowth, r->width);
+    table_change_lines(out, se->growth, se->ngrowth, r->width);
     fputc('\n', out);
     sb_free(&line);
 }

@@ -29,6 +29,8 @@ void table_site_label(struct sbuf *b, const char *group_by, const struct out_row
 /* Print S broken at spaces into lines of at most WIDTH columns (a word
  * longer than a line stays whole), continuation lines indented by INDENT. */
 void table_wrap(FILE *out, const char *s, size_t width, size_t indent);
+/* "  +3.9 KiB  +4 blocks  new      SITE": ROWS[0..N), columns aligned. */
+void table_change_lines(FILE *out, const struct out_diff_row *rows, size_t n, size_t width);
 /* valgrind's LEAK SUMMARY of the classes in T. */
 void table_leak_summary(FILE *out, const struct counters *t);
 

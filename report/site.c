@@ -7,15 +7,16 @@
  * the shim's leak gate. */
 #include "site.h"
 
-#include <fnmatch.h>
 #include <string.h>
+
+#include "fastmatch.h"
 
 #include "mtrace/known_frames.h" /* the shim judges sites by the same lists */
 
 static bool match_any(const char *const *pats, size_t n, const char *s)
 {
     for (size_t i = 0; i < n; i++)
-        if (fnmatch(pats[i], s, 0) == 0)
+        if (fast_fnmatch(pats[i], s))
             return true;
     return false;
 }
@@ -26,20 +27,46 @@ static const char *base_name(const char *p)
     return b ? b + 1 : p;
 }
 
-bool site_is_wrapper(const struct rframe *f, const struct site_opts *o)
+static bool builtin_wrapper(const struct rframe *f)
 {
-    if (f->python)
-        return false;
     if (f->module &&
         match_any(mt_wrapper_modules, MT_COUNT(mt_wrapper_modules), base_name(f->module)))
         return true;
-    if (f->function) {
-        if (match_any(mt_wrapper_functions, MT_COUNT(mt_wrapper_functions), f->function))
-            return true;
-        if (o && match_any(o->alloc_fns, o->nalloc_fns, f->function))
-            return true;
-    }
-    return false;
+    return f->function &&
+           match_any(mt_wrapper_functions, MT_COUNT(mt_wrapper_functions), f->function);
+}
+
+static bool builtin_interpreter(const struct rframe *f)
+{
+    if (f->module)
+        return match_any(mt_interpreter_modules, MT_COUNT(mt_interpreter_modules),
+                         base_name(f->module));
+    return f->function &&
+           match_any(mt_interpreter_functions, MT_COUNT(mt_interpreter_functions), f->function);
+}
+
+uint8_t site_classify(const struct rframe *f)
+{
+    if (f->python)
+        return 0;
+    return (builtin_wrapper(f) ? SITE_WRAPPER : 0) |
+           (builtin_interpreter(f) ? SITE_INTERPRETER : 0);
+}
+
+/* site_is_wrapper with the built-in verdict known (CLS), or not (NULL). */
+static bool wrapper(const struct rframe *f, const uint8_t *cls, const struct site_opts *o)
+{
+    if (f->python)
+        return false;
+    if (cls ? (*cls & SITE_WRAPPER) != 0 : builtin_wrapper(f))
+        return true;
+    return o && o->nalloc_fns && f->function &&
+           match_any(o->alloc_fns, o->nalloc_fns, f->function);
+}
+
+bool site_is_wrapper(const struct rframe *f, const struct site_opts *o)
+{
+    return wrapper(f, NULL, o);
 }
 
 bool site_has_python(const struct rframe *frames, size_t n)
@@ -52,13 +79,7 @@ bool site_has_python(const struct rframe *frames, size_t n)
 
 bool site_is_interpreter(const struct rframe *f)
 {
-    if (f->python)
-        return false;
-    if (f->module)
-        return match_any(mt_interpreter_modules, MT_COUNT(mt_interpreter_modules),
-                         base_name(f->module));
-    return f->function &&
-           match_any(mt_interpreter_functions, MT_COUNT(mt_interpreter_functions), f->function);
+    return !f->python && builtin_interpreter(f);
 }
 
 bool site_in_traceback(const struct rframe *f, const struct site_opts *o)
@@ -66,7 +87,13 @@ bool site_in_traceback(const struct rframe *f, const struct site_opts *o)
     return f->python || (!site_is_wrapper(f, o) && !site_is_interpreter(f));
 }
 
-size_t site_find(const struct rframe *frames, size_t n, const struct site_opts *o)
+bool site_in_traceback_cls(const struct rframe *f, uint8_t cls, const struct site_opts *o)
+{
+    return f->python || (!wrapper(f, &cls, o) && !(cls & SITE_INTERPRETER));
+}
+
+size_t site_find_cls(const struct rframe *frames, const uint8_t *cls, size_t n,
+                     const struct site_opts *o)
 {
     if (n == 0)
         return 0;
@@ -75,17 +102,28 @@ size_t site_find(const struct rframe *frames, size_t n, const struct site_opts *
             if (frames[i].python)
                 return i;
     for (size_t i = 0; i < n; i++)
-        if (!site_is_wrapper(&frames[i], o))
+        if (!wrapper(&frames[i], cls ? &cls[i] : NULL, o))
             return i;
     return n - 1;
 }
 
-size_t site_show_from(const struct rframe *frames, size_t n, const struct site_opts *o)
+size_t site_find(const struct rframe *frames, size_t n, const struct site_opts *o)
+{
+    return site_find_cls(frames, NULL, n, o);
+}
+
+size_t site_show_from_cls(const struct rframe *frames, const uint8_t *cls, size_t n,
+                          const struct site_opts *o)
 {
     for (size_t i = 0; i < n; i++)
-        if (!site_is_wrapper(&frames[i], o))
+        if (!wrapper(&frames[i], cls ? &cls[i] : NULL, o))
             return i;
-    return site_find(frames, n, o);
+    return site_find_cls(frames, cls, n, o);
+}
+
+size_t site_show_from(const struct rframe *frames, size_t n, const struct site_opts *o)
+{
+    return site_show_from_cls(frames, NULL, n, o);
 }
 
 /* "INDENT LABEL p1 p2 ...", wrapped before column 78 and continued under

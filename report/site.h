@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "frame.h"
@@ -21,12 +22,25 @@ struct site_opts {
 
 bool site_is_wrapper(const struct rframe *f, const struct site_opts *o);
 
+/* F's verdict on the built-in lists (not --alloc-fn): SITE_WRAPPER and
+ * SITE_INTERPRETER bits. Matching globs is the hottest path of a big
+ * snapshot's report (every frame of every stack), so the symbolizer keeps
+ * this per frame it caches (sym_frame_cls) and the grouper hands it to the
+ * *_cls functions below: CLS[i] is FRAMES[i]'s verdict (CLS NULL: computed
+ * as needed, which is what the plain functions do). */
+enum { SITE_WRAPPER = 1, SITE_INTERPRETER = 2 };
+uint8_t site_classify(const struct rframe *f);
+
 /* Index of the site frame in FRAMES[0..N) (innermost first); 0 when N == 0. */
 size_t site_find(const struct rframe *frames, size_t n, const struct site_opts *o);
+size_t site_find_cls(const struct rframe *frames, const uint8_t *cls, size_t n,
+                     const struct site_opts *o);
 
 /* Index of the first frame worth showing: the first non-wrapper frame, or
  * the site when every frame is a wrapper. */
 size_t site_show_from(const struct rframe *frames, size_t n, const struct site_opts *o);
+size_t site_show_from_cls(const struct rframe *frames, const uint8_t *cls, size_t n,
+                          const struct site_opts *o);
 
 /* Whether any of FRAMES[0..N) is a Python frame. */
 bool site_has_python(const struct rframe *frames, size_t n);
@@ -40,6 +54,8 @@ bool site_is_interpreter(const struct rframe *f);
  * Python frame, and native frames that are neither allocator wrappers nor the
  * interpreter (a C extension's, say). */
 bool site_in_traceback(const struct rframe *f, const struct site_opts *o);
+/* The same with F's verdict CLS (site_classify) given. */
+bool site_in_traceback_cls(const struct rframe *f, uint8_t cls, const struct site_opts *o);
 
 /* Print the built-in wrapper lists for --help, indented by INDENT. */
 void site_print_wrappers(FILE *out, const char *indent);

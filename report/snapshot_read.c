@@ -24,8 +24,9 @@
 
 /* docs/FORMAT.md documents these sizes; a change here is a format change.
  * The header grew from 168 bytes (leak scan fields appended, then the end
- * of the process): every size from 168 up loads, missing fields read 0. */
-_Static_assert(sizeof(struct mt_file_header) == 240, "header layout");
+ * of the process, the allocator's figures, then the timeline's): every
+ * size from 168 up loads, missing fields read 0. */
+_Static_assert(sizeof(struct mt_file_header) == 264, "header layout");
 _Static_assert(offsetof(struct mt_file_header, leak_scan) == SNAP_HEADER_MIN,
                "fields after the first version-1 header");
 _Static_assert(sizeof(struct mt_section) == 24, "section layout");
@@ -33,6 +34,8 @@ _Static_assert(sizeof(struct mt_module) == 64, "module layout");
 _Static_assert(sizeof(struct mt_frame) == 16, "frame layout");
 _Static_assert(sizeof(struct mt_stack) == 64, "stack layout");
 _Static_assert(sizeof(struct mt_leak) == 72, "leak layout");
+_Static_assert(sizeof(struct mt_tl_point) == 48, "timeline point layout");
+_Static_assert(sizeof(struct mt_tl_label) == 32, "timeline label layout");
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -69,6 +72,8 @@ void snap_cause(const struct mt_file_header *h, char *buf, size_t len)
             snprintf(buf, len, "killed by signal %" PRIu32, h->end_signal);
     } else if (with_status && (h->reason == MT_REASON_EXIT || h->reason == MT_REASON_EXIT_NOW)) {
         snprintf(buf, len, "%s(%" PRId32 ")", name, h->end_status);
+    } else if (h->reason == 0 && (h->flags & MT_HDR_RSS_ONLY)) {
+        snprintf(buf, len, "ended");     /* not reaped by mtrace-reaper: how is not known */
     } else {
         snprintf(buf, len, "%s", name);
     }
@@ -100,6 +105,11 @@ const struct mt_leak *snap_stack_leak(const struct snap *s, size_t si)
     return &s->leaks[s->leak_of_stack[si] - 1];
 }
 
+bool snap_rss_only(const struct snap *s)
+{
+    return (s->hdr.flags & MT_HDR_RSS_ONLY) != 0;
+}
+
 const char *snap_str(const struct snap *s, uint64_t off)
 {
     if (!s->strings || off >= s->strings_size)
@@ -115,6 +125,8 @@ const char *snap_section_name(uint32_t kind)
     case MT_SEC_FRAMES: return "frames";
     case MT_SEC_STACKS: return "stacks";
     case MT_SEC_LEAKS: return "leaks";
+    case MT_SEC_TIMELINE: return "timeline";
+    case MT_SEC_LABELS: return "labels";
     default: return "unknown";
     }
 }
@@ -195,14 +207,91 @@ static int parse_leaks(struct snap *s, const uint8_t *data, const struct mt_sect
     return 0;
 }
 
+struct lab_ix {
+    uint64_t time_ns;
+    size_t index;
+};
+
+static int lab_cmp(const void *pa, const void *pb)
+{
+    const struct lab_ix *a = pa, *b = pb;
+    if (a->time_ns != b->time_ns)
+        return a->time_ns < b->time_ns ? -1 : 1;
+    return a->index < b->index ? -1 : a->index > b->index;
+}
+
+/* TIMELINE and LABELS (either may be absent). Hostile points are made
+ * usable rather than rejected: a writer reads CLOCK_REALTIME, which may
+ * step back while the program runs, and losing the whole snapshot to that
+ * would be worse than a flat step in the plot. So a time before the
+ * previous point's is read as the previous point's, max_bytes below
+ * traced_bytes as traced_bytes, and a max_time_ns outside the point's
+ * interval as the point's time. Labels need their text in the string
+ * table; they are sorted by time (stable), as they may come from several
+ * threads. */
+static int parse_timeline(struct snap *s, const uint8_t *data, const struct mt_section *tl,
+                          const struct mt_section *lb, char *err, size_t errlen)
+{
+    if (tl) {
+        s->ntimeline = tl->count;
+        s->timeline = copy_records(data + tl->offset, tl->count, tl->entry_size,
+                                   sizeof(struct mt_tl_point));
+        if (!s->timeline) {
+            set_err(err, errlen, "out of memory");
+            return -1;
+        }
+        uint64_t prev = 0;
+        for (size_t i = 0; i < s->ntimeline; i++) {
+            struct mt_tl_point *p = &s->timeline[i];
+            if (p->time_ns < prev)
+                p->time_ns = prev;
+            if (p->max_bytes < p->traced_bytes)
+                p->max_bytes = p->traced_bytes;
+            if (p->max_time_ns > p->time_ns || p->max_time_ns < prev || p->max_time_ns == 0)
+                p->max_time_ns = p->time_ns;
+            prev = p->time_ns;
+        }
+    }
+    if (!lb)
+        return 0;
+    s->nlabels = lb->count;
+    s->labels = copy_records(data + lb->offset, lb->count, lb->entry_size,
+                             sizeof(struct mt_tl_label));
+    if (!s->labels) {
+        set_err(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < s->nlabels; i++)
+        if (check_str(s, s->labels[i].text, "label", i, err, errlen))
+            return -1;
+    /* Stable: qsort on (time, original index), then permute. */
+    struct lab_ix *ix = calloc(s->nlabels ? s->nlabels : 1, sizeof *ix);
+    struct mt_tl_label *sorted = calloc(s->nlabels ? s->nlabels : 1, sizeof *sorted);
+    if (!ix || !sorted) {
+        free(ix);
+        free(sorted);
+        set_err(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < s->nlabels; i++)
+        ix[i] = (struct lab_ix){s->labels[i].time_ns, i};
+    qsort(ix, s->nlabels, sizeof *ix, lab_cmp);
+    for (size_t i = 0; i < s->nlabels; i++)
+        sorted[i] = s->labels[ix[i].index];
+    free(s->labels);
+    free(ix);
+    s->labels = sorted;
+    return 0;
+}
+
 int snap_parse(uint8_t *data, size_t size, struct snap *out, char *err, size_t errlen)
 {
     struct snap s;
     memset(&s, 0, sizeof s);
-    const struct mt_section *known[MT_SEC_LEAKS + 1] = {0};
-    static const size_t known_size[MT_SEC_LEAKS + 1] = {
+    const struct mt_section *known[MT_SEC_LABELS + 1] = {0};
+    static const size_t known_size[MT_SEC_LABELS + 1] = {
         0, 1, sizeof(struct mt_module), sizeof(struct mt_frame), sizeof(struct mt_stack),
-        sizeof(struct mt_leak),
+        sizeof(struct mt_leak), sizeof(struct mt_tl_point), sizeof(struct mt_tl_label),
     };
     const size_t hmin = SNAP_HEADER_MIN;
 
@@ -306,7 +395,7 @@ int snap_parse(uint8_t *data, size_t size, struct snap *out, char *err, size_t e
                     i, kn, sec->count, sec->entry_size, sec->offset);
             goto fail;
         }
-        if (sec->kind == 0 || sec->kind > MT_SEC_LEAKS)
+        if (sec->kind == 0 || sec->kind > MT_SEC_LABELS)
             continue; /* unknown kind from a newer writer: skip it */
         if (known[sec->kind]) {
             set_err(err, errlen, "section %zu: duplicate %s section", i, kn);
@@ -392,7 +481,9 @@ int snap_parse(uint8_t *data, size_t size, struct snap *out, char *err, size_t e
             goto fail;
         }
     }
-    if (parse_leaks(&s, data, known[MT_SEC_LEAKS], err, errlen) != 0)
+    if (parse_leaks(&s, data, known[MT_SEC_LEAKS], err, errlen) != 0 ||
+        parse_timeline(&s, data, known[MT_SEC_TIMELINE], known[MT_SEC_LABELS], err,
+                       errlen) != 0)
         goto fail;
     s.data = data;
     s.size = size;
@@ -405,6 +496,8 @@ fail:
     free(s.stacks);
     free(s.leaks);
     free(s.leak_of_stack);
+    free(s.timeline);
+    free(s.labels);
     return -1;
 }
 
@@ -479,5 +572,7 @@ void snap_free(struct snap *s)
     free(s->stacks);
     free(s->leaks);
     free(s->leak_of_stack);
+    free(s->timeline);
+    free(s->labels);
     memset(s, 0, sizeof *s);
 }

@@ -6,6 +6,7 @@
 #ifndef MTRACE_REPORT_SNAPSHOT_READ_H
 #define MTRACE_REPORT_SNAPSHOT_READ_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,6 +38,15 @@ struct snap {
     struct mt_leak *leaks;
     size_t nleaks;
     uint32_t *leak_of_stack;
+    /* The memory timeline (TIMELINE, LABELS; NULL/0 when absent). Points
+     * are in the file's order with their times made non-decreasing (a
+     * point before its predecessor is read at the predecessor's time: the
+     * clock stepped back) and max_bytes >= traced_bytes; labels are sorted
+     * by time, stably. */
+    struct mt_tl_point *timeline;
+    size_t ntimeline;
+    struct mt_tl_label *labels;
+    size_t nlabels;
 };
 
 /* Read and validate PATH. On failure returns -1 and writes one line (no
@@ -50,6 +60,9 @@ int snap_parse(uint8_t *data, size_t size, struct snap *out, char *err,
 
 void snap_free(struct snap *s);
 
+/* Whether S was written by mtrace-run --rss-only (a timeline of RSS only). */
+bool snap_rss_only(const struct snap *s);
+
 /* String at a validated offset (offsets were checked by snap_parse; an
  * offset out of range still returns "" rather than reading outside). */
 const char *snap_str(const struct snap *s, uint64_t off);
@@ -60,7 +73,8 @@ const struct mt_leak *snap_stack_leak(const struct snap *s, size_t si);
 
 const char *snap_reason_name(uint32_t reason);
 /* The reason with how the process ended, for tables: "exit(3)", "_exit(0)",
- * "killed by SIGSEGV", "exec", "signal", ... */
+ * "killed by SIGSEGV", "exec", "signal", ...; "ended" for an --rss-only
+ * process whose end the reaper did not see (reason 0). */
 void snap_cause(const struct mt_file_header *h, char *buf, size_t len);
 /* "none", "done", "partial" or "unknown" (enum mt_leak_scan). */
 const char *snap_leak_scan_name(uint32_t scan);

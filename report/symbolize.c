@@ -3,7 +3,11 @@
  * ourselves (regular files only: a hostile module path must not hang us) and
  * checked its build-id against the snapshot's. Native frames are return
  * addresses, so line and function lookups use addr - 1; inlined calls come
- * from dwarf_getscopes_die as eu-addr2line -i does. Cached per address. */
+ * from the scope chain eu-addr2line -i derives (dwarf_getscopes, then
+ * dwarf_getscopes_die), answered from per-CU scope trees (scopeidx.h). The
+ * ELF symbol name is looked up only where DWARF names no function, through
+ * a per-module memo (symmemo.h). Cached per address, with each frame's
+ * allocator-wrapper verdict (site.h). */
 #include "symbolize.h"
 
 #include <dwarf.h>
@@ -19,6 +23,9 @@
 #include <unistd.h>
 
 #include "demangle.h"
+#include "scopeidx.h"
+#include "site.h"
+#include "symmemo.h"
 #include "textutil.h" /* before uthash.h: uthash_fatal */
 #include <uthash.h>
 
@@ -27,11 +34,13 @@ struct modinfo {
     const char *path;
     const char *base;
     Dwfl_Module *dm;         /* NULL: no symbols for this module */
+    struct symmemo *syms;    /* its ELF symbol lookups, made on first use */
 };
 
 struct cache_ent {
     uint64_t addr;
     struct rframe *frames;
+    uint8_t *cls;            /* site_classify() of each frame */
     size_t n;
     UT_hash_handle hh;
 };
@@ -47,6 +56,7 @@ struct symbolizer {
     struct modinfo *mods;
     size_t nmods;
     struct cache_ent *cache;
+    struct scopeidx *scopes; /* per-CU scope trees, for inlined calls */
     struct intern *strings;
     struct rframe python;    /* scratch result for Python frames */
     struct rframe *tmp;      /* scratch while expanding inlines */
@@ -151,6 +161,7 @@ struct symbolizer *sym_new(const struct snap *s, int no_debug)
     if (!z)
         report_oom();
     z->snap = s;
+    z->scopes = scopeidx_new();
     z->nmods = s->nmodules;
     z->mods = calloc(z->nmods ? z->nmods : 1, sizeof *z->mods);
     if (!z->mods)
@@ -173,7 +184,7 @@ struct symbolizer *sym_new(const struct snap *s, int no_debug)
     return z;
 }
 
-static const struct modinfo *find_module(const struct symbolizer *z, uint64_t addr)
+static struct modinfo *find_module(const struct symbolizer *z, uint64_t addr)
 {
     for (size_t i = 0; i < z->nmods; i++)
         if (addr >= z->mods[i].m->start && addr < z->mods[i].m->end)
@@ -216,13 +227,43 @@ static int is_function_scope(Dwarf_Die *die)
            tag == DW_TAG_entry_point;
 }
 
-/* Expand PC (already addr - 1) in module DM into z->tmp, innermost first. */
-static void expand_native(struct symbolizer *z, Dwfl_Module *dm, uint64_t pc,
+/* The ELF symbol name at PC, demangled; looked up only when DWARF names no
+ * function, and through the module's memo (libdwfl scans the whole symbol
+ * table on each lookup). */
+struct symname {
+    struct modinfo *mi;
+    uint64_t pc;
+    bool done;
+    const char *name;
+};
+
+static const char *symname_get(struct symbolizer *z, struct symname *sn)
+{
+    if (sn->done)
+        return sn->name;
+    struct modinfo *mi = sn->mi;
+    if (!mi->syms)
+        mi->syms = symmemo_new(mi->dm);
+    const void *v;
+    if (symmemo_get(mi->syms, sn->pc, &v)) {
+        sn->name = v;
+    } else {
+        GElf_Off symoff;
+        GElf_Sym sym;
+        sn->name = intern_demangled(
+            z, dwfl_module_addrinfo(mi->dm, sn->pc, &symoff, &sym, NULL, NULL, NULL));
+        symmemo_put(mi->syms, sn->pc, sn->name);
+    }
+    sn->done = true;
+    return sn->name;
+}
+
+/* Expand PC (already addr - 1) in module MI into z->tmp, innermost first. */
+static void expand_native(struct symbolizer *z, struct modinfo *mi, uint64_t pc,
                           const struct rframe *base)
 {
-    GElf_Off symoff;
-    GElf_Sym sym;
-    const char *symname = dwfl_module_addrinfo(dm, pc, &symoff, &sym, NULL, NULL, NULL);
+    Dwfl_Module *dm = mi->dm;
+    struct symname sn = {.mi = mi, .pc = pc};
     const char *src = NULL;
     int lineno = 0;
     Dwfl_Line *ln = dwfl_module_getsrc(dm, pc);
@@ -232,30 +273,17 @@ static void expand_native(struct symbolizer *z, Dwfl_Module *dm, uint64_t pc,
     struct rframe *f = push(z, base);
     f->file = intern(z, src);
     f->line = lineno > 0 ? (uint32_t)lineno : 0;
-    f->function = intern_demangled(z, symname);
+    size_t fi = z->ntmp - 1; /* push may move z->tmp */
 
-    Dwarf_Addr bias = 0;
+    Dwarf_Addr bias = 0, dbias;
     Dwarf_Die *cudie = dwfl_module_addrdie(dm, pc, &bias);
-    if (!cudie)
-        return;
+    Dwarf *dw = cudie ? dwfl_module_getdwarf(dm, &dbias) : NULL;
     Dwarf_Die *scopes = NULL;
-    int n = dwarf_getscopes(cudie, pc - bias, &scopes);
+    /* The chain of the innermost scope DIE at PC out to the CU, as
+     * eu-addr2line -i derives it (scopeidx.h). */
+    int n = cudie ? scopeidx_chain(z->scopes, dw, cudie, pc - bias, &scopes) : 0;
     if (n <= 0) {
-        free(scopes);
-        return;
-    }
-    /* Re-derive the chain from the concrete innermost DIE (eu-addr2line -i). */
-    Dwarf_Die inner;
-    Dwarf_Addr dbias;
-    Dwarf *dw = dwfl_module_getdwarf(dm, &dbias);
-    Dwarf_Off off = dwarf_dieoffset(&scopes[0]);
-    free(scopes);
-    scopes = NULL;
-    if (!dw || !dwarf_offdie(dw, off, &inner))
-        return;
-    n = dwarf_getscopes_die(&inner, &scopes);
-    if (n <= 0) {
-        free(scopes);
+        z->tmp[fi].function = symname_get(z, &sn);
         return;
     }
     Dwarf_Files *files = NULL;
@@ -265,12 +293,10 @@ static void expand_native(struct symbolizer *z, Dwfl_Module *dm, uint64_t pc,
     int i = 0;
     while (i < n && !is_function_scope(&scopes[i]))
         i++;
-    if (i < n) {
-        const char *nm = die_name(&scopes[i]);
-        if (nm)
-            f->function = intern_demangled(z, nm);
-        f->inlined = dwarf_tag(&scopes[i]) == DW_TAG_inlined_subroutine;
-    }
+    const char *nm = i < n ? die_name(&scopes[i]) : NULL;
+    z->tmp[fi].function = nm ? intern_demangled(z, nm) : symname_get(z, &sn);
+    if (i < n)
+        z->tmp[fi].inlined = dwarf_tag(&scopes[i]) == DW_TAG_inlined_subroutine;
     /* Each inlined scope: its caller is the next function scope out, at the
      * inline's DW_AT_call_file:DW_AT_call_line. */
     while (i < n && dwarf_tag(&scopes[i]) == DW_TAG_inlined_subroutine) {
@@ -289,12 +315,12 @@ static void expand_native(struct symbolizer *z, Dwfl_Module *dm, uint64_t pc,
         c->file = intern(z, cfile);
         c->line = cline;
         if (j < n) {
-            const char *nm = die_name(&scopes[j]);
-            c->function = intern_demangled(z, nm);
+            const char *cn = die_name(&scopes[j]);
+            c->function = intern_demangled(z, cn);
             c->inlined = dwarf_tag(&scopes[j]) == DW_TAG_inlined_subroutine;
         }
         if (!c->function && !c->inlined)
-            c->function = intern_demangled(z, symname);
+            c->function = symname_get(z, &sn);
         if (j >= n)
             break;
         i = j;
@@ -304,6 +330,14 @@ static void expand_native(struct symbolizer *z, Dwfl_Module *dm, uint64_t pc,
 
 size_t sym_frame(struct symbolizer *z, const struct mt_frame *f, const struct rframe **out)
 {
+    const uint8_t *cls;
+    return sym_frame_cls(z, f, out, &cls);
+}
+
+size_t sym_frame_cls(struct symbolizer *z, const struct mt_frame *f, const struct rframe **out,
+                     const uint8_t **cls)
+{
+    static const uint8_t python_cls = 0; /* never a wrapper nor the interpreter */
     if (f->kind == MT_FRAME_PYTHON) {
         memset(&z->python, 0, sizeof z->python);
         z->python.python = true;
@@ -315,18 +349,20 @@ size_t sym_frame(struct symbolizer *z, const struct mt_frame *f, const struct rf
         if (!z->python.function[0])
             z->python.function = NULL;
         *out = &z->python;
+        *cls = &python_cls;
         return 1;
     }
     struct cache_ent *e;
     HASH_FIND(hh, z->cache, &f->addr, sizeof f->addr, e);
     if (e) {
         *out = e->frames;
+        *cls = e->cls;
         return e->n;
     }
     struct rframe base;
     memset(&base, 0, sizeof base);
     base.addr = f->addr;
-    const struct modinfo *mi = find_module(z, f->addr);
+    struct modinfo *mi = find_module(z, f->addr);
     z->ntmp = 0;
     if (mi) {
         base.module = mi->path;
@@ -335,7 +371,7 @@ size_t sym_frame(struct symbolizer *z, const struct mt_frame *f, const struct rf
     }
     if (mi && mi->dm && z->dwfl && f->addr > 0 &&
         dwfl_addrmodule(z->dwfl, f->addr - 1) == mi->dm)
-        expand_native(z, mi->dm, f->addr - 1, &base);
+        expand_native(z, mi, f->addr - 1, &base);
     else
         push(z, &base);
 
@@ -345,11 +381,15 @@ size_t sym_frame(struct symbolizer *z, const struct mt_frame *f, const struct rf
     e->addr = f->addr;
     e->n = z->ntmp;
     e->frames = malloc(e->n * sizeof *e->frames);
-    if (!e->frames)
+    e->cls = malloc(e->n);
+    if (!e->frames || !e->cls)
         report_oom();
     memcpy(e->frames, z->tmp, e->n * sizeof *e->frames);
+    for (size_t i = 0; i < e->n; i++)
+        e->cls[i] = site_classify(&e->frames[i]);
     HASH_ADD(hh, z->cache, addr, sizeof e->addr, e);
     *out = e->frames;
+    *cls = e->cls;
     return e->n;
 }
 
@@ -361,6 +401,7 @@ void sym_free(struct symbolizer *z)
     HASH_ITER(hh, z->cache, e, et) {
         HASH_DEL(z->cache, e);
         free(e->frames);
+        free(e->cls);
         free(e);
     }
     struct intern *s, *st;
@@ -368,6 +409,9 @@ void sym_free(struct symbolizer *z)
         HASH_DEL(z->strings, s);
         free(s);
     }
+    scopeidx_free(z->scopes); /* before dwfl_end: it points into the DWARF */
+    for (size_t i = 0; i < z->nmods; i++)
+        symmemo_free(z->mods[i].syms);
     if (z->dwfl)
         dwfl_end(z->dwfl);
     free(z->mods);

@@ -48,6 +48,8 @@ enum mt_section_kind {
     MT_SEC_FRAMES = 3,       /* struct mt_frame[count] */
     MT_SEC_STACKS = 4,       /* struct mt_stack[count] */
     MT_SEC_LEAKS = 5,        /* struct mt_leak[count]: leak classes at exit */
+    MT_SEC_TIMELINE = 6,     /* struct mt_tl_point[count]: memory over time, oldest first */
+    MT_SEC_LABELS = 7,       /* struct mt_tl_label[count]: labels put on the timeline */
 };
 
 /* Frame kinds. Values are on disk: never renumber. */
@@ -100,6 +102,16 @@ struct mt_file_header {
     uint64_t fork_bytes;         /* the parent's current_bytes at the fork */
     uint32_t replaced;           /* string: the image exec replaced ("" for none) */
     uint32_t reserved;
+    /* From here: header_size >= 264. */
+    uint64_t peak_allocs;        /* total_allocs when peak_bytes was reached: the peak's
+                                  * place on the timeline (the first point whose allocs
+                                  * reaches it) */
+    uint64_t sample_bytes;       /* MTRACE_SAMPLE_BYTES: mean bytes between samples;
+                                  * 0 = every allocation traced. When set, every count
+                                  * and byte figure is an unbiased estimate */
+    uint32_t timeline_ms;        /* MTRACE_TIMELINE_MS: the series' first interval (0 =
+                                  * off); merging doubles it when the buffer fills */
+    uint32_t reserved2;
 };
 
 /* Whether the live blocks of this snapshot were classified (issue 5's
@@ -123,6 +135,8 @@ enum mt_leak_class {
 
 enum mt_header_flags {
     MT_HDR_FORKED = 1u << 0,     /* this process is a fork child of ppid */
+    MT_HDR_RSS_ONLY = 1u << 1,   /* written by mtrace-run --rss-only: a TIMELINE of RSS
+                                  * only; no stacks, traced figures all 0 */
 };
 
 struct mt_section {
@@ -164,6 +178,29 @@ struct mt_leak {
     uint64_t stack;              /* index into STACKS */
     uint64_t count[MT_LEAK_CLASSES];  /* blocks of this stack in each class */
     uint64_t bytes[MT_LEAK_CLASSES];
+};
+
+/* One point of the memory timeline. The shim adds one about every
+ * timeline_ms; when its buffer fills, neighbours are merged pairwise (the
+ * later point's state, the larger maximum with its time), so the series
+ * always covers the whole run. */
+struct mt_tl_point {
+    uint64_t time_ns;            /* CLOCK_REALTIME of the point */
+    uint64_t traced_bytes;       /* traced heap bytes live at the point */
+    uint64_t max_bytes;          /* the most live since the previous point (>= traced_bytes) */
+    uint64_t max_time_ns;        /* about when max_bytes was live (the point's time when
+                                  * not known better) */
+    uint64_t rss_bytes;          /* resident set size at the point; 0 unknown */
+    uint64_t allocs;             /* allocations traced so far (total_allocs then) */
+};
+
+/* A label put on the timeline (mtrace_label(), Python's mtrace.mark("...")). */
+struct mt_tl_label {
+    uint64_t time_ns;            /* CLOCK_REALTIME when it was put */
+    uint64_t allocs;             /* total_allocs then */
+    uint64_t traced_bytes;       /* traced heap bytes live then */
+    uint32_t text;               /* string */
+    uint32_t reserved;
 };
 
 enum mt_stack_flags {

@@ -13,6 +13,11 @@ its C API (include/mtrace.h) and mirrors tracemalloc's module functions::
     m = mtrace.mark()                        # a generation mark
     work()
     leaked, blocks = mtrace.live_since(m)    # allocated since, still live
+    mtrace.mark("load done")                 # also a label on the memory timeline
+
+    @mtrace.profile                          # a line-by-line table when it returns,
+    def work(): ...                          # like memory_profiler (mtrace.profile)
+    with mtrace.profile_block(): ...
 
     $ mtrace-report diff BEFORE AFTER        # what grew, by Python line
 
@@ -27,7 +32,9 @@ pytest-memray: ``pytest -p mtrace.pytest_plugin --mtrace`` under the shim.
 import ctypes
 
 __all__ = ["NotLoadedError", "is_tracing", "version", "take_snapshot",
-           "get_traced_memory", "reset_peak", "mark", "live_since"]
+           "get_traced_memory", "reset_peak", "mark", "live_since", "label",
+           "thread_traced", "profile", "profile_block", "ProfileError", "ProfileResult",
+           "LineStats"]
 
 _PATH_MAX = 4096
 _loaded = None
@@ -61,6 +68,14 @@ def _lib():
         lib.mtrace_mark.argtypes = []
         lib.mtrace_live_since.restype = ctypes.c_int
         lib.mtrace_live_since.argtypes = [ctypes.c_uint64] + [ctypes.POINTER(ctypes.c_size_t)] * 2
+    if fn() >= 0x000300 and hasattr(lib, "mtrace_thread_traced"):   # 0.3: per thread, labels
+        lib.mtrace_thread_traced.restype = None
+        lib.mtrace_thread_traced.argtypes = [ctypes.POINTER(ctypes.c_int64),
+                                             ctypes.POINTER(ctypes.c_uint64)]
+        lib.mtrace_label.restype = ctypes.c_int
+        lib.mtrace_label.argtypes = [ctypes.c_char_p]
+        lib.mtrace_sample_bytes.restype = ctypes.c_size_t
+        lib.mtrace_sample_bytes.argtypes = []
     _loaded = lib
     return lib
 
@@ -111,10 +126,42 @@ def _generations():
     return lib
 
 
-def mark():
+def _v03(what):
+    lib = _lib()
+    if lib.mtrace_version() < 0x000300 or not hasattr(lib, "mtrace_thread_traced"):
+        raise NotLoadedError("the loaded mtrace shim (%d.%d.%d) predates %s: 0.3 or later "
+                             "needed" % (version() + (what,)))
+    return lib
+
+
+def mark(label=None):
     """Starts a new allocation generation and returns its id: live_since(id)
-    then tells what was allocated after this call and is still live."""
+    then tells what was allocated after this call and is still live.
+    mark("phase") also puts the label on the memory timeline (label())."""
+    if label is not None:
+        _label(label)
     return _generations().mtrace_mark()
+
+
+def _label(text):
+    if isinstance(text, str):
+        text = text.encode("utf-8", "surrogateescape")
+    return _v03("labels").mtrace_label(text) == 0
+
+
+def label(text):
+    """Puts a label on the memory timeline (`mtrace-report timeline` shows
+    it; 63 bytes kept). False when the tracer's label table is full."""
+    return _label(text)
+
+
+def thread_traced():
+    """(current, allocated): the calling thread's bytes allocated minus
+    freed (negative when it frees blocks other threads allocated) and bytes
+    allocated in total, since it started."""
+    cur, alloc = ctypes.c_int64(0), ctypes.c_uint64(0)
+    _v03("per-thread counters").mtrace_thread_traced(ctypes.byref(cur), ctypes.byref(alloc))
+    return cur.value, alloc.value
 
 
 def live_since(mark_id):
@@ -127,3 +174,6 @@ def live_since(mark_id):
     if _generations().mtrace_live_since(mark_id, ctypes.byref(b), ctypes.byref(n)) != 0:
         raise ValueError("mtrace: unknown or expired mark %r" % (mark_id,))
     return b.value, n.value
+
+
+from ._profile import profile, profile_block, ProfileError, ProfileResult, LineStats  # noqa: E402

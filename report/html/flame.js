@@ -3,8 +3,10 @@
  * location, kind]; nodes: [frame, parent, value, blocks(, old, old blocks)],
  * parents first) and draws an icicle graph of absolutely placed divs. Every
  * name from the snapshot goes through textContent only, never markup.
- * With "#selftest" in the URL it checks itself after drawing and writes
- * PASS or FAIL into the element #selftest (tests/report/browser_test.sh). */
+ * With "#selftest" in the URL it checks itself after drawing (and the
+ * timeline's plots, timeline.js) and writes PASS or FAIL into the element
+ * #selftest (tests/report/browser_test.sh). A page of plots only
+ * ("plot_only") hides the graph and its controls. */
 'use strict';
 (function () {
   const errors = [];
@@ -12,6 +14,32 @@
 
   const $ = (id) => document.getElementById(id);
   const D = JSON.parse($('mtrace-data').textContent);
+  const selftesting = /(^#|&)selftest\b/.test(location.hash);
+  const params = () => new URLSearchParams(location.hash.slice(1).replace(/^selftest&?/, ''));
+  // The timeline's checks (timeline.js), then the verdict in #selftest.
+  function verdict(out) {
+    if (window.mtraceTimeline) out.push(...window.mtraceTimeline.selftest(params()));
+    else out.push('FAIL timeline.js did not run');
+    for (const e of errors) out.push('FAIL error ' + e);
+    const pre = document.createElement('pre');
+    pre.id = 'selftest';
+    pre.textContent = (out.some((l) => l.startsWith('FAIL')) ? 'FAIL' : 'PASS') + '\n' + out.join('\n');
+    document.body.appendChild(pre);
+  }
+
+  // timeline --format html (and --rss-only files): the plots alone.
+  if (D.plot_only) {
+    $('title').textContent = 'mtrace timeline: memory over time';
+    document.title = 'mtrace timeline \u2014 ' + (D.program || '');
+    $('sub').textContent = D.snapshots.join(', ');
+    $('controls').style.display = 'none';
+    $('chart').style.display = 'none';
+    $('foot').textContent = 'Per process: the traced heap at each point, the most it held ' +
+      'between points (dashed), RSS, labels, snapshots (triangles) and the peak. ' +
+      'RSS is sampled; with mtrace-run --rss-only a process shorter than the interval may be missed.';
+    if (selftesting) verdict([]);
+    return;
+  }
   const KIND = { r: 'root', n: 'native', p: 'Python', c: 'class', o: 'folded', e: 'empty' };
   const ROW = 18;
 
@@ -241,14 +269,14 @@
     draw();
   }
 
-  if (/(^#|&)selftest\b/.test(location.hash)) selftest();
+  if (selftesting) selftest();
 
   /* The self-test. Parameters after #selftest: frame=NAME (a function drawn
    * with) bytes=N, search=TEXT, hostile=1 (a name with an img tag must show
    * as text). Zooms into NAME's node and back. No markup in this file: the
    * tests look for it in the page. */
   function selftest() {
-    const P = new URLSearchParams(location.hash.slice(1).replace(/^selftest&?/, ''));
+    const P = params();
     const out = [];
     const fail = (m) => out.push('FAIL ' + m);
     const ok = (m) => out.push('ok ' + m);
@@ -304,10 +332,6 @@
     } catch (e) {
       fail('exception ' + e);
     }
-    for (const e of errors) fail('error ' + e);
-    const pre = document.createElement('pre');
-    pre.id = 'selftest';
-    pre.textContent = (out.some((l) => l.startsWith('FAIL')) ? 'FAIL' : 'PASS') + '\n' + out.join('\n');
-    document.body.appendChild(pre);
+    verdict(out);
   }
 })();

@@ -133,6 +133,37 @@ def read_raw(path):
     return h, strings, stacks
 
 
+TL_POINT = struct.Struct("<6Q")
+TL_LABEL = struct.Struct("<3QII")
+
+
+def read_timeline(path):
+    """Returns (header extras: peak_allocs sample_bytes timeline_ms, points
+    as dicts, labels as dicts with their text); times in seconds since the
+    snapshot's start_time."""
+    data, h, strings, secs = read_sections(path)
+    extra = dict(zip(("peak_allocs", "sample_bytes", "timeline_ms"),
+                     struct.unpack_from("<QQI", data, 240))) if h["header_size"] >= 264 else {}
+    t0 = h["start_time_ns"]
+    points, labels = [], []
+    if 6 in secs:
+        esize, off, count = secs[6]
+        for i in range(count):
+            v = TL_POINT.unpack_from(data, off + i * esize)
+            p = dict(zip("time traced max max_time rss allocs".split(), v))
+            p["time"] = (p["time"] - t0) / 1e9
+            p["max_time"] = (p["max_time"] - t0) / 1e9
+            points.append(p)
+    if 7 in secs:
+        esize, off, count = secs[7]
+        for i in range(count):
+            v = TL_LABEL.unpack_from(data, off + i * esize)
+            text = strings[v[3]:strings.index(b"\0", v[3])].decode()
+            labels.append({"time": (v[0] - t0) / 1e9, "allocs": v[1], "traced": v[2],
+                           "text": text})
+    return extra, points, labels
+
+
 LEAK_CLASSES = ("definite", "indirect", "possible", "reachable")
 LEAK = struct.Struct("<Q4Q4Q")
 

@@ -3,7 +3,8 @@
 # fixture's snapshots, loads each with "#selftest&..." (the page's own checks,
 # report/html/flame.js: drawn without errors, a known frame with its bytes in
 # the tooltip, zoom in and out, search highlights, a hostile name shown as
-# text), reads the verdict from --dump-dom and keeps a screenshot of each page
+# text; the memory timeline's plots, timeline.js), reads the verdict from
+# --dump-dom and keeps a screenshot of each page
 # in OUTDIR as a test artifact. Without chromium it FAILS: CI installs it
 # (scripts/setup).
 # Usage: browser_test.sh REPORTER SNAPDIR OUTDIR
@@ -41,5 +42,10 @@ page top "frame=f_e&bytes=10000&search=f_a" flamegraph "$D/good.snap"
 page leaks "frame=f_c&bytes=2048&search=onerror&hostile=1" leaks --format html "$D/leak_html.snap"
 page peak "frame=work&bytes=5000" peak --format html "$D/good.snap"
 page diff "frame=grow&bytes=600&search=srv.py" diff --format html "$D/series0.snap" "$D/series3.snap"
+# The memory timeline: plotted above the graph of a series, and alone for
+# timeline --format html (--rss-only files, a hostile label shown as text).
+page timeline_top "frame=grow&bytes=20000&plots=1&label=serve" top --format html "$D/tl0.snap" "$D/tl1.snap" "$D/tl2.snap"
+page timeline "plots=4&label=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E&hostile=1" timeline --format html \
+    "$D/tl_rss.snap" "$D/tl_rss2.snap" "$D/tl_hostile.snap" "$D/tl_big.snap"
 echo "screenshots: $OUT/*.png"
 exit 0

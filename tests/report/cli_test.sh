@@ -20,6 +20,8 @@ SRC=$FIXTURE_SRC
 # The series of one process (fixture_series.c): S0..S3 in time order.
 S0=$D/series0.snap S1=$D/series1.snap S2=$D/series2.snap S3=$D/series3.snap
 SOTHER=$D/series_other.snap SCHILD=$D/series_child.snap
+# The timeline fixture (fixture_timeline.c): TL0..TL2 one process, TLCHILD its child.
+TL0=$D/tl0.snap TL1=$D/tl1.snap TL2=$D/tl2.snap TLCHILD=$D/tl_child.snap
 export S0 S3 T D
 
 fail() { echo "FAIL [$CASE]: $*" >&2; exit 1; }
@@ -152,7 +154,7 @@ for i, n in enumerate(nodes):
     assert n[1] < i or i == 0, "parent after child"
     n.append((fr[n[0]][0],) if i == 0 else nodes[n[1]][-1] + (fr[n[0]][0],))
     paths[n[-1]] = n
-total = nodes[0][2:-1]
+total = nodes[0][2:-1] if nodes else []   # none: a page of plots only
 lines = [l.rsplit(" ", 2 if j["diff"] else 1) for l in open(sys.argv[2]).read().splitlines()] if sys.argv[2] else []
 fsum = [sum(int(l[k]) for l in lines) for k in range(1, 3 if j["diff"] else 2)]
 exec(sys.argv[3])
@@ -1018,7 +1020,7 @@ leaks_old)
     ;;
 dump_leaks)
     ok dump "$LK"
-    has "  version 1  header_size 240"
+    has "  version 1  header_size 264"
     has "  leak_scan 1 (done)  leak_threads 3  leak_threads_missed 0  leak_scan_ms 12"
     has_re "^  \[4\] kind 5 \(leaks\)  entry_size 72  offset [0-9]+  count 7$"
     has "leaks 7"
@@ -1724,7 +1726,7 @@ ascii)
         || fail "lines over 60 columns"
     ;;
 help_commands)
-    for c in top leaks peak diff check dump; do
+    for c in top leaks peak diff check dump timeline; do
         ok "$c" --help
         has "usage: mtrace-report $c"
         has_re "^Examples?:$"
@@ -1736,6 +1738,200 @@ help_commands)
     ok leaks --help; has "[definitely lost]"
     ok --help; has "mtrace-report COMMAND --help"; has "Output formats:"; has "Examples:"
     ok --version; has_re "^mtrace-report [0-9]+\.[0-9]+\.[0-9]+ \(reads snapshot format version [0-9]+\)$"
+    ;;
+timeline_table)
+    # One process, three snapshots (fixture_timeline.c): the exit snapshot's
+    # series, the others as marks; given in any order.
+    COLUMNS=100 ok timeline "$TL2" "$TL0" "$TL1"
+    has "mtrace-report timeline: pid 6000 (parent 1), /usr/bin/tl-prog"
+    has "  snapshots signal #0 at 0.300s; timer #1 at 0.700s; exit(0) #2 at 1.000s"
+    has "  series    10 points, about every 100 ms at first"
+    has "  peak      20.0 MiB traced at 0.450s (allocation 450)"
+    has "  traced  ▁▂▂▄█▅▅▅▃▂  1.0 MiB to 4.0 MiB, max 20.0 MiB"
+    has "  RSS     ▃▃▄▅█▇▆▆▅▄  6.0 MiB to 9.0 MiB, max 21.0 MiB"
+    has "  marks   1 SP  2  3"
+    has '            P peak 20.0 MiB at 0.450s; S snapshots; 1 "load" at 0.150s; 2 "serve" at'
+    has_re '^ +0\.500s +16\.0 MiB +20\.0 MiB +21\.0 MiB +500  peak 20\.0 MiB$'
+    has_re '^ +0\.700s +10\.0 MiB +10\.0 MiB +15\.0 MiB +700  2 "serve", snapshot timer #1$'
+    has_re '^ +1\.000s +4\.0 MiB +4\.0 MiB +9\.0 MiB +1,000  3 "drain", snapshot exit\(0\) #2$'
+    [ "$(grep -cE '^ +[0-9]+\.[0-9]{3}s ' "$T/out")" = 10 ] || fail "want 10 rows"
+    # first to last snapshot: grow +4,000 (shrink went down); at the peak
+    has "grew most, first to last snapshot (live bytes, by line):"
+    has_re '^  \+3\.9 KiB  \+4 blocks  changed  /app/tl\.py:10$'
+    ! sed -n '/^grew most, first/,/^$/p' "$T/out" | grep -q "tl.py:20" || fail "shrink listed as growth"
+    has "grew most, start to peak (live at the peak, by line):"
+    has_re '^ +14\.6 KiB +15 blocks  /app/tl\.py:10$'
+    # -n cuts the table into runs that keep their maxima (the peak's 20 MiB)
+    COLUMNS=100 ok timeline -n 3 "$TL2"
+    has_re '^ +0\.300s +4\.0 MiB +4\.0 MiB +9\.0 MiB +300  1 "load"$'
+    has_re '^ +0\.600s +12\.0 MiB +20\.0 MiB +21\.0 MiB +600  peak 20\.0 MiB$'
+    has "  3 rows of 10 points"
+    has "grew most, start to snapshot (live at the snapshot, by line):"
+    has_re '^ +4\.9 KiB +5 blocks  /app/tl\.py:10$'
+    ok timeline -n 4 "$D/tl_big.snap"
+    has_re '^ +25\.000s +99\.0 KiB +50\.0 MiB +100\.0 MiB +25,000  peak 50\.0 MiB$'
+    ok timeline -n 0 "$D/tl_big.snap"
+    [ "$(grep -cE '^ +[0-9]+\.[0-9]{3}s ' "$T/out")" = 5000 ] || fail "-n 0: every point"
+    # grouping and filters shape the lines
+    ok timeline --group-by function "$TL0" "$TL2"
+    has "grew most, first to last snapshot (live bytes, by function):"
+    has_re "^  \+3\.9 KiB  \+4 blocks  changed  grow \(/app/tl\.py\)$"
+    ok timeline --exclude-function grow "$TL2"
+    ! grep -q "tl.py:10" "$T/out" || fail "filtered line shown"
+    # a 240-byte header: no peak_allocs, the peak on the largest max
+    ok timeline "$D/tl_old.snap"
+    has "  peak      7.0 MiB traced at 0.200s"
+    has "  series    3 points"
+    # snapshots without a timeline: one point per snapshot (the old series)
+    ok timeline "$S0" "$S1" "$S2" "$S3"
+    has "  series    no timeline in the snapshots: a point per snapshot"
+    [ "$(grep -cE '^ +[0-9]+\.[0-9]{3}s ' "$T/out")" = 3 ] || fail "a point per snapshot time"
+    # colour on request, ASCII outside UTF-8
+    ok timeline --color=always "$TL2"
+    grep -q $'\033\[1mmtrace-report timeline' "$T/out" || fail "no colour"
+    LC_ALL=C ok timeline "$TL2"
+    has "  traced  _..=@+++-.  1.0 MiB to 4.0 MiB, max 20.0 MiB"
+    ;;
+timeline_json)
+    ok timeline --format json "$TL1" "$TL0" "$TL2" "$TLCHILD"
+    pycheck '
+eq(j["mtrace_report"], 1); eq(j["command"], "timeline")
+P = j["processes"]
+eq([(p["pid"], p["ppid"]) for p in P], [(6000, 1), (6001, 6000)])
+p = P[0]
+eq((p["program"], p["cmdline"], p["rss_only"], p["timeline_ms"], p["sample_bytes"]), ("/usr/bin/tl-prog", "tl-prog --run", False, 100, 0))
+T0 = 1700000200000000000; MS = 1000000; MIB = 1 << 20
+eq((p["start_time_ns"], p["t0_ns"]), (T0, T0))
+eq(p["peak"], {"kind": "traced", "bytes": 20 * MIB, "time_ns": T0 + 450 * MS, "elapsed_ns": 450 * MS, "allocs": 450, "point": 4})
+eq([(s["file"], s["reason"], s["sequence"], s["elapsed_ns"], s["current_bytes"], s["peak_bytes"]) for s in p["snapshots"]],
+   [(E["D"] + "/tl0.snap", "signal", 0, 300 * MS, 4 * MIB, 4 * MIB), (E["D"] + "/tl1.snap", "timer", 1, 700 * MS, 10 * MIB, 20 * MIB),
+    (E["D"] + "/tl2.snap", "exit", 2, 1000 * MS, 4 * MIB, 20 * MIB)])
+eq([(l["text"], l["elapsed_ns"], l["allocs"]) for l in p["labels"]], [("load", 150 * MS, 150), ("serve", 650 * MS, 650), ("drain", 950 * MS, 950)])
+tr = [1, 2, 4, 8, 16, 12, 10, 10, 6, 4]
+eq([(q["elapsed_ns"], q["traced_bytes"], q["max_bytes"], q["max_time_ns"] - T0, q["rss_bytes"], q["allocs"]) for q in p["points"]],
+   [((i + 1) * 100 * MS, tr[i] * MIB, (20 if i == 4 else tr[i]) * MIB, (450 if i == 4 else (i + 1) * 100) * MS, (tr[i] + 5) * MIB, (i + 1) * 100) for i in range(10)])
+c = P[1]
+eq((c["t0_ns"], len(c["points"]), c["peak"]["point"], c["peak"]["elapsed_ns"], c["labels"]), (T0 + 200 * MS, 6, 1, 200 * MS, []))'
+    # rss-only and hostile files: RSS peak; labels as text, times made monotonic
+    ok timeline --format json "$D/tl_rss.snap" "$D/tl_hostile.snap"
+    pycheck '
+P = {p["pid"]: p for p in j["processes"]}
+r = P[6100]
+eq((r["rss_only"], r["peak"]["kind"], r["peak"]["bytes"], r["peak"]["point"]), (True, "rss", 8 << 20, 2))
+eq([q["rss_bytes"] >> 20 for q in r["points"]], [2, 4, 8, 8, 8, 3])
+eq(r["snapshots"][0]["reason"], "exit")
+h = P[6200]
+eq(h["program"], "/usr/bin/hostile\x1b[31m")
+eq([l["text"] for l in h["labels"]], ["bell\x07\x1b[31mred \"quoted\", comma", "<img src=x onerror=alert(1)>"])
+eq([q["elapsed_ns"] // 1000000 for q in h["points"]], [100, 300, 300, 400])
+eq(h["points"][3]["max_bytes"], 1000)'
+    # mksnap's good but hostile series: times running back from 2^64-1, or
+    # every field at 2^64-1: every format copes
+    for f in hostile_timeline_back huge_timeline; do
+        for fmt in table json csv; do ok timeline --format $fmt "$D/$f.snap"; done
+        ok timeline --format html -o "$T/h.html" "$D/$f.snap"
+        ok top --format html -o "$T/h.html" "$D/$f.snap"
+    done
+    ok timeline --format json "$D/hostile_timeline_back.snap"
+    pycheck 'eq({q["time_ns"] for q in j["processes"][0]["points"]}, {2**64 - 1})'
+    ;;
+timeline_csv)
+    ok timeline --format csv "$TL2" "$TLCHILD" "$D/tl_hostile.snap"
+    "$PY" - "$T/out" <<'PYEOF' || fail "csv check failed"
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="")))
+assert rows[0] == "pid,ppid,program,kind,time_ns,elapsed_ns,traced_bytes,max_bytes,max_time_ns,rss_bytes,allocs,name".split(","), rows[0]
+body = rows[1:]
+assert all(len(r) == 12 for r in body)
+def of(pid, kind): return [r for r in body if r[0] == pid and r[3] == kind]
+assert len(of("6000", "point")) == 10 and len(of("6001", "point")) == 6
+p5 = of("6000", "point")[4]
+assert p5[5:11] == ["500000000", str(16 << 20), str(20 << 20), "1700000200450000000", str(21 << 20), "500"], p5
+assert [r[11] for r in of("6000", "label")] == ["load", "serve", "drain"]
+assert of("6000", "snapshot")[0][11].endswith("/tl2.snap")
+assert of("6000", "peak")[0][7] == str(20 << 20) and of("6000", "peak")[0][11] == "traced"
+# hostile text: quoted, control bytes as '?', one line per record
+assert [r[11] for r in of("6200", "label")] == ['bell??[31mred "quoted", comma', "<img src=x onerror=alert(1)>"]
+assert of("6200", "point")[0][2] == "/usr/bin/hostile?[31m"
+assert len(open(sys.argv[1]).read().splitlines()) == len(rows)
+PYEOF
+    ;;
+timeline_procs)
+    # a process tree: one series per process, a parent before its children
+    COLUMNS=250 ok timeline "$TLCHILD" "$D/tl_rss2.snap" "$TL2" "$D/tl_rss.snap"
+    grep '^mtrace-report timeline: ' "$T/out" >"$T/heads"
+    printf '%s\n' "mtrace-report timeline: pid 6000 (parent 1), /usr/bin/tl-prog" \
+        "mtrace-report timeline: pid 6001 (parent 6000), /usr/bin/tl-prog" \
+        "mtrace-report timeline: pid 6100 (parent 1), RSS only, /usr/bin/static-prog" \
+        "mtrace-report timeline: pid 6101 (parent 6100), RSS only, /usr/bin/sink" |
+        diff - "$T/heads" || fail "process order"
+    has "  peak      3.0 MiB traced at 0.200s (allocation 20)"
+    has "  peak      RSS 8.0 MiB at 0.300s"
+    has "a process shorter than the interval may be missed"
+    has_re '^ +TIME +RSS  MARKS$'
+    has_re '^ +0\.300s +8\.0 MiB  peak 8\.0 MiB$'
+    ;;
+timeline_rss)
+    # --rss-only files: timeline, procs and dump read them; the others say
+    # what to use instead
+    for c in top leaks peak check flamegraph; do
+        fails 2 "$D/tl_rss.snap: holds only an RSS timeline (mtrace-run --rss-only); use mtrace-report timeline" \
+            $c "$D/tl_rss.snap"
+    done
+    fails 2 "tl_rss.snap: holds only an RSS timeline" diff "$TL2" "$D/tl_rss.snap"
+    fails 2 "tl_rss.snap: holds only an RSS timeline" top --format json "$TL2" "$D/tl_rss.snap"
+    fails 2 "tl_rss.snap: holds only an RSS timeline" check --max-growth 1K "$D/tl_rss.snap" "$D/tl_rss.snap"
+    ok procs "$D/tl_rss.snap" "$D/tl_rss2.snap"
+    has_re "^ +6101 +6100  sink +exit\(0\) +- +- +- +6\.0 MiB$"
+    ok dump "$D/tl_rss.snap"
+    has "  pid 6100  ppid 1  flags 0x2 (rss-only)"
+    has "  peak_allocs 0  sample_bytes 0  timeline_ms 100"
+    has "timeline 6"
+    has "  [2] time_ns 1700000200300000000  traced 0  max 0 at 1700000200300000000  rss 8388608  allocs 0"
+    has "labels 0"
+    ok dump "$D/tl_hostile.snap"
+    has '  [0] time_ns 1700000200150000000  allocs 1  traced 1000  text "bell\x07\x1b[31mred \"quoted\", comma"'
+    ;;
+timeline_html)
+    ok timeline --format html -o "$T/tl.html" "$D/tl_rss.snap" "$D/tl_hostile.snap"
+    hcheck "$T/tl.html" "" '
+eq((j["command"], j["plot_only"], j["nodes"], j["frames"]), ("timeline", True, [], []))
+P = {p["pid"]: p for p in j["timeline"]}
+eq(sorted(P), [6100, 6200])
+eq((P[6100]["rss_only"], P[6100]["npoints"], P[6100]["peak"]), (True, 6, [300000000, 8 << 20, "rss"]))
+eq([p[4] >> 20 for p in P[6100]["points"]], [2, 4, 8, 8, 8, 3])
+eq([l[1] for l in P[6200]["labels"]], ["bell\x07\x1b[31mred \"quoted\", comma", "<img src=x onerror=alert(1)>"])'
+    # more points than the plot takes: runs that keep their maxima
+    ok timeline --format html -o "$T/big.html" "$D/tl_big.snap"
+    hcheck "$T/big.html" "" '
+p = j["timeline"][0]
+eq((p["npoints"], len(p["points"])), (5000, 2000))
+eq(max(q[2] for q in p["points"]), 50 << 20)'
+    # a report page plots its snapshots' timeline above the flame graph
+    ok top --format html -o "$T/top.html" "$TL0" "$TL1" "$TL2"
+    hcheck "$T/top.html" "" '
+eq((j["command"], j["plot_only"], len(j["timeline"])), ("top", False, 1))
+eq(len(j["timeline"][0]["points"]), 10); eq([s[1] for s in j["timeline"][0]["snapshots"]], ["signal #0", "timer #1", "exit(0) #2"])'
+    ok diff --format html -o "$T/diff.html" "$TL0" "$TL2"
+    hcheck "$T/diff.html" "" 'eq(len(j["timeline"][0]["points"]), 10)'
+    # a snapshot without a timeline: no plot
+    ok top --format html -o "$T/g.html" "$G"
+    hcheck "$T/g.html" "" 'eq(j["timeline"], None)'
+    ;;
+timeline_usage)
+    fails 2 "timeline prints a table, json, csv or html (no --format folded)" timeline --format folded "$TL2"
+    fails 2 "timeline prints a table, json, csv or html (no --format pprof)" timeline --format pprof "$TL2"
+    fails 2 "timeline is in time order (no --sort)" timeline --sort live "$TL2"
+    fails 2 "timeline gives one series per process (no --merge)" timeline --merge "$TL2"
+    fails 2 "--metric is an option of diff" timeline --metric live "$TL2"
+    fails 2 "--max-leaked-bytes is an option of check" timeline --max-leaked-bytes 1 "$TL2"
+    fails 2 "timeline: no SNAPSHOT given" timeline
+    fails 2 "--format csv is timeline's" top --format csv "$TL2"
+    fails 2 "--format csv is timeline's" diff --format csv "$TL0" "$TL2"
+    fails 2 "unknown --format 'svg' (table, json, folded, pprof, html); timeline also takes csv" timeline --format svg "$TL2"
+    fails 2 "$D/nope.snap: No such file or directory" timeline "$TL2" "$D/nope.snap"
+    ok timeline --help
+    has "usage: mtrace-report timeline"; has "--format table|json|csv|html"; has "--rss-only"
     ;;
 *)
     fail "unknown case"

@@ -249,5 +249,6 @@ int main(int argc, char **argv)
     rc |= fixture_write_series(argv[1], &sites);
     rc |= fixture_write_python(argv[1], &sites);
     rc |= fixture_write_leaks(argv[1], &sites);
+    rc |= fixture_write_timeline(argv[1]);
     return rc ? 1 : 0;
 }

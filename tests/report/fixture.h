@@ -29,4 +29,7 @@ int fixture_write_python(const char *dir, const struct fixture_sites *s);
 /* Write the snapshots with leak classes (leak*.snap, fixture_leaks.c). */
 int fixture_write_leaks(const char *dir, const struct fixture_sites *s);
 
+/* Write the snapshots with a memory timeline (tl*.snap, fixture_timeline.c). */
+int fixture_write_timeline(const char *dir);
+
 #endif

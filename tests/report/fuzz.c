@@ -5,7 +5,8 @@
  * sanitizer report -- for a few hundred variants across commands (diff and
  * series runs pair the mutated file with the good one; check may also exit
  * 1). Run on a snapshot with leak classes too: its LEAKS section is the
- * last one, so mutations also aim at the end of the file.
+ * last one, so mutations also aim at the end of the file; and on ones with
+ * a TIMELINE and LABELS (the last sections), --rss-only too.
  * Usage: report_fuzz REPORTER GOOD.snap WORKDIR [PARSE_ITERS] [RUN_ITERS] */
 #include <fcntl.h>
 #include <stdio.h>
@@ -113,6 +114,9 @@ int main(int argc, char **argv)
         {"check", "--max-growth", "1K", "--force", "@", NULL},
         {"top", "--format", "folded", "@", NULL}, {"leaks", "--format", "pprof", NULL},
         {"diff", "--format", "folded", "--metric", "count", "--force", "@", NULL},
+        {"timeline", NULL}, {"timeline", "--format", "json", "@", NULL},
+        {"timeline", "--format", "csv", NULL}, {"timeline", "-n", "3", "@", NULL},
+        {"timeline", "--format", "html", NULL}, {"top", "--format", "html", "@", NULL},
     };
     const size_t ncmds = sizeof cmds / sizeof cmds[0];
     char path[4096], errpath[4096], junit[4096];

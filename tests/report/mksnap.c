@@ -4,7 +4,9 @@
  * contain". Each variant patches exactly one thing (sizes, offsets, indexes,
  * counts, magic...). The matching good-but-extreme case (huge counters) is
  * written as huge.snap. With LEAK.snap (a snapshot with a LEAKS section),
- * its variants too (bad_leaks_*.snap, and huge_leak.snap). */
+ * its variants too (bad_leaks_*.snap, and huge_leak.snap); with TIMELINE.snap
+ * (one with TIMELINE and LABELS sections) theirs (bad_label*, bad_timeline*,
+ * and the good but hostile hostile_timeline_back.snap, huge_timeline.snap). */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,10 +130,51 @@ static void leak_variants(void)
     emit("huge_leak.snap", b, good_size, NULL); free(b);
 }
 
+/* Variants of the TIMELINE and LABELS sections of the snapshot in GOOD. */
+static void timeline_variants(void)
+{
+    struct mt_section tl, lb, str;
+    size_t tl_dir = dir_entry(MT_SEC_TIMELINE, &tl);
+    size_t lb_dir = dir_entry(MT_SEC_LABELS, &lb);
+    dir_entry(MT_SEC_STRINGS, &str);
+    struct mt_file_header h = hdr();
+    size_t tl_index = (tl_dir - h.header_size) / h.section_entry_size;
+    size_t lb_index = (lb_dir - h.header_size) / h.section_entry_size;
+    char msg[160];
+    uint8_t *b;
+    b = copy(); PATCH(b, lb.offset + offsetof(struct mt_tl_label, text), uint32_t,
+                      (uint32_t)str.count);
+    snprintf(msg, sizeof msg, "label 0: string offset %llu out of range",
+             (unsigned long long)str.count);
+    emit("bad_label_text.snap", b, good_size, msg); free(b);
+    b = copy(); PATCH(b, tl_dir + offsetof(struct mt_section, entry_size), uint32_t, 40);
+    snprintf(msg, sizeof msg, "section %zu (timeline): entry size 40 (this reader needs at "
+             "least 48)", tl_index);
+    emit("bad_timeline_entry_size.snap", b, good_size, msg); free(b);
+    b = copy(); PATCH(b, lb_dir + offsetof(struct mt_section, count), uint64_t, 1ull << 60);
+    emit("bad_labels_count.snap", b, good_size, "(labels): 1152921504606846976 entries"); free(b);
+    b = copy(); PATCH(b, tl_dir + offsetof(struct mt_section, offset), uint64_t, good_size);
+    emit("bad_timeline_offset.snap", b, good_size, "(timeline): offset"); free(b);
+    b = copy(); memcpy(b + lb_dir, b + tl_dir, sizeof(struct mt_section));
+    snprintf(msg, sizeof msg, "section %zu: duplicate timeline section", lb_index);
+    emit("bad_timeline_twice.snap", b, good_size, msg); free(b);
+    /* Good but hostile: times running backwards, every field at UINT64_MAX. */
+    b = copy();
+    for (size_t i = 0; i < tl.count; i++)
+        PATCH(b, tl.offset + i * tl.entry_size + offsetof(struct mt_tl_point, time_ns), uint64_t,
+              UINT64_MAX - i);
+    emit("hostile_timeline_back.snap", b, good_size, NULL); free(b);
+    b = copy();
+    for (size_t i = 0; i < tl.count; i++)
+        for (size_t k = 0; k < sizeof(struct mt_tl_point); k += 8)
+            PATCH(b, tl.offset + i * tl.entry_size + k, uint64_t, UINT64_MAX);
+    emit("huge_timeline.snap", b, good_size, NULL); free(b);
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 3 && argc != 4) {
-        fprintf(stderr, "usage: mksnap GOOD OUTDIR [LEAK]\n");
+    if (argc < 3 || argc > 5) {
+        fprintf(stderr, "usage: mksnap GOOD OUTDIR [LEAK [TIMELINE]]\n");
         return 2;
     }
     outdir = argv[2];
@@ -248,11 +291,18 @@ int main(int argc, char **argv)
     emit("huge.snap", b, good_size, NULL); free(b);
     (void)h;
     free(good);
-    if (argc == 4) {
+    if (argc >= 4) {
         good = read_file(argv[3], &good_size);
         if (!good)
             return 1;
         leak_variants();
+        free(good);
+    }
+    if (argc == 5) {
+        good = read_file(argv[4], &good_size);
+        if (!good)
+            return 1;
+        timeline_variants();
         free(good);
     }
     fclose(list);

@@ -1,5 +1,5 @@
 /* Test-only snapshot builder (see snapwriter.h). Layout: header, section
- * directory, then strings, modules, frames, stacks, leaks, each 8-byte
+ * directory, then strings, modules, frames, stacks, leaks, timeline, labels, each 8-byte
  * aligned, then the trailer -- the layout drawn in format.h. */
 #include "snapwriter.h"
 
@@ -34,6 +34,8 @@ void sw_free(struct sw *w)
     free(w->frames);
     free(w->stacks);
     free(w->leaks);
+    free(w->points);
+    free(w->labels);
 }
 
 uint32_t sw_str(struct sw *w, const char *s)
@@ -107,6 +109,22 @@ void sw_leak(struct sw *w, uint64_t stack, const uint64_t count[MT_LEAK_CLASSES]
     memcpy(l->bytes, bytes, sizeof l->bytes);
 }
 
+void sw_point(struct sw *w, uint64_t time_ns, uint64_t traced, uint64_t max,
+              uint64_t max_time_ns, uint64_t rss, uint64_t allocs)
+{
+    w->points = grow(w->points, w->npoints, sizeof *w->points);
+    w->points[w->npoints++] = (struct mt_tl_point){time_ns, traced, max, max_time_ns, rss,
+                                                   allocs};
+}
+
+void sw_label(struct sw *w, uint64_t time_ns, uint64_t allocs, uint64_t traced,
+              const char *text)
+{
+    uint32_t t = sw_str(w, text);
+    w->labels = grow(w->labels, w->nlabels, sizeof *w->labels);
+    w->labels[w->nlabels++] = (struct mt_tl_label){time_ns, allocs, traced, t, 0};
+}
+
 static size_t align8(size_t x)
 {
     return (x + 7) & ~(size_t)7;
@@ -115,26 +133,41 @@ static size_t align8(size_t x)
 uint8_t *sw_build(struct sw *w, size_t *size)
 {
     const int leaks = !w->v1_header && (w->hdr.leak_scan || w->nleaks);
-    const size_t known_hdr = w->v1_header ? 168 : sizeof(struct mt_file_header);
+    const size_t known_hdr = w->v1_header     ? 168
+                             : w->header_size ? w->header_size
+                                              : sizeof(struct mt_file_header);
     const size_t hsz = known_hdr + w->hdr_extra;
     const size_t dsz = sizeof(struct mt_section) + w->rec_extra;
     const size_t msz = sizeof(struct mt_module) + w->rec_extra;
     const size_t fsz = sizeof(struct mt_frame) + w->rec_extra;
     const size_t ssz = sizeof(struct mt_stack) + w->rec_extra;
     const size_t lsz = sizeof(struct mt_leak) + w->rec_extra;
-    /* strings, modules, frames, stacks, then leaks and the unknown one if any */
-    struct mt_section sec[6] = {
+    const size_t psz = sizeof(struct mt_tl_point) + w->rec_extra;
+    const size_t labsz = sizeof(struct mt_tl_label) + w->rec_extra;
+    /* strings, modules, frames, stacks, then leaks, timeline, labels and the
+     * unknown one if any */
+    struct mt_section sec[8] = {
         {MT_SEC_STRINGS, 1, 0, w->nstr},
         {MT_SEC_MODULES, (uint32_t)msz, 0, w->nmods},
         {MT_SEC_FRAMES, (uint32_t)fsz, 0, w->nframes},
         {MT_SEC_STACKS, (uint32_t)ssz, 0, w->nstacks},
     };
-    size_t bytes[6] = {w->nstr, msz * w->nmods, fsz * w->nframes, ssz * w->nstacks};
-    size_t nsec = 4, leak_sec = 0;
+    size_t bytes[8] = {w->nstr, msz * w->nmods, fsz * w->nframes, ssz * w->nstacks};
+    size_t nsec = 4, leak_sec = 0, tl_sec = 0, lab_sec = 0;
     if (leaks) {
         leak_sec = nsec;
         sec[nsec] = (struct mt_section){MT_SEC_LEAKS, (uint32_t)lsz, 0, w->nleaks};
         bytes[nsec++] = lsz * w->nleaks;
+    }
+    if (w->npoints) {
+        tl_sec = nsec;
+        sec[nsec] = (struct mt_section){MT_SEC_TIMELINE, (uint32_t)psz, 0, w->npoints};
+        bytes[nsec++] = psz * w->npoints;
+    }
+    if (w->nlabels) {
+        lab_sec = nsec;
+        sec[nsec] = (struct mt_section){MT_SEC_LABELS, (uint32_t)labsz, 0, w->nlabels};
+        bytes[nsec++] = labsz * w->nlabels;
     }
     if (w->unknown_section) {
         sec[nsec] = (struct mt_section){1000, 16, 0, 0};
@@ -166,6 +199,10 @@ uint8_t *sw_build(struct sw *w, size_t *size)
         memcpy(buf + sec[3].offset + i * ssz, &w->stacks[i], sizeof w->stacks[i]);
     for (size_t i = 0; leaks && i < w->nleaks; i++)
         memcpy(buf + sec[leak_sec].offset + i * lsz, &w->leaks[i], sizeof w->leaks[i]);
+    for (size_t i = 0; i < w->npoints; i++)
+        memcpy(buf + sec[tl_sec].offset + i * psz, &w->points[i], sizeof w->points[i]);
+    for (size_t i = 0; i < w->nlabels; i++)
+        memcpy(buf + sec[lab_sec].offset + i * labsz, &w->labels[i], sizeof w->labels[i]);
     memcpy(buf + total - 8, MT_FILE_TRAILER, 8);
     *size = total;
     return buf;

@@ -1,7 +1,8 @@
 /* Test-only snapshot builder: assembles a snapshot in memory from strings,
  * modules, frames and stacks, following include/mtrace/format.h, with knobs
  * for what a newer writer may do (bigger header, bigger records, unknown
- * sections) and an older one did (the 168-byte header), and leak classes. Used by the fixture and the unit tests; not part of mtrace. */
+ * sections) and an older one did (the 168-byte header), leak classes, and
+ * the memory timeline. Used by the fixture and the unit tests; not part of mtrace. */
 #ifndef MTRACE_TEST_SNAPWRITER_H
 #define MTRACE_TEST_SNAPWRITER_H
 
@@ -22,7 +23,13 @@ struct sw {
     size_t nstacks;
     struct mt_leak *leaks;
     size_t nleaks;       /* a LEAKS section is written when hdr.leak_scan or nleaks */
+    struct mt_tl_point *points;  /* TIMELINE, written when there are points */
+    size_t npoints;
+    struct mt_tl_label *labels;  /* LABELS, written when there are labels */
+    size_t nlabels;
     int v1_header;       /* write the first version-1 header (168 bytes, no leak fields) */
+    size_t header_size;  /* else, when not 0: write this much of the header (an older
+                          * writer's 240, say) */
     size_t hdr_extra;    /* extra zero bytes after the known header (multiple of 8) */
     size_t rec_extra;    /* extra zero bytes after every record and dir entry */
     int unknown_section; /* add an empty section of an unassigned kind */
@@ -44,6 +51,11 @@ void sw_leak_scan(struct sw *w, uint32_t status, uint32_t threads, uint32_t miss
  * order of enum mt_leak_class (definite, indirect, possible, reachable). */
 void sw_leak(struct sw *w, uint64_t stack, const uint64_t count[MT_LEAK_CLASSES],
              const uint64_t bytes[MT_LEAK_CLASSES]);
+/* A TIMELINE point and a LABELS entry (the text goes into the strings). */
+void sw_point(struct sw *w, uint64_t time_ns, uint64_t traced, uint64_t max,
+              uint64_t max_time_ns, uint64_t rss, uint64_t allocs);
+void sw_label(struct sw *w, uint64_t time_ns, uint64_t allocs, uint64_t traced,
+              const char *text);
 /* Serialize; returns a malloc'd buffer of *SIZE bytes. */
 uint8_t *sw_build(struct sw *w, size_t *size);
 /* Serialize to PATH (0600); 0 on success. */

@@ -4,7 +4,9 @@
  * U+2028, U+2029, quotes, control bytes, invalid UTF-8) and never appear
  * raw, stacks merge root first from the first shown frame, children under
  * 0.1% of the total fold into "[other]", leak classes become root frames,
- * diff nodes carry OLD and NEW. */
+ * diff nodes carry OLD and NEW; the timeline's plot data (a page of plots
+ * only, or beside the graph), times from the process's start, labels
+ * escaped. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +17,7 @@
 #include <cmocka.h>
 
 #include "output.h"
+#include "timeline_out.h"
 
 #define NAT(fn, file, line) {fn, file, line, "/usr/bin/app", "app", 0x1000, 0, false, false}
 #define EVIL "<img src=x onerror=alert(1)>&\xe2\x80\xa8\xe2\x80\xa9\"\\\x01\xff"
@@ -161,6 +164,72 @@ static void diff(void **state)
     free(text);
 }
 
+
+/* A process with three points, a hostile label and a snapshot mark. */
+static struct mt_tl_point tl_pts[3] = {
+    {1100, 10, 10, 1100, 5000, 1}, {1200, 20, 90, 1150, 6000, 2}, {1300, 15, 20, 1300, 5500, 3},
+};
+static struct tl_label tl_labs[1] = {{1150, 2, 20, EVIL}};
+static struct tl_snapmark tl_marks[1] = {{.file = "/tmp/<s>.snap", .reason = "exit",
+                                          .cause = "exit(0)", .time_ns = 1300}};
+static struct tl_proc tl_procs[1] = {{
+    .pid = 7, .ppid = 1, .program = "/bin/p", .cmdline = "p", .points = tl_pts, .npoints = 3,
+    .nraw = 3, .labels = tl_labs, .nlabels = 1, .snaps = tl_marks, .nsnaps = 1, .t0 = 1000,
+    .t_end = 1300, .peak_kind = TL_PEAK_TRACED, .peak_bytes = 90, .peak_time_ns = 1150,
+    .peak_point = 1,
+}};
+static const struct tl_set tl_set = {tl_procs, 1};
+
+static void timeline_page(void **state)
+{
+    (void)state;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    html_timeline_page(f, &tl_set);
+    assert_int_equal(fclose(f), 0);
+    assert_null(strstr(text, "http:"));
+    assert_null(strstr(text, "<img"));
+    int n = 0;
+    for (const char *p = text; (p = strstr(p, "<script")); p++)
+        n++;
+    assert_int_equal(n, 2);
+    char *d = data_of(text);
+    assert_non_null(strstr(d, "\"command\":\"timeline\""));
+    assert_non_null(strstr(d, "\"plot_only\":true,\"timeline\":[{\"pid\":7,\"ppid\":1,"));
+    /* times from t0; the three points as stored (under the plot's bound) */
+    assert_non_null(strstr(d, "\"npoints\":3,\"points\":[[100,10,10,100,5000,1],"
+                              "[200,20,90,150,6000,2],[300,15,20,300,5500,3]]"));
+    assert_non_null(strstr(d, "\"labels\":[[150,\"\\u003cimg src=x onerror=alert(1)\\u003e"));
+    assert_non_null(strstr(d, "\"snapshots\":[[300,\"exit(0) #0\",\"/tmp/\\u003cs\\u003e.snap\"]]"));
+    assert_non_null(strstr(d, "\"peak\":[150,90,\"traced\"]"));
+    assert_non_null(strstr(d, "\"nodes\":[],\"frames\":[]"));
+    for (const char *p = d; *p; p++)
+        assert_true(*p != '<' && *p != '>' && *p != '&');
+    free(d);
+    free(text);
+
+    /* a report page carries the plot's data beside its graph */
+    struct out_report r = {
+        .command = "top", .group_by = "stack", .rows = rows, .nrows = 3, .total_rows = 3,
+        .snaps = &snap, .nsnaps = 1, .timeline = &tl_set,
+    };
+    f = open_memstream(&text, &len);
+    out_format_html.report(f, &r, 0);
+    assert_int_equal(fclose(f), 0);
+    d = data_of(text);
+    assert_non_null(strstr(d, "\"plot_only\":false,\"timeline\":[{\"pid\":7,"));
+    assert_non_null(strstr(d, "\"nodes\":[[0,0,100000,13],"));
+    free(d);
+    free(text);
+    /* and none without a series */
+    char *t = render("top", false);
+    d = data_of(t);
+    assert_non_null(strstr(d, "\"plot_only\":false,\"timeline\":null,"));
+    free(d);
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -169,6 +238,7 @@ int main(void)
         cmocka_unit_test(tree),
         cmocka_unit_test(classes),
         cmocka_unit_test(diff),
+        cmocka_unit_test(timeline_page),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,8 @@
  * with snapwriter parses and reads back exactly; a newer writer's larger
  * header/records and unknown sections are tolerated, and so is the first
  * writers' 168-byte header (its leak fields read as 0); the LEAKS section
- * reads back per stack; each corruption gives the exact one-line error.
+ * reads back per stack, TIMELINE and LABELS too (hostile points made
+ * usable); each corruption gives the exact one-line error.
  * Runs under ASan/UBSan with MTRACE_SANITIZE. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -303,6 +304,132 @@ static void leaks_rejects(void **state)
     free(buf);
 }
 
+
+/* TIMELINE and LABELS: read back, with hostile points made usable (times
+ * non-decreasing, max >= traced, max_time inside the point's interval) and
+ * labels sorted by time; the header's timeline fields. */
+static uint8_t *build_timeline(size_t *size, size_t rec_extra, size_t header_size)
+{
+    struct sw w;
+    sw_init(&w);
+    w.hdr.pid = 9;
+    w.hdr.flags = MT_HDR_RSS_ONLY;
+    w.hdr.peak_allocs = 42;
+    w.hdr.sample_bytes = 4096;
+    w.hdr.timeline_ms = 100;
+    w.rec_extra = rec_extra;
+    w.header_size = header_size;
+    sw_point(&w, 100, 10, 12, 90, 1000, 1);
+    sw_point(&w, 300, 20, 25, 250, 2000, 2);
+    sw_point(&w, 200, 30, 5, 0, 3000, 3);        /* back in time, max < traced */
+    sw_point(&w, 400, 40, 40, 900, 4000, 4);     /* max_time after the point */
+    sw_label(&w, 350, 3, 30, "late");
+    sw_label(&w, 150, 1, 10, "early");
+    sw_label(&w, 350, 3, 30, "late too");
+    uint8_t *buf = sw_build(&w, size);
+    sw_free(&w);
+    return buf;
+}
+
+static void timeline_read_back(void **state)
+{
+    (void)state;
+    for (int ext = 0; ext < 2; ext++) {
+        size_t size;
+        uint8_t *buf = build_timeline(&size, ext ? 8 : 0, 0);
+        struct snap s;
+        char err[256] = "";
+        assert_int_equal(snap_parse(buf, size, &s, err, sizeof err), 0);
+        assert_true(snap_rss_only(&s));
+        assert_int_equal(s.hdr.peak_allocs, 42);
+        assert_int_equal(s.hdr.sample_bytes, 4096);
+        assert_int_equal(s.hdr.timeline_ms, 100);
+        assert_int_equal(s.ntimeline, 4);
+        static const uint64_t t[4] = {100, 300, 300, 400}, mx[4] = {12, 25, 30, 40},
+                              mt[4] = {90, 250, 300, 400}, rss[4] = {1000, 2000, 3000, 4000};
+        for (int i = 0; i < 4; i++) {
+            assert_int_equal(s.timeline[i].time_ns, t[i]);
+            assert_int_equal(s.timeline[i].max_bytes, mx[i]);
+            assert_int_equal(s.timeline[i].max_time_ns, mt[i]);
+            assert_int_equal(s.timeline[i].rss_bytes, rss[i]);
+            assert_int_equal(s.timeline[i].allocs, (uint64_t)i + 1);
+        }
+        assert_int_equal(s.nlabels, 3);
+        assert_string_equal(snap_str(&s, s.labels[0].text), "early");
+        assert_string_equal(snap_str(&s, s.labels[1].text), "late");     /* stable */
+        assert_string_equal(snap_str(&s, s.labels[2].text), "late too");
+        assert_int_equal(s.labels[1].allocs, 3);
+        assert_int_equal(s.labels[1].traced_bytes, 30);
+        char cause[64];
+        snap_cause(&s.hdr, cause, sizeof cause);
+        assert_string_equal(cause, "ended");  /* reason 0 of an --rss-only file */
+        snap_free(&s);
+    }
+    /* Older headers: the timeline fields read as 0 (248: only peak_allocs). */
+    for (size_t hs = 240; hs <= 248; hs += 8) {
+        size_t size;
+        uint8_t *buf = build_timeline(&size, 0, hs);
+        struct snap s;
+        char err[256] = "";
+        assert_int_equal(snap_parse(buf, size, &s, err, sizeof err), 0);
+        assert_int_equal(s.hdr.header_size, hs);
+        assert_int_equal(s.hdr.peak_allocs, hs == 248 ? 42 : 0);
+        assert_int_equal(s.hdr.sample_bytes, 0);
+        assert_int_equal(s.hdr.timeline_ms, 0);
+        assert_int_equal(s.ntimeline, 4);
+        snap_free(&s);
+    }
+}
+
+static void timeline_rejects(void **state)
+{
+    (void)state;
+    size_t size;
+    uint8_t *buf = build_timeline(&size, 0, 0);
+    const size_t hs = sizeof(struct mt_file_header), ds = sizeof(struct mt_section);
+    struct mt_section str, tl, lb;
+    memcpy(&str, buf + hs, sizeof str);
+    memcpy(&tl, buf + hs + 4 * ds, sizeof tl);
+    memcpy(&lb, buf + hs + 5 * ds, sizeof lb);
+    assert_int_equal(tl.kind, MT_SEC_TIMELINE);
+    assert_int_equal(lb.kind, MT_SEC_LABELS);
+    uint8_t *b = malloc(size);
+    char want[256];
+
+    memcpy(b, buf, size);
+    PATCH(b, lb.offset + 32 + offsetof(struct mt_tl_label, text), uint32_t, (uint32_t)str.count);
+    snprintf(want, sizeof want, "label 1: string offset %llu out of range (string table has "
+             "%llu bytes)", (unsigned long long)str.count, (unsigned long long)str.count);
+    expect_error(b, size, want);
+
+    memcpy(b, buf, size);
+    PATCH(b, hs + 4 * ds + offsetof(struct mt_section, entry_size), uint32_t, 47);
+    expect_error(b, size, "section 4 (timeline): entry size 47 (this reader needs at least 48)");
+
+    memcpy(b, buf, size);
+    PATCH(b, hs + 5 * ds + offsetof(struct mt_section, entry_size), uint32_t, 31);
+    expect_error(b, size, "section 5 (labels): entry size 31 (this reader needs at least 32)");
+
+    memcpy(b, buf, size);
+    memcpy(b + hs + 5 * ds, &tl, sizeof tl);
+    expect_error(b, size, "section 5: duplicate timeline section");
+
+    memcpy(b, buf, size);
+    PATCH(b, hs + 4 * ds + offsetof(struct mt_section, count), uint64_t, UINT64_MAX / 40);
+    snprintf(want, sizeof want, "section 4 (timeline): %llu entries of 48 bytes at offset %llu "
+             "extend past the end of the file", (unsigned long long)(UINT64_MAX / 40),
+             (unsigned long long)tl.offset);
+    expect_error(b, size, want);
+
+    memcpy(b, buf, size);
+    PATCH(b, hs + 5 * ds + offsetof(struct mt_section, offset), uint64_t, lb.offset + 4);
+    snprintf(want, sizeof want, "section 5 (labels): offset %llu is not 8-byte aligned",
+             (unsigned long long)lb.offset + 4);
+    expect_error(b, size, want);
+    free(b);
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -311,6 +438,8 @@ int main(void)
         cmocka_unit_test(leaks_read_back),
         cmocka_unit_test(old_header),
         cmocka_unit_test(leaks_rejects),
+        cmocka_unit_test(timeline_read_back),
+        cmocka_unit_test(timeline_rejects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

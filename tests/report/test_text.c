@@ -2,8 +2,10 @@
  * escaping (control bytes, quotes, invalid UTF-8), XML escaping for
  * JUnit (what XML 1.0 cannot carry), truncation with "…",
  * control-byte scrubbing, C++ demangling, allocator-wrapper matching and
- * site finding, interpreter frames and what a Python traceback shows, and
- * group keys. */
+ * site finding (and the symbolizer's cached verdict), interpreter frames and
+ * what a Python traceback shows, group keys, and the fnmatch fast path. */
+#include <fnmatch.h>
+#include <locale.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +16,7 @@
 #include <cmocka.h>
 
 #include "demangle.h"
+#include "fastmatch.h"
 #include "group.h"
 #include "junit.h"
 #include "output_json.h"
@@ -206,6 +209,66 @@ static void interpreter(void **state)
     assert_false(site_has_python(&f, 0));
 }
 
+/* With the verdicts the symbolizer caches (site_classify) handed in, site
+ * finding answers as it does without them, --alloc-fn included. */
+static void cached_class(void **state)
+{
+    (void)state;
+    const char *pats[] = {"xmalloc"};
+    struct site_opts none = {0}, xm = {pats, 1, false}, native = {NULL, 0, true};
+    struct rframe st[] = {
+        nat("malloc", NULL, 0, "/lib/libc.so.6"),
+        nat("PyObject_Malloc", NULL, 0, NULL),
+        nat("xmalloc", "x.c", 3, "/bin/prog"),
+        nat("list_resize", NULL, 0, "/usr/bin/python3.12"),
+        nat("work", "w.c", 1, "/bin/prog"),
+        nat(NULL, NULL, 0, NULL),
+        {.python = true, .function = "run", .file = "/app/a.py", .line = 9},
+    };
+    size_t n = sizeof st / sizeof st[0];
+    uint8_t cls[sizeof st / sizeof st[0]];
+    for (size_t i = 0; i < n; i++) {
+        cls[i] = site_classify(&st[i]);
+        assert_int_equal((cls[i] & SITE_WRAPPER) != 0, site_is_wrapper(&st[i], &none));
+        assert_int_equal((cls[i] & SITE_INTERPRETER) != 0, site_is_interpreter(&st[i]));
+        assert_int_equal(site_in_traceback_cls(&st[i], cls[i], &xm),
+                         site_in_traceback(&st[i], &xm));
+    }
+    const struct site_opts *opts[] = {&none, &xm, &native};
+    for (size_t k = 0; k < 3; k++)
+        for (size_t m = 0; m <= n; m++) {
+            assert_int_equal(site_find_cls(st, cls, m, opts[k]), site_find(st, m, opts[k]));
+            assert_int_equal(site_show_from_cls(st, cls, m, opts[k]),
+                             site_show_from(st, m, opts[k]));
+        }
+    assert_int_equal(site_find_cls(st, cls, n, &none), 6);
+    assert_int_equal(site_find_cls(st, cls, n, &native), 2);
+    assert_int_equal(site_find_cls(st, cls, n, &xm), 6);
+    assert_int_equal(site_show_from_cls(st, cls, n, &xm), 3);
+}
+
+/* fast_fnmatch agrees with fnmatch(3) in a UTF-8 locale, on its own ASCII
+ * cases and on those it hands over (brackets, escapes, UTF-8). */
+static void fast_glob(void **state)
+{
+    (void)state;
+    const char *loc = setlocale(LC_CTYPE, NULL);
+    char *saved = strdup(loc ? loc : "C");
+    assert_non_null(saved);
+    setlocale(LC_CTYPE, "C.UTF-8");
+    const char *pats[] = {"", "*", "?", "a*", "*a", "*a*b?", "lib*.so*", "_Py*", "a?c",
+                          "[ab]*", "\\*", "*\xc3\xa9", "?\xc3\xa9", "**x", "x**"};
+    const char *strs[] = {"", "a", "ab", "abc", "b", "libc.so.6", "_PyEval", "a/c", "*",
+                          "\\x", "\xc3\xa9", "a\xc3\xa9", "aab", "xx", "/p/libpython3.so"};
+    for (size_t i = 0; i < sizeof pats / sizeof pats[0]; i++)
+        for (size_t j = 0; j < sizeof strs / sizeof strs[0]; j++)
+            if (fast_fnmatch(pats[i], strs[j]) != (fnmatch(pats[i], strs[j], 0) == 0))
+                fail_msg("fast_fnmatch(\"%s\", \"%s\") differs from fnmatch", pats[i],
+                         strs[j]);
+    setlocale(LC_CTYPE, saved);
+    free(saved);
+}
+
 static void sites_and_keys(void **state)
 {
     (void)state;
@@ -261,6 +324,7 @@ int main(void)
         cmocka_unit_test(fitting),
         cmocka_unit_test(demangling),    cmocka_unit_test(wrappers),
         cmocka_unit_test(interpreter),   cmocka_unit_test(sites_and_keys),
+        cmocka_unit_test(cached_class),  cmocka_unit_test(fast_glob),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

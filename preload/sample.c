@@ -1,0 +1,100 @@
+/* ---------------------------------------------------------------------------
+ * sample.c: MTRACE_SAMPLE_BYTES, Poisson sampling over allocated bytes (as
+ * tcmalloc and jemalloc's heap profilers do).
+ *
+ * Sample points fall on the stream of allocated bytes with mean spacing T:
+ * a block of s bytes is sampled when at least one point falls in it, with
+ * probability p = 1 - exp(-s/T). Each thread counts down the bytes to its
+ * next point, so an unsampled allocation costs a subtraction and a compare;
+ * the distance to the next point is drawn afresh (exponential, mean T) after
+ * every sample, which the memoryless distribution allows. The countdown is
+ * inlined into the hooks (internal.h), before anything else they do.
+ *
+ * A free must cost next to nothing when its block was not sampled. A
+ * lookup in the live map costs a cache miss per free (its slots spread
+ * over 2 KiB per heap page), so sampled blocks are also counted in a small
+ * filter: 64 Ki 16-bit counters (128 KiB, cache-resident), indexed by a hash
+ * of the address. A zero counter proves the block was not sampled; with a
+ * few thousand sampled blocks live, a few percent of frees go on to the
+ * live map. A sampled block
+ * stands for 1/p blocks and s/p bytes: unbiased estimates whatever the
+ * sizes. The weight depends on the size alone, so a free subtracts exactly
+ * what the allocation added without storing it.
+ * ------------------------------------------------------------------------- */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdatomic.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+
+#include "internal.h"
+
+__thread int64_t mt_sample_left __attribute__((tls_model("initial-exec")));
+#define bytes_left mt_sample_left
+static __thread uint64_t rng __attribute__((tls_model("initial-exec")));
+
+static uint64_t next_random(void)
+{
+    /* splitmix64: tiny state, good enough for spacing samples. */
+    uint64_t z = (rng += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static int64_t draw(void)
+{
+    double u = (double)((next_random() >> 11) + 1) * 0x1p-53;      /* (0, 1] */
+    double d = -log(u) * (double)mt_opt.sample_bytes;
+    return d < 1.0 ? 1 : d > 0x1p62 ? INT64_MAX / 2 : (int64_t)d;
+}
+
+bool mt_sample_slow(size_t size)
+{
+    if (!rng) {
+        /* First event of this thread: start at a random point too, or the
+         * first block of every thread would always be sampled. */
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        rng = ((uint64_t)syscall(SYS_gettid) << 32) ^ (uint64_t)ts.tv_nsec ^ 1;
+        bytes_left = draw() - (int64_t)size;
+        if (bytes_left > 0)
+            return false;
+    }
+    bytes_left = draw();
+    return true;
+}
+
+void mt_sample_weight(size_t size, uint64_t *n, uint64_t *bytes, unsigned shift)
+{
+    double s = size ? (double)size : 1.0;
+    double p = -expm1(-s / (double)mt_opt.sample_bytes);
+    double one = (double)(1u << shift);
+    *n = (uint64_t)llround(one / p);
+    *bytes = (uint64_t)llround(one * (double)size / p);
+}
+
+/* ---- the filter of sampled addresses -------------------------------------- */
+#define FILTER_BITS 16
+static _Atomic uint16_t filter[1u << FILTER_BITS];
+
+static inline _Atomic uint16_t *bucket(uintptr_t p)
+{
+    return &filter[((uint64_t)(p >> 4) * 0x9E3779B97F4A7C15ull) >> (64 - FILTER_BITS)];
+}
+
+void mt_sample_filter_add(uintptr_t p)
+{
+    atomic_fetch_add_explicit(bucket(p), 1, memory_order_relaxed);
+}
+
+void mt_sample_filter_del(uintptr_t p)
+{
+    atomic_fetch_sub_explicit(bucket(p), 1, memory_order_relaxed);
+}
+
+bool mt_sample_filter_maybe(uintptr_t p)
+{
+    return atomic_load_explicit(bucket(p), memory_order_relaxed) != 0;
+}
