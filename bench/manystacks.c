@@ -2,8 +2,8 @@
  * benchmark (scripts/bench-report). Counter i walks DEPTH levels; at each
  * level one bit of i picks which of two functions calls the next level, so
  * each i is a distinct call path of 2 * DEPTH + 2 frames (plus main and
- * libc's start), ending in one malloc. Every block is freed: the snapshot holds the
- * stacks, not the heap.
+ * libc's start), ending in one malloc. Every block is freed: the snapshot
+ * holds the stacks, not the heap.
  *   bench/manystacks [DEPTH]   (default 17: 131,072 stacks) */
 #include <stdio.h>
 #include <stdlib.h>

@@ -67,11 +67,25 @@ static inline bool tracing(void)
     return MT_LIKELY(!mt_guard) && MT_LIKELY(mt_state == MT_ON);
 }
 
+/* A snapshot asked for while no tracer thread runs (see enter). */
+static void serve_pending(void)
+{
+    int saved = errno;
+    mt_guard = 1;
+    mt_trigger_slow();
+    mt_guard = 0;
+    errno = saved;
+}
+
 /* MTRACE_SAMPLE_BYTES: an unsampled allocation goes straight to glibc
  * after a countdown (sample.c), before the guard or anything else. */
 static inline bool unsampled(size_t size)
 {
-    return MT_UNLIKELY(mt_opt.sample_bytes != 0) && mt_sample_skip(size);
+    if (MT_LIKELY(!mt_opt.sample_bytes))
+        return false;
+    if (MT_UNLIKELY(mt_pending))
+        serve_pending();
+    return mt_sample_skip(size);
 }
 
 /* Under sampling, most frees are of blocks never sampled: one lookup. */

@@ -181,9 +181,10 @@ struct mt_leak {
 };
 
 /* One point of the memory timeline. The shim adds one about every
- * timeline_ms; when its buffer fills, neighbours are merged pairwise (the
- * later point's state, the larger maximum with its time), so the series
- * always covers the whole run. */
+ * timeline_ms and one at each snapshot's moment; when its buffer fills,
+ * all points but the first are merged pairwise (the later point's state,
+ * the larger maximum with its time), so the series always covers the whole
+ * run. */
 struct mt_tl_point {
     uint64_t time_ns;            /* CLOCK_REALTIME of the point */
     uint64_t traced_bytes;       /* traced heap bytes live at the point */
