@@ -209,8 +209,34 @@ struct mt_frame;
 MT_HIDDEN uint32_t mt_stacks_count(uint64_t *frame_count);
 /* The frames of stack id (innermost first); its count, 0 when unknown. */
 MT_HIDDEN int mt_stacks_frames(uint32_t id, const uintptr_t **frames);
-MT_HIDDEN void mt_stacks_export(struct mt_stack *stacks, struct mt_frame *frames,
+struct mt_ftree;
+/* Every stack's counters into stacks[], its frames into the tree (ftree). */
+MT_HIDDEN void mt_stacks_export(struct mt_stack *stacks, struct mt_ftree *ftree,
                                 struct mt_file_header *h, struct mt_strtab *st);
+
+/* ---- frametree.c: the snapshot's NODES section (a prefix tree) ---------- */
+struct mt_node;
+struct mt_ftree {
+    struct mt_node *nodes;       /* count used of cap; parents before children */
+    uint32_t count, cap;
+    size_t nodes_bytes;
+    uint64_t *slots;             /* (parent, word) -> node; see frametree.c */
+    size_t mask;
+    uint32_t path[MT_MAX_DEPTH]; /* the previous stack's nodes, outermost first */
+    const uintptr_t *prev;       /* the previous stack's words, innermost first */
+    int prev_n;
+    bool failed;                 /* out of tracer memory */
+};
+/* With mt_stacks_lock_all() held, for up to frame_total frames in all. */
+MT_HIDDEN bool mt_ftree_init(struct mt_ftree *t, uint64_t frame_total);
+/* Adds a stack (words innermost first; they must stay until the next call);
+ * returns its innermost node, UINT32_MAX when n is 0 or on failure. */
+MT_HIDDEN uint32_t mt_ftree_add(struct mt_ftree *t, const uintptr_t *frames, int n);
+/* Turns the nodes' words into frames (Python names into st); no more adds. */
+MT_HIDDEN void mt_ftree_export(struct mt_ftree *t, struct mt_strtab *st);
+/* Frees what only adding needed (after the locks: see frametree.c). */
+MT_HIDDEN void mt_ftree_drop_index(struct mt_ftree *t);
+MT_HIDDEN void mt_ftree_release(struct mt_ftree *t);
 
 /* ---- sample.c: MTRACE_SAMPLE_BYTES -------------------------------------- */
 /* The countdown to the next sample (bytes), per thread; mt_sample_slow when

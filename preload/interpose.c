@@ -124,12 +124,18 @@ static inline void enter(void)
     }
 }
 
+/* Out of line: the untraced path stays a few instructions without a frame. */
+__attribute__((noinline)) static void *traced_malloc(size_t size)
+{
+    enter();
+    return traced(__libc_malloc(size), size);
+}
+
 __attribute__((visibility("default"))) void *malloc(size_t size)
 {
     if (!tracing() || unsampled(size))
         return __libc_malloc(size);
-    enter();
-    return traced(__libc_malloc(size), size);
+    return traced_malloc(size);
 }
 
 __attribute__((visibility("default"))) void *calloc(size_t n, size_t size)
@@ -142,17 +148,21 @@ __attribute__((visibility("default"))) void *calloc(size_t n, size_t size)
     return traced(__libc_calloc(n, size), n * size);
 }
 
+__attribute__((noinline)) static void traced_free(void *p)
+{
+    int saved = errno;
+    enter();
+    mt_on_free(p);
+    mt_guard = 0;
+    errno = saved;
+}
+
 __attribute__((visibility("default"))) void free(void *p)
 {
     if (!p)
         return;
-    if (tracing() && !never_sampled(p)) {
-        int saved = errno;
-        enter();
-        mt_on_free(p);
-        mt_guard = 0;
-        errno = saved;
-    }
+    if (tracing() && !never_sampled(p))
+        traced_free(p);
     __libc_free(p);
 }
 

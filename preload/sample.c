@@ -13,10 +13,11 @@
  * A free must cost next to nothing when its block was not sampled. A
  * lookup in the live map costs a cache miss per free (its slots spread
  * over 2 KiB per heap page), so sampled blocks are also counted in a small
- * filter: 64 Ki 16-bit counters (128 KiB, cache-resident), indexed by a hash
- * of the address. A zero counter proves the block was not sampled; with a
- * few thousand sampled blocks live, a few percent of frees go on to the
- * live map. A sampled block
+ * filter: 16 Ki 16-bit counters (32 KiB, cache-resident), indexed by a hash
+ * of the block's page, so that frees of neighbouring blocks read the same
+ * line. A zero counter proves the block was not sampled; with a few
+ * thousand sampled blocks live, a few percent of frees go on to the live
+ * map. A sampled block
  * stands for 1/p blocks and s/p bytes: unbiased estimates whatever the
  * sizes. The weight depends on the size alone, so a free subtracts exactly
  * what the allocation added without storing it.
@@ -76,12 +77,12 @@ void mt_sample_weight(size_t size, uint64_t *n, uint64_t *bytes, unsigned shift)
 }
 
 /* ---- the filter of sampled addresses -------------------------------------- */
-#define FILTER_BITS 16
+#define FILTER_BITS 14
 static _Atomic uint16_t filter[1u << FILTER_BITS];
 
 static inline _Atomic uint16_t *bucket(uintptr_t p)
 {
-    return &filter[((uint64_t)(p >> 4) * 0x9E3779B97F4A7C15ull) >> (64 - FILTER_BITS)];
+    return &filter[((uint64_t)(p >> 12) * 0x9E3779B97F4A7C15ull) >> (64 - FILTER_BITS)];
 }
 
 void mt_sample_filter_add(uintptr_t p)

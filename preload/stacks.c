@@ -341,16 +341,15 @@ int mt_stacks_frames(uint32_t id, const uintptr_t **frames)
     return r ? r->nframes : 0;
 }
 
-void mt_stacks_export(struct mt_stack *out, struct mt_frame *frames, struct mt_file_header *h,
+void mt_stacks_export(struct mt_stack *out, struct mt_ftree *ftree, struct mt_file_header *h,
                       struct mt_strtab *st)
 {
-    uint64_t f = 0;
     mt_python_export_begin();
     for (uint32_t id = 0; id < stack_count; id++) {
         const struct mt_stackrec *r = by_id(id);
         struct mt_stack *s = &out[id];
         bool since_peak = r->gen == g.peak_gen;
-        s->first_frame = f;
+        s->first_frame = mt_ftree_add(ftree, r->frames, r->nframes);
         s->frame_count = r->nframes;
         s->flags = r->flags;
         s->alloc_count = out_units(r->alloc_count);
@@ -359,16 +358,8 @@ void mt_stacks_export(struct mt_stack *out, struct mt_frame *frames, struct mt_f
         s->live_bytes = out_units(r->live_bytes);
         s->peak_count = out_units(since_peak ? r->peak_count : r->live_count);
         s->peak_bytes = out_units(since_peak ? r->peak_bytes : r->live_bytes);
-        for (int i = 0; i < r->nframes; i++, f++) {
-            if (mt_is_pyframe(r->frames[i])) {
-                mt_python_export(r->frames[i], st, &frames[f]);
-                continue;
-            }
-            frames[f].addr = r->frames[i];
-            frames[f].kind = MT_FRAME_NATIVE;
-            frames[f].line = 0;
-        }
     }
+    mt_ftree_export(ftree, st);
     h->current_bytes = out_units(g.cur_bytes);
     h->current_blocks = out_units(g.cur_blocks);
     h->peak_bytes = out_units(g.peak_bytes);

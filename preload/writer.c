@@ -224,9 +224,8 @@ struct image {
     struct mt_strtab st;
     struct mt_module *mods;
     int nmods;
-    struct mt_frame *frames;
+    struct mt_ftree tree;        /* NODES: the stacks' frames as a prefix tree */
     uint64_t nframes;
-    size_t frames_bytes;
     struct mt_stack *stacks;
     uint32_t nstacks;
     size_t stacks_bytes;
@@ -244,7 +243,7 @@ static void image_release(struct image *im)
 {
     mt_strtab_release(&im->st);
     mt_unmap(im->mods, MAX_MODULES * sizeof *im->mods);
-    mt_unmap(im->frames, im->frames_bytes);
+    mt_ftree_release(&im->tree);
     mt_unmap(im->stacks, im->stacks_bytes);
     mt_unmap(im->leaks, im->leaks_bytes);
     mt_unmap(im->points, im->points_bytes);
@@ -333,14 +332,13 @@ static bool image_build(struct image *im, int reason, uint32_t seq,
     mt_stacks_lock_all();
     im->nstacks = mt_stacks_count(&im->nframes);
     im->stacks_bytes = (size_t)im->nstacks * sizeof *im->stacks;
-    im->frames_bytes = (size_t)im->nframes * sizeof *im->frames;
     im->stacks = im->nstacks ? mt_map(im->stacks_bytes) : NULL;
-    im->frames = im->nframes ? mt_map(im->frames_bytes) : NULL;
-    bool ok = (im->stacks || !im->nstacks) && (im->frames || !im->nframes);
+    bool ok = (im->stacks || !im->nstacks) && mt_ftree_init(&im->tree, im->nframes);
     if (ok)
-        mt_stacks_export(im->stacks, im->frames, h, &im->st);
+        mt_stacks_export(im->stacks, &im->tree, h, &im->st);
     mt_stacks_unlock_all(false);
-    if (!ok || im->st.failed)
+    mt_ftree_drop_index(&im->tree);
+    if (!ok || im->tree.failed || im->st.failed)
         return false;
     if (leaks && leaks->status != MT_SCAN_NONE && !add_leaks(im, leaks))
         return false;
@@ -351,7 +349,7 @@ static bool image_build(struct image *im, int reason, uint32_t seq,
     h->section_entry_size = sizeof(struct mt_section);
     h->pid = (uint64_t)mt_pid();
     h->ppid = (uint64_t)mt_ppid();
-    h->flags = mt_forked() ? MT_HDR_FORKED : 0;
+    h->flags = (mt_forked() ? MT_HDR_FORKED : 0) | MT_HDR_NODES;
     h->start_time_ns = mt_start_time_ns();
     if (!im->npoints)
         h->time_ns = now_ns();
@@ -372,8 +370,8 @@ static bool image_build(struct image *im, int reason, uint32_t seq,
         { MT_SEC_STRINGS, 1, im->st.len, im->st.buf, im->st.len, true },
         { MT_SEC_MODULES, sizeof(struct mt_module), (uint64_t)im->nmods, im->mods,
           (size_t)im->nmods * sizeof(struct mt_module), true },
-        { MT_SEC_FRAMES, sizeof(struct mt_frame), im->nframes, im->frames, im->frames_bytes,
-          true },
+        { MT_SEC_NODES, sizeof(struct mt_node), im->tree.count, im->tree.nodes,
+          (size_t)im->tree.count * sizeof(struct mt_node), true },
         { MT_SEC_STACKS, sizeof(struct mt_stack), im->nstacks, im->stacks, im->stacks_bytes,
           true },
         { MT_SEC_LEAKS, sizeof(struct mt_leak), im->nleaks, im->leaks, im->leaks_bytes,

@@ -52,9 +52,10 @@ void dump_snapshot(FILE *out, const struct snap *s)
             h->version, h->header_size, h->file_size);
     fprintf(out, "  section_count %" PRIu32 "  section_entry_size %" PRIu32 "\n",
             h->section_count, h->section_entry_size);
-    fprintf(out, "  pid %" PRIu64 "  ppid %" PRIu64 "  flags 0x%" PRIx32 "%s%s\n", h->pid,
+    fprintf(out, "  pid %" PRIu64 "  ppid %" PRIu64 "  flags 0x%" PRIx32 "%s%s%s\n", h->pid,
             h->ppid, h->flags, (h->flags & MT_HDR_FORKED) ? " (forked)" : "",
-            (h->flags & MT_HDR_RSS_ONLY) ? " (rss-only)" : "");
+            (h->flags & MT_HDR_RSS_ONLY) ? " (rss-only)" : "",
+            (h->flags & MT_HDR_NODES) ? " (nodes)" : "");
     fprintf(out, "  start_time_ns %" PRIu64 "  time_ns %" PRIu64 "\n", h->start_time_ns,
             h->time_ns);
     fprintf(out, "  reason %" PRIu32 " (%s)  sequence %" PRIu32 "  max_depth %" PRIu32 "\n",

@@ -5,6 +5,7 @@
  * copied (known prefix only) into aligned arrays so larger entries written by
  * newer writers are tolerated and nothing is read unaligned. */
 #include "snapshot_read.h"
+#include "snapshot_nodes.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +34,7 @@ _Static_assert(sizeof(struct mt_section) == 24, "section layout");
 _Static_assert(sizeof(struct mt_module) == 64, "module layout");
 _Static_assert(sizeof(struct mt_frame) == 16, "frame layout");
 _Static_assert(sizeof(struct mt_stack) == 64, "stack layout");
+_Static_assert(sizeof(struct mt_node) == 24, "node layout");
 _Static_assert(sizeof(struct mt_leak) == 72, "leak layout");
 _Static_assert(sizeof(struct mt_tl_point) == 48, "timeline point layout");
 _Static_assert(sizeof(struct mt_tl_label) == 32, "timeline label layout");
@@ -127,6 +129,7 @@ const char *snap_section_name(uint32_t kind)
     case MT_SEC_LEAKS: return "leaks";
     case MT_SEC_TIMELINE: return "timeline";
     case MT_SEC_LABELS: return "labels";
+    case MT_SEC_NODES: return "nodes";
     default: return "unknown";
     }
 }
@@ -157,6 +160,23 @@ static int check_str(const struct snap *s, uint64_t off, const char *what, size_
                 " out of range (string table has %zu bytes)", what, idx, off,
                 s->strings_size);
     return -1;
+}
+
+int snap_check_frame(const struct snap *s, const struct mt_frame *f, bool node, size_t idx,
+                     char *err, size_t errlen)
+{
+    if (f->kind == MT_FRAME_PYTHON)
+        return check_str(s, f->addr >> 32, node ? "Python node (file)" : "Python frame (file)",
+                         idx, err, errlen) ||
+               check_str(s, f->addr & 0xffffffffu,
+                         node ? "Python node (function)" : "Python frame (function)", idx,
+                         err, errlen) ? -1 : 0;
+    if (f->kind != MT_FRAME_NATIVE) {
+        set_err(err, errlen, "%s %zu: unknown frame kind %" PRIu32, node ? "node" : "frame",
+                idx, f->kind);
+        return -1;
+    }
+    return 0;
 }
 
 /* The LEAKS section SEC (NULL: absent) of S, whose stacks are validated:
@@ -288,10 +308,11 @@ int snap_parse(uint8_t *data, size_t size, struct snap *out, char *err, size_t e
 {
     struct snap s;
     memset(&s, 0, sizeof s);
-    const struct mt_section *known[MT_SEC_LABELS + 1] = {0};
-    static const size_t known_size[MT_SEC_LABELS + 1] = {
+    const struct mt_section *known[MT_SEC_NODES + 1] = {0};
+    static const size_t known_size[MT_SEC_NODES + 1] = {
         0, 1, sizeof(struct mt_module), sizeof(struct mt_frame), sizeof(struct mt_stack),
         sizeof(struct mt_leak), sizeof(struct mt_tl_point), sizeof(struct mt_tl_label),
+        sizeof(struct mt_node),
     };
     const size_t hmin = SNAP_HEADER_MIN;
 
@@ -395,7 +416,7 @@ int snap_parse(uint8_t *data, size_t size, struct snap *out, char *err, size_t e
                     i, kn, sec->count, sec->entry_size, sec->offset);
             goto fail;
         }
-        if (sec->kind == 0 || sec->kind > MT_SEC_LABELS)
+        if (sec->kind == 0 || sec->kind > MT_SEC_NODES)
             continue; /* unknown kind from a newer writer: skip it */
         if (known[sec->kind]) {
             set_err(err, errlen, "section %zu: duplicate %s section", i, kn);
@@ -423,20 +444,27 @@ int snap_parse(uint8_t *data, size_t size, struct snap *out, char *err, size_t e
         goto fail;
     }
 
+    const struct mt_section *nodes = known[MT_SEC_NODES];
+    if (nodes && known[MT_SEC_FRAMES]) {
+        set_err(err, errlen, "both a frames and a nodes section (a snapshot has one)");
+        goto fail;
+    }
     static const struct mt_section none = {0, 0, 0, 0};
     const struct mt_section *ms = known[MT_SEC_MODULES] ? known[MT_SEC_MODULES] : &none;
     const struct mt_section *fs = known[MT_SEC_FRAMES] ? known[MT_SEC_FRAMES] : &none;
     const struct mt_section *ss = known[MT_SEC_STACKS] ? known[MT_SEC_STACKS] : &none;
     s.nmodules = ms->count;
-    s.nframes = fs->count;
     s.nstacks = ss->count;
     s.modules = copy_records(data + ms->offset, ms->count, ms->entry_size,
                              sizeof(struct mt_module));
-    s.frames = copy_records(data + fs->offset, fs->count, fs->entry_size,
-                            sizeof(struct mt_frame));
     s.stacks = copy_records(data + ss->offset, ss->count, ss->entry_size,
                             sizeof(struct mt_stack));
-    if (!s.modules || !s.frames || !s.stacks) {
+    if (!nodes) {                        /* NODES: frames come from the expansion */
+        s.nframes = fs->count;
+        s.frames = copy_records(data + fs->offset, fs->count, fs->entry_size,
+                                sizeof(struct mt_frame));
+    }
+    if (!s.modules || (!nodes && !s.frames) || !s.stacks) {
         set_err(err, errlen, "out of memory");
         goto fail;
     }
@@ -460,19 +488,12 @@ int snap_parse(uint8_t *data, size_t size, struct snap *out, char *err, size_t e
             goto fail;
         }
     }
-    for (size_t i = 0; i < s.nframes; i++) {
-        const struct mt_frame *f = &s.frames[i];
-        if (f->kind == MT_FRAME_PYTHON) {
-            if (check_str(&s, f->addr >> 32, "Python frame (file)", i, err, errlen) ||
-                check_str(&s, f->addr & 0xffffffffu, "Python frame (function)", i, err,
-                          errlen))
-                goto fail;
-        } else if (f->kind != MT_FRAME_NATIVE) {
-            set_err(err, errlen, "frame %zu: unknown frame kind %" PRIu32, i, f->kind);
+    if (nodes && snap_nodes_expand(&s, data, nodes, err, errlen))
+        goto fail;
+    for (size_t i = 0; !nodes && i < s.nframes; i++)
+        if (snap_check_frame(&s, &s.frames[i], false, i, err, errlen))
             goto fail;
-        }
-    }
-    for (size_t i = 0; i < s.nstacks; i++) {
+    for (size_t i = 0; !nodes && i < s.nstacks; i++) {
         const struct mt_stack *st = &s.stacks[i];
         if (st->first_frame > s.nframes || st->frame_count > s.nframes - st->first_frame) {
             set_err(err, errlen, "stack %zu: frames %" PRIu64 "+%" PRIu32

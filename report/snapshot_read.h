@@ -16,6 +16,11 @@
 /* The header of the first version-1 writers (up to peak_rss_bytes); fields
  * after it read as 0 from such files. */
 #define SNAP_HEADER_MIN 168u
+/* A NODES snapshot expands to at most this many frames a stack on average
+ * (the shim keeps at most 256: MTRACE_DEPTH's maximum) and SNAP_MAX_FRAMES
+ * in all (4 GiB of frames, what a FRAMES file within the size limit holds). */
+#define SNAP_NODES_MEAN_DEPTH 256u
+#define SNAP_MAX_FRAMES (1ull << 28)
 
 struct snap {
     char *path;                    /* as given on the command line */
@@ -28,8 +33,8 @@ struct snap {
     size_t strings_size;
     struct mt_module *modules;
     size_t nmodules;
-    struct mt_frame *frames;
-    size_t nframes;
+    struct mt_frame *frames;       /* a NODES snapshot's expanded: each stack's */
+    size_t nframes;                /* frames at first_frame, as FRAMES lays them */
     struct mt_stack *stacks;
     size_t nstacks;
     /* Leak classes (hdr.leak_scan != MT_SCAN_NONE): the LEAKS records as

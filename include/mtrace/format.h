@@ -45,11 +45,13 @@ enum mt_reason {
 enum mt_section_kind {
     MT_SEC_STRINGS = 1,      /* char[count]: NUL-terminated strings, entry_size 1 */
     MT_SEC_MODULES = 2,      /* struct mt_module[count] */
-    MT_SEC_FRAMES = 3,       /* struct mt_frame[count] */
+    MT_SEC_FRAMES = 3,       /* struct mt_frame[count]: flat frames (before 0.3) */
     MT_SEC_STACKS = 4,       /* struct mt_stack[count] */
     MT_SEC_LEAKS = 5,        /* struct mt_leak[count]: leak classes at exit */
     MT_SEC_TIMELINE = 6,     /* struct mt_tl_point[count]: memory over time, oldest first */
     MT_SEC_LABELS = 7,       /* struct mt_tl_label[count]: labels put on the timeline */
+    MT_SEC_NODES = 8,        /* struct mt_node[count]: the stacks' frames as a prefix
+                              * tree (0.3 and later; replaces FRAMES) */
 };
 
 /* Frame kinds. Values are on disk: never renumber. */
@@ -137,6 +139,8 @@ enum mt_header_flags {
     MT_HDR_FORKED = 1u << 0,     /* this process is a fork child of ppid */
     MT_HDR_RSS_ONLY = 1u << 1,   /* written by mtrace-run --rss-only: a TIMELINE of RSS
                                   * only; no stacks, traced figures all 0 */
+    MT_HDR_NODES = 1u << 2,      /* frames are in NODES, not FRAMES (informational: a
+                                  * reader goes by which section is present) */
 };
 
 struct mt_section {
@@ -161,8 +165,23 @@ struct mt_frame {
     uint32_t line;               /* Python line; 0 for native frames */
 };
 
+/* A frame in the prefix tree of all stacks (NODES). Stacks share their
+ * outer frames (main, the interpreter loop, a test runner...), so a tree
+ * of them has an order of magnitude fewer entries than the flat frames. */
+struct mt_node {
+    uint64_t addr;               /* as mt_frame's */
+    uint32_t kind;               /* as mt_frame's */
+    uint32_t line;               /* as mt_frame's */
+    uint32_t parent;             /* the caller's node (the next frame outward), always a
+                                  * smaller index; UINT32_MAX: an outermost frame */
+    uint32_t reserved;
+};
+
 struct mt_stack {
-    uint64_t first_frame;        /* index into FRAMES, innermost frame first */
+    uint64_t first_frame;        /* FRAMES: index of the innermost frame, the stack's
+                                  * frames following it, outward. NODES: index of the
+                                  * innermost node, whose chain through parent has
+                                  * exactly frame_count nodes (UINT32_MAX when 0) */
     uint32_t frame_count;
     uint32_t flags;              /* MT_STACK_* */
     uint64_t alloc_count;        /* allocations made from this stack, in total */

@@ -90,6 +90,9 @@ HEADER = struct.Struct("<8sIIQII QQQQ IIIIII QQQQQQQQQQ")
 SECTION = struct.Struct("<IIQQ")
 STACK = struct.Struct("<QII QQQQQQ")
 FRAME = struct.Struct("<QII")
+NODE = struct.Struct("<QIII")          # addr kind line parent (then reserved)
+SEC_FRAMES, SEC_STACKS, SEC_NODES = 3, 4, 8
+NO_NODE = 0xffffffff
 HEADER_FIELDS = ("magic version header_size file_size section_count section_entry_size "
                  "pid ppid start_time_ns time_ns reason sequence program cmdline max_depth flags "
                  "current_bytes current_blocks peak_bytes peak_blocks total_allocs total_bytes "
@@ -117,19 +120,34 @@ def read_sections(path):
 
 
 def read_raw(path):
-    """Returns (header dict, strings bytes, stacks list of dicts with frames)."""
+    """Returns (header dict, strings bytes, stacks list of dicts with frames:
+    (addr, kind, line) innermost first, from FRAMES or from NODES, the prefix
+    tree the shim writes since 0.3)."""
     data, h, strings, secs = read_sections(path)
-    fes, foff, fcount = secs[3]
-    frames = [FRAME.unpack_from(data, foff + i * fes) for i in range(fcount)]
-    ses, soff, scount = secs[4]
+    ses, soff, scount = secs[SEC_STACKS]
     stacks = []
     for i in range(scount):
         v = STACK.unpack_from(data, soff + i * ses)
-        s = dict(zip(("first_frame frame_count flags alloc_count alloc_bytes live_count "
-                      "live_bytes peak_count peak_bytes").split(), v))
-        s["frames"] = frames[s["first_frame"]:s["first_frame"] + s["frame_count"]]
-        stacks.append(s)
-
+        stacks.append(dict(zip(("first_frame frame_count flags alloc_count alloc_bytes "
+                                "live_count live_bytes peak_count peak_bytes").split(), v)))
+    if SEC_NODES in secs:
+        assert SEC_FRAMES not in secs, "both FRAMES and NODES"
+        nes, noff, ncount = secs[SEC_NODES]
+        nodes = [NODE.unpack_from(data, noff + i * nes) for i in range(ncount)]
+        for s in stacks:
+            frames, n = [], s["first_frame"]
+            for _ in range(s["frame_count"]):
+                addr, kind, line, parent = nodes[n]
+                assert parent == NO_NODE or parent < n, f"node {n}: parent {parent}"
+                frames.append((addr, kind, line))
+                n = parent
+            assert n == NO_NODE, "chain longer than frame_count"
+            s["frames"] = frames
+    else:
+        fes, foff, fcount = secs[SEC_FRAMES]
+        frames = [FRAME.unpack_from(data, foff + i * fes) for i in range(fcount)]
+        for s in stacks:
+            s["frames"] = frames[s["first_frame"]:s["first_frame"] + s["frame_count"]]
     return h, strings, stacks
 
 

@@ -142,22 +142,34 @@ def snaps_of(snaps, interpreter):
 class _Raw:
     """A snapshot read raw like mtlib.read_raw (independently of the
     reporter), decoding only what the Python tests look at: a Python
-    program's snapshot easily holds millions of frames."""
+    program's snapshot easily holds millions of frames (hundreds of
+    thousands of nodes). Frame index i is a FRAMES entry, or a NODES entry
+    in a snapshot with the prefix tree (the shim's since 0.3)."""
 
     def __init__(self, path):
         data, h, self.strings, secs = read_sections(path)
         self.header = h
-        # Frame entries as uint32 words: addr (low, high), kind, line; a
+        # Entries as uint32 words: addr (low, high), kind, line[, parent]; a
         # Python frame's addr is file offset << 32 | function offset.
-        fes, foff, fcount = secs[3]
-        words = memoryview(data)[foff:foff + fcount * fes].cast("I")
-        step = fes // 4
+        self.nodes = SEC_NODES in secs
+        es, off, count = secs[SEC_NODES if self.nodes else SEC_FRAMES]
+        words = memoryview(data)[off:off + count * es].cast("I")
+        step = es // 4
         kinds = words[2::step].tolist()
         self.kinds = set(kinds)
         self.py_at = [i for i, k in enumerate(kinds) if k == FRAME_PYTHON]
         self.func_off, self.file_off = words[0::step].tolist(), words[1::step].tolist()
         self.line = words[3::step].tolist()
-        ses, soff, scount = secs[4]
+        if self.nodes:
+            # pyup[i]: node i or its nearest caller that is a Python frame
+            # (parents come first, so one pass).
+            self.parent = words[4::step].tolist()
+            pyup = [NO_NODE] * count
+            for i, k in enumerate(kinds):
+                p = self.parent[i]
+                pyup[i] = i if k == FRAME_PYTHON else (pyup[p] if p != NO_NODE else NO_NODE)
+            self.pyup = pyup
+        ses, soff, scount = secs[SEC_STACKS]
         fields = ("first_frame frame_count flags alloc_count alloc_bytes live_count "
                   "live_bytes peak_count peak_bytes").split()
         self.stacks = [dict(zip(fields, STACK.unpack_from(data, soff + n * ses))) for n in range(scount)]
@@ -169,12 +181,21 @@ class _Raw:
         """(file, function, line) of Python frame i."""
         return self.string(self.file_off[i]), self.string(self.func_off[i]), self.line[i]
 
-    def python_range(self, st):
-        """Indices into py_at of the stack's Python frames."""
+    def python_frames(self, st):
+        """Frame indices of the stack's Python frames, innermost first."""
         first = st["first_frame"]
-        a = bisect.bisect_left(self.py_at, first)
-        b = bisect.bisect_left(self.py_at, first + st["frame_count"], a)
-        return a, b
+        if not st["frame_count"]:
+            return []
+        if not self.nodes:
+            a = bisect.bisect_left(self.py_at, first)
+            b = bisect.bisect_left(self.py_at, first + st["frame_count"], a)
+            return self.py_at[a:b]
+        out, n = [], self.pyup[first]
+        while n != NO_NODE:
+            out.append(n)
+            p = self.parent[n]
+            n = self.pyup[p] if p != NO_NODE else NO_NODE
+        return out
 
 
 @functools.lru_cache(maxsize=4)
@@ -197,10 +218,7 @@ def python_files(path):
     that have at least one Python frame."""
     r = _load(path)
     offs = {r.file_off[i] for i in r.py_at}
-    nstacks = 0
-    for st in r.stacks:
-        a, b = r.python_range(st)
-        nstacks += a < b
+    nstacks = sum(1 for st in r.stacks if r.python_frames(st))
     return {r.string(o) for o in offs}, nstacks
 
 
@@ -210,9 +228,9 @@ def python_tracebacks(path):
     r = _load(path)
     out = []
     for st in r.stacks:
-        a, b = r.python_range(st)
-        if a < b:
-            out.append((st, [r.frame(r.py_at[k]) for k in range(a, b)]))
+        py = r.python_frames(st)
+        if py:
+            out.append((st, [r.frame(i) for i in py]))
     return out
 
 
@@ -225,9 +243,9 @@ def raw_python_site(path, file, line):
     r = _load(path)
     out = dict.fromkeys(COUNTERS, 0)
     for st in r.stacks:
-        a, b = r.python_range(st)
-        if a < b:
-            i = r.py_at[a]
+        py = r.python_frames(st)
+        if py:
+            i = py[0]
             if r.line[i] == line and r.string(r.file_off[i]) == file:
                 for k in COUNTERS:
                     out[k] += st[k]

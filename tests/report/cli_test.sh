@@ -442,6 +442,38 @@ for x in (a, b):
 assert a == b
 PYEOF
     ;;
+nodes)
+    # NODES (the shim's layout since 0.3) reads as FRAMES does: the same
+    # stacks written both ways give the same reports
+    same() { # A B ARGS...: output (and warnings) of ARGS on A and on B, file names and
+             # the header's line aside (good.snap has the first, shorter header)
+        local a=$1 b=$2 f; shift 2
+        for f in "$a" "$b"; do
+            run "$@" "$D/$f"; [ "$RC" -le 1 ] || fail "exit $RC for: $* $f ($(cat "$T/err"))"
+            { echo "exit $RC"; cat "$T/out" "$T/err"; } |
+                sed -e "s|$D/$f|F|g" -e '/^  taken /d' >"$T/$f.txt"
+        done
+        cmp -s "$T/$a.txt" "$T/$b.txt" ||
+            { diff "$T/$a.txt" "$T/$b.txt" >&2; fail "$b reads unlike $a: $*"; }
+    }
+    for pair in "good.snap nodes.snap" "ext.snap ext_nodes.snap" "py0.snap py0_nodes.snap" \
+                "leak.snap leak_nodes.snap"; do
+        set -- $pair
+        same "$1" "$2" top -n 0
+        same "$1" "$2" top --group-by stack -n 0 --format json
+        same "$1" "$2" top --native --group-by function -n 0
+        same "$1" "$2" peak --format folded
+        same "$1" "$2" leaks --format json -n 0
+    done
+    same leak.snap leak_nodes.snap check --format json -n 0
+    ok diff --format json -n 0 "$G" "$D/nodes.snap"   # one of each layout
+    pycheck 'eq(j["totals"]["rows"], 0)'
+    ok dump "$D/nodes.snap"
+    has "  pid 4242  ppid 4000  flags 0x5 (forked) (nodes)"
+    has "kind 8 (nodes)  entry_size 24"
+    has "stacks 8  frames 19"
+    has '    #1   python "work" "/app/app.py" line 7'
+    ;;
 build_id)
     run top --format json -n 0 "$D/badbid.snap"
     [ "$RC" = 0 ] || fail "exit $RC"

@@ -174,7 +174,7 @@ static void header(struct sw *w, uint64_t pid)
     w->hdr.peak_rss_bytes = 6u << 20;
 }
 
-enum variant { GOOD, EXTENDED, BAD_BUILD_ID, MISSING_MODULE };
+enum variant { GOOD, EXTENDED, BAD_BUILD_ID, MISSING_MODULE, NODES, EXTENDED_NODES };
 
 static int write_snap(const char *dir, const char *name, enum variant v, uint64_t pid,
                       uint64_t libc_malloc)
@@ -195,7 +195,8 @@ static int write_snap(const char *dir, const char *name, enum variant v, uint64_
     }
     if (v == GOOD)
         w.v1_header = 1; /* as the first version-1 writers did: 168 bytes */
-    if (v == EXTENDED) {
+    w.nodes = v == NODES || v == EXTENDED_NODES; /* the shim's layout since 0.3 */
+    if (v == EXTENDED || v == EXTENDED_NODES) {
         w.hdr_extra = 16;
         w.rec_extra = 8;
         w.unknown_section = 1;
@@ -239,6 +240,8 @@ int main(int argc, char **argv)
     rc |= write_snap(argv[1], "good.snap", GOOD, 4242, libc_malloc);
     rc |= write_snap(argv[1], "good2.snap", GOOD, 4243, libc_malloc);
     rc |= write_snap(argv[1], "ext.snap", EXTENDED, 4242, libc_malloc);
+    rc |= write_snap(argv[1], "nodes.snap", NODES, 4242, libc_malloc);
+    rc |= write_snap(argv[1], "ext_nodes.snap", EXTENDED_NODES, 4242, libc_malloc);
     rc |= write_snap(argv[1], "badbid.snap", BAD_BUILD_ID, 4242, libc_malloc);
     rc |= write_snap(argv[1], "missing.snap", MISSING_MODULE, 4242, libc_malloc);
     struct fixture_sites sites = {

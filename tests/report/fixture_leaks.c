@@ -164,6 +164,12 @@ int fixture_write_leaks(const char *dir, const struct fixture_sites *s)
     for (int i = 0; i < NST; i++)
         add(&w, i, classes[i], s);
     rc |= finish(&w, dir, "leak.snap");
+    begin(&w, 7000, MT_REASON_EXIT);            /* the same, NODES for FRAMES */
+    w.nodes = 1;
+    sw_leak_scan(&w, MT_SCAN_DONE, 3, 0, 12);
+    for (int i = 0; i < NST; i++)
+        add(&w, i, classes[i], s);
+    rc |= finish(&w, dir, "leak_nodes.snap");
 
     static const uint64_t child[2][MT_LEAK_CLASSES] = {{1, 0, 0, 0}, {1000, 0, 0, 0}};
     begin(&w, 7001, MT_REASON_EXIT);

@@ -100,7 +100,8 @@ static void add_stack(struct sw *w, int i, const uint64_t *c, const struct fixtu
     w->hdr.current_blocks += c[3];
 }
 
-static int write_one(const char *dir, int k, const struct fixture_sites *s)
+/* py0.snap, py1.snap; with NODES, py0_nodes.snap (the same in NODES). */
+static int write_one(const char *dir, int k, const struct fixture_sites *s, int nodes)
 {
     struct sw w;
     char path[PATH_MAX];
@@ -126,7 +127,8 @@ static int write_one(const char *dir, int k, const struct fixture_sites *s)
             add_stack(&w, i, c, s);
     }
     w.hdr.peak_bytes = w.hdr.current_bytes + 1000;
-    snprintf(path, sizeof path, "%s/py%d.snap", dir, k);
+    w.nodes = nodes;
+    snprintf(path, sizeof path, "%s/py%d%s.snap", dir, k, nodes ? "_nodes" : "");
     int rc = sw_write(&w, path);
     sw_free(&w);
     return rc;
@@ -134,5 +136,5 @@ static int write_one(const char *dir, int k, const struct fixture_sites *s)
 
 int fixture_write_python(const char *dir, const struct fixture_sites *s)
 {
-    return write_one(dir, 0, s) | write_one(dir, 1, s);
+    return write_one(dir, 0, s, 0) | write_one(dir, 1, s, 0) | write_one(dir, 0, s, 1);
 }

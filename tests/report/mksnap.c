@@ -6,13 +6,17 @@
  * written as huge.snap. With LEAK.snap (a snapshot with a LEAKS section),
  * its variants too (bad_leaks_*.snap, and huge_leak.snap); with TIMELINE.snap
  * (one with TIMELINE and LABELS sections) theirs (bad_label*, bad_timeline*,
- * and the good but hostile hostile_timeline_back.snap, huge_timeline.snap). */
+ * and the good but hostile hostile_timeline_back.snap, huge_timeline.snap);
+ * with NODES.snap (frames as a NODES prefix tree) theirs (bad_nodes_*.snap):
+ * parent cycles and forward references, chains too short or too long,
+ * indexes out of range, more frames than the reader expands. */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mtrace/format.h"
+#include "snapwriter.h"
 
 static uint8_t *good;
 static size_t good_size;
@@ -171,10 +175,119 @@ static void timeline_variants(void)
     emit("huge_timeline.snap", b, good_size, NULL); free(b);
 }
 
+/* Node I of the NODES section NS of GOOD. */
+static struct mt_node node(const struct mt_section *ns, size_t i)
+{
+    struct mt_node n;
+    memcpy(&n, good + ns->offset + i * ns->entry_size, sizeof n);
+    return n;
+}
+
+/* Variants of the NODES section of the snapshot in GOOD. */
+static void node_variants(void)
+{
+    struct mt_section ns, stk, mod, str;
+    size_t ns_dir = dir_entry(MT_SEC_NODES, &ns);
+    size_t mod_dir = dir_entry(MT_SEC_MODULES, &mod);
+    dir_entry(MT_SEC_STACKS, &stk);
+    dir_entry(MT_SEC_STRINGS, &str);
+    struct mt_file_header h = hdr();
+    size_t ns_index = (ns_dir - h.header_size) / h.section_entry_size;
+    char msg[200];
+    uint8_t *b;
+    /* A node with a parent (k), a Python one (py); stack 0's innermost node. */
+    size_t k = SIZE_MAX, py = SIZE_MAX;
+    for (size_t i = 0; i < ns.count; i++) {
+        struct mt_node n = node(&ns, i);
+        if (k == SIZE_MAX && n.parent != UINT32_MAX)
+            k = i;
+        if (py == SIZE_MAX && n.kind == MT_FRAME_PYTHON)
+            py = i;
+    }
+    struct mt_stack s0;
+    memcpy(&s0, good + stk.offset, sizeof s0);
+    if (k == SIZE_MAX || py == SIZE_MAX || s0.frame_count < 2) {
+        fprintf(stderr, "the nodes snapshot needs a chain, a Python node, stack 0 of 2+\n");
+        exit(1);
+    }
+    const size_t kp = ns.offset + k * ns.entry_size + offsetof(struct mt_node, parent);
+    b = copy(); PATCH(b, kp, uint32_t, (uint32_t)k);
+    snprintf(msg, sizeof msg, "node %zu: parent %zu is not an earlier node", k, k);
+    emit("bad_nodes_cycle_self.snap", b, good_size, msg); free(b);
+    /* A two-node cycle: the earlier node's parent made the later one. */
+    uint32_t p = node(&ns, k).parent;
+    b = copy();
+    PATCH(b, ns.offset + p * ns.entry_size + offsetof(struct mt_node, parent), uint32_t,
+          (uint32_t)k);
+    snprintf(msg, sizeof msg, "node %u: parent %zu is not an earlier node", p, k);
+    emit("bad_nodes_cycle.snap", b, good_size, msg); free(b);
+    b = copy(); PATCH(b, kp, uint32_t, (uint32_t)ns.count);
+    snprintf(msg, sizeof msg, "node %zu: parent %llu is not an earlier node", k,
+             (unsigned long long)ns.count);
+    emit("bad_nodes_parent_range.snap", b, good_size, msg); free(b);
+    b = copy(); PATCH(b, kp, uint32_t, UINT32_MAX - 1);
+    snprintf(msg, sizeof msg, "node %zu: parent 4294967294 is not an earlier node", k);
+    emit("bad_nodes_parent_max.snap", b, good_size, msg); free(b);
+
+    const size_t fc = stk.offset + offsetof(struct mt_stack, frame_count);
+    const size_t ff = stk.offset + offsetof(struct mt_stack, first_frame);
+    b = copy(); PATCH(b, fc, uint32_t, s0.frame_count + 1);
+    snprintf(msg, sizeof msg, "stack 0: %u frames but node %llu begins a chain of %u",
+             s0.frame_count + 1, (unsigned long long)s0.first_frame, s0.frame_count);
+    emit("bad_nodes_chain_long.snap", b, good_size, msg); free(b);
+    b = copy(); PATCH(b, fc, uint32_t, s0.frame_count - 1);
+    snprintf(msg, sizeof msg, "stack 0: %u frames but node %llu begins a chain of %u",
+             s0.frame_count - 1, (unsigned long long)s0.first_frame, s0.frame_count);
+    emit("bad_nodes_chain_short.snap", b, good_size, msg); free(b);
+    b = copy(); PATCH(b, fc, uint32_t, UINT32_MAX);
+    snprintf(msg, sizeof msg, "stack 0: 4294967295 frames but node %llu begins a chain of %u",
+             (unsigned long long)s0.first_frame, s0.frame_count);
+    emit("bad_nodes_frame_count.snap", b, good_size, msg); free(b);
+    b = copy(); PATCH(b, ff, uint64_t, ns.count);
+    snprintf(msg, sizeof msg, "stack 0: node %llu outside the node table (%llu nodes)",
+             (unsigned long long)ns.count, (unsigned long long)ns.count);
+    emit("bad_nodes_index.snap", b, good_size, msg); free(b);
+    b = copy(); PATCH(b, ff, uint64_t, UINT64_MAX);
+    emit("bad_nodes_index_max.snap", b, good_size,
+         "stack 0: node 18446744073709551615 outside the node table"); free(b);
+
+    b = copy(); PATCH(b, ns.offset + offsetof(struct mt_node, kind), uint32_t, 7);
+    emit("bad_nodes_kind.snap", b, good_size, "node 0: unknown frame kind 7"); free(b);
+    b = copy(); PATCH(b, ns.offset + py * ns.entry_size + offsetof(struct mt_node, addr),
+                      uint64_t, (uint64_t)str.count << 32);
+    snprintf(msg, sizeof msg, "Python node (file) %zu: string offset %llu out of range", py,
+             (unsigned long long)str.count);
+    emit("bad_nodes_string.snap", b, good_size, msg); free(b);
+    b = copy(); PATCH(b, ns_dir + offsetof(struct mt_section, entry_size), uint32_t, 16);
+    snprintf(msg, sizeof msg, "section %zu (nodes): entry size 16 (this reader needs at "
+             "least 24)", ns_index);
+    emit("bad_nodes_entry_size.snap", b, good_size, msg); free(b);
+    b = copy(); PATCH(b, ns_dir + offsetof(struct mt_section, count), uint64_t, 1ull << 60);
+    emit("bad_nodes_count.snap", b, good_size, "(nodes): 1152921504606846976 entries"); free(b);
+    b = copy(); PATCH(b, mod_dir + offsetof(struct mt_section, kind), uint32_t, MT_SEC_FRAMES);
+    emit("bad_nodes_and_frames.snap", b, good_size, "both a frames and a nodes section");
+    free(b);
+
+    /* Every chain checks out but the expansion would be too big: one
+     * stack of 257 frames (more than 256 a stack on average). A small
+     * file must not make the reader allocate much. */
+    struct sw w;
+    sw_init(&w);
+    for (uint64_t i = 0; i < 257; i++)
+        sw_native(&w, 0x1000 + i);
+    sw_stack(&w, 0, 257, 1, 1, 1, 1, 1, 1);
+    w.nodes = 1;
+    size_t n;
+    b = sw_build(&w, &n);
+    sw_free(&w);
+    emit("bad_nodes_expand.snap", b, n, "257 frames in 1 stack(s): more than this reader "
+         "expands (256 a stack on average, 268435456 in all)"); free(b);
+}
+
 int main(int argc, char **argv)
 {
-    if (argc < 3 || argc > 5) {
-        fprintf(stderr, "usage: mksnap GOOD OUTDIR [LEAK [TIMELINE]]\n");
+    if (argc < 3 || argc > 6) {
+        fprintf(stderr, "usage: mksnap GOOD OUTDIR [LEAK [TIMELINE [NODES]]]\n");
         return 2;
     }
     outdir = argv[2];
@@ -298,11 +411,18 @@ int main(int argc, char **argv)
         leak_variants();
         free(good);
     }
-    if (argc == 5) {
+    if (argc >= 5) {
         good = read_file(argv[4], &good_size);
         if (!good)
             return 1;
         timeline_variants();
+        free(good);
+    }
+    if (argc == 6) {
+        good = read_file(argv[5], &good_size);
+        if (!good)
+            return 1;
+        node_variants();
         free(good);
     }
     fclose(list);

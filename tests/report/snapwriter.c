@@ -1,6 +1,6 @@
 /* Test-only snapshot builder (see snapwriter.h). Layout: header, section
- * directory, then strings, modules, frames, stacks, leaks, timeline, labels, each 8-byte
- * aligned, then the trailer -- the layout drawn in format.h. */
+ * directory, then strings, modules, frames (or nodes), stacks, leaks, timeline, labels,
+ * each 8-byte aligned, then the trailer -- the layout drawn in format.h. */
 #include "snapwriter.h"
 
 #include <fcntl.h>
@@ -125,6 +125,36 @@ void sw_label(struct sw *w, uint64_t time_ns, uint64_t allocs, uint64_t traced,
     w->labels[w->nlabels++] = (struct mt_tl_label){time_ns, allocs, traced, t, 0};
 }
 
+/* Quadratic, as test data is small: a node is found by parent and frame. */
+size_t sw_nodes(const struct sw *w, struct mt_node **nodes, struct mt_stack **stacks)
+{
+    struct mt_node *nd = calloc(w->nframes + 1, sizeof *nd);
+    struct mt_stack *st = calloc(w->nstacks + 1, sizeof *st);
+    if (!nd || !st)
+        exit(99);
+    size_t n = 0;
+    for (size_t i = 0; i < w->nstacks; i++) {
+        st[i] = w->stacks[i];
+        uint32_t parent = UINT32_MAX;
+        for (uint32_t k = st[i].frame_count; k-- > 0;) {
+            const struct mt_frame *f = &w->frames[st[i].first_frame + k];
+            size_t j = 0;
+            while (j < n && !(nd[j].parent == parent && nd[j].addr == f->addr &&
+                              nd[j].kind == f->kind && nd[j].line == f->line))
+                j++;
+            if (j == n) {
+                nd = grow(nd, n, sizeof *nd);
+                nd[n++] = (struct mt_node){f->addr, f->kind, f->line, parent, 0};
+            }
+            parent = (uint32_t)j;
+        }
+        st[i].first_frame = parent;
+    }
+    *nodes = nd;
+    *stacks = st;
+    return n;
+}
+
 static size_t align8(size_t x)
 {
     return (x + 7) & ~(size_t)7;
@@ -139,7 +169,12 @@ uint8_t *sw_build(struct sw *w, size_t *size)
     const size_t hsz = known_hdr + w->hdr_extra;
     const size_t dsz = sizeof(struct mt_section) + w->rec_extra;
     const size_t msz = sizeof(struct mt_module) + w->rec_extra;
-    const size_t fsz = sizeof(struct mt_frame) + w->rec_extra;
+    struct mt_node *nodes = NULL;
+    struct mt_stack *stacks = w->stacks;
+    const size_t nnodes = w->nodes ? sw_nodes(w, &nodes, &stacks) : 0;
+    const size_t fsz = (w->nodes ? sizeof(struct mt_node) : sizeof(struct mt_frame)) +
+                       w->rec_extra;
+    const size_t nfr = w->nodes ? nnodes : w->nframes;
     const size_t ssz = sizeof(struct mt_stack) + w->rec_extra;
     const size_t lsz = sizeof(struct mt_leak) + w->rec_extra;
     const size_t psz = sizeof(struct mt_tl_point) + w->rec_extra;
@@ -149,10 +184,10 @@ uint8_t *sw_build(struct sw *w, size_t *size)
     struct mt_section sec[8] = {
         {MT_SEC_STRINGS, 1, 0, w->nstr},
         {MT_SEC_MODULES, (uint32_t)msz, 0, w->nmods},
-        {MT_SEC_FRAMES, (uint32_t)fsz, 0, w->nframes},
+        {w->nodes ? MT_SEC_NODES : MT_SEC_FRAMES, (uint32_t)fsz, 0, nfr},
         {MT_SEC_STACKS, (uint32_t)ssz, 0, w->nstacks},
     };
-    size_t bytes[8] = {w->nstr, msz * w->nmods, fsz * w->nframes, ssz * w->nstacks};
+    size_t bytes[8] = {w->nstr, msz * w->nmods, fsz * nfr, ssz * w->nstacks};
     size_t nsec = 4, leak_sec = 0, tl_sec = 0, lab_sec = 0;
     if (leaks) {
         leak_sec = nsec;
@@ -187,16 +222,24 @@ uint8_t *sw_build(struct sw *w, size_t *size)
     h.file_size = total;
     h.section_count = (uint32_t)nsec;
     h.section_entry_size = (uint32_t)dsz;
+    if (w->nodes)
+        h.flags |= MT_HDR_NODES;
     memcpy(buf, &h, known_hdr);
     for (size_t i = 0; i < nsec; i++)
         memcpy(buf + hsz + i * dsz, &sec[i], sizeof sec[i]);
     memcpy(buf + sec[0].offset, w->str, w->nstr);
     for (size_t i = 0; i < w->nmods; i++)
         memcpy(buf + sec[1].offset + i * msz, &w->mods[i], sizeof w->mods[i]);
-    for (size_t i = 0; i < w->nframes; i++)
+    for (size_t i = 0; !w->nodes && i < w->nframes; i++)
         memcpy(buf + sec[2].offset + i * fsz, &w->frames[i], sizeof w->frames[i]);
+    for (size_t i = 0; i < nnodes; i++)
+        memcpy(buf + sec[2].offset + i * fsz, &nodes[i], sizeof nodes[i]);
     for (size_t i = 0; i < w->nstacks; i++)
-        memcpy(buf + sec[3].offset + i * ssz, &w->stacks[i], sizeof w->stacks[i]);
+        memcpy(buf + sec[3].offset + i * ssz, &stacks[i], sizeof stacks[i]);
+    if (w->nodes) {
+        free(nodes);
+        free(stacks);
+    }
     for (size_t i = 0; leaks && i < w->nleaks; i++)
         memcpy(buf + sec[leak_sec].offset + i * lsz, &w->leaks[i], sizeof w->leaks[i]);
     for (size_t i = 0; i < w->npoints; i++)

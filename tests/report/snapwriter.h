@@ -1,5 +1,6 @@
 /* Test-only snapshot builder: assembles a snapshot in memory from strings,
- * modules, frames and stacks, following include/mtrace/format.h, with knobs
+ * modules, frames and stacks, following include/mtrace/format.h, in either
+ * layout (flat FRAMES as before 0.3, or NODES as the shim writes), with knobs
  * for what a newer writer may do (bigger header, bigger records, unknown
  * sections) and an older one did (the 168-byte header), leak classes, and
  * the memory timeline. Used by the fixture and the unit tests; not part of mtrace. */
@@ -33,6 +34,8 @@ struct sw {
     size_t hdr_extra;    /* extra zero bytes after the known header (multiple of 8) */
     size_t rec_extra;    /* extra zero bytes after every record and dir entry */
     int unknown_section; /* add an empty section of an unassigned kind */
+    int nodes;           /* write the frames as a NODES prefix tree (MT_HDR_NODES),
+                          * stacks given as for FRAMES */
 };
 
 void sw_init(struct sw *w);
@@ -56,6 +59,11 @@ void sw_point(struct sw *w, uint64_t time_ns, uint64_t traced, uint64_t max,
               uint64_t max_time_ns, uint64_t rss, uint64_t allocs);
 void sw_label(struct sw *w, uint64_t time_ns, uint64_t allocs, uint64_t traced,
               const char *text);
+/* The NODES the frames and stacks make (as sw_build writes them with
+ * w->nodes): nodes parents first, each stack's first_frame rewritten to its
+ * innermost node (UINT32_MAX for none). Returns the node count; the caller
+ * frees *NODES and *STACKS. */
+size_t sw_nodes(const struct sw *w, struct mt_node **nodes, struct mt_stack **stacks);
 /* Serialize; returns a malloc'd buffer of *SIZE bytes. */
 uint8_t *sw_build(struct sw *w, size_t *size);
 /* Serialize to PATH (0600); 0 on success. */

@@ -3,7 +3,9 @@
  * header/records and unknown sections are tolerated, and so is the first
  * writers' 168-byte header (its leak fields read as 0); the LEAKS section
  * reads back per stack, TIMELINE and LABELS too (hostile points made
- * usable); each corruption gives the exact one-line error.
+ * usable); NODES reads back as the same frames FRAMES would give, and its
+ * corruptions (cycles, chains, indexes, too many frames) are rejected; each
+ * corruption gives the exact one-line error.
  * Runs under ASan/UBSan with MTRACE_SANITIZE. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -430,6 +432,140 @@ static void timeline_rejects(void **state)
     free(buf);
 }
 
+/* Stacks sharing outer frames, one the outer part of another, one with no
+ * frames, a Python frame: written in either layout. */
+static uint8_t *build_tree(size_t *size, int nodes, size_t rec_extra)
+{
+    struct sw w;
+    sw_init(&w);
+    w.nodes = nodes;
+    w.rec_extra = rec_extra;
+    sw_native(&w, 0x100);                              /* not used */
+    uint64_t a = sw_native(&w, 0x200);
+    sw_native(&w, 0x210);
+    sw_python(&w, "a.py", "fn", 3);
+    sw_native(&w, 0x100);
+    uint64_t b = sw_native(&w, 0x300);
+    sw_python(&w, "a.py", "fn", 3);
+    sw_native(&w, 0x100);
+    sw_stack(&w, a, 4, 10, 1, 0, 0, 0, 0);            /* 0x200 0x210 fn 0x100 */
+    sw_stack(&w, b, 3, 20, 2, 0, 0, 0, 0);            /* 0x300 fn 0x100 */
+    sw_stack(&w, a + 1, 3, 30, 3, 0, 0, 0, 0);        /* 0x210 fn 0x100: inside stack 0 */
+    sw_stack(&w, 0, 0, 40, 4, 0, 0, 0, 0);            /* no frames */
+    sw_stack(&w, a + 3, 1, 50, 5, 0, 0, 0, 0);        /* 0x100 */
+    uint8_t *buf = sw_build(&w, size);
+    sw_free(&w);
+    return buf;
+}
+
+static void nodes_read_back(void **state)
+{
+    (void)state;
+    size_t fsize, nsize;
+    uint8_t *fbuf = build_tree(&fsize, 0, 0);
+    struct snap f;
+    char err[256] = "";
+    assert_int_equal(snap_parse(fbuf, fsize, &f, err, sizeof err), 0);
+    for (size_t extra = 0; extra <= 8; extra += 8) {
+        uint8_t *nbuf = build_tree(&nsize, 1, extra);
+        struct snap n;
+        assert_int_equal(snap_parse(nbuf, nsize, &n, err, sizeof err), 0);
+        assert_true(n.hdr.flags & MT_HDR_NODES);
+        assert_int_equal(n.sections[2].kind, MT_SEC_NODES);
+        /* 0x100 fn 0x210 0x200, fn 0x300 (sw_python's strings are new: another fn) */
+        assert_int_equal(n.sections[2].count, 6);
+        assert_int_equal(n.nstacks, 5);
+        assert_int_equal(n.nframes, 4 + 3 + 3 + 0 + 1);
+        for (size_t i = 0; i < n.nstacks; i++) {
+            const struct mt_stack *a = &f.stacks[i], *b = &n.stacks[i];
+            assert_int_equal(a->frame_count, b->frame_count);
+            assert_int_equal(a->alloc_bytes, b->alloc_bytes);
+            assert_true(b->first_frame + b->frame_count <= n.nframes);
+            for (uint32_t k = 0; k < a->frame_count; k++) {
+                const struct mt_frame *x = &f.frames[a->first_frame + k];
+                const struct mt_frame *y = &n.frames[b->first_frame + k];
+                assert_int_equal(x->addr, y->addr);
+                assert_int_equal(x->kind, y->kind);
+                assert_int_equal(x->line, y->line);
+            }
+        }
+        snap_free(&n);
+    }
+    snap_free(&f);
+}
+
+/* One stack of DEPTH distinct frames and EXTRA stacks of one frame. */
+static uint8_t *build_deep(size_t *size, uint32_t depth, uint32_t extra)
+{
+    struct sw w;
+    sw_init(&w);
+    w.nodes = 1;
+    for (uint32_t i = 0; i < depth; i++)
+        sw_native(&w, 0x1000 + i);
+    sw_stack(&w, 0, depth, 1, 1, 0, 0, 0, 0);
+    for (uint32_t i = 0; i < extra; i++)
+        sw_stack(&w, depth - 1, 1, 1, 1, 0, 0, 0, 0);
+    uint8_t *buf = sw_build(&w, size);
+    sw_free(&w);
+    return buf;
+}
+
+static void nodes_rejects(void **state)
+{
+    (void)state;
+    size_t size;
+    uint8_t *buf = build_tree(&size, 1, 0);
+    const size_t hs = sizeof(struct mt_file_header), ds = sizeof(struct mt_section);
+    struct mt_section ns, st;
+    memcpy(&ns, buf + hs + 2 * ds, sizeof ns);
+    memcpy(&st, buf + hs + 3 * ds, sizeof st);
+    assert_int_equal(ns.kind, MT_SEC_NODES);
+    uint8_t *b = malloc(size);
+    const size_t parent = offsetof(struct mt_node, parent);
+    const size_t n1 = ns.offset + ns.entry_size;      /* node 1: its parent is node 0 */
+
+    memcpy(b, buf, size);
+    PATCH(b, n1 + parent, uint32_t, 1);
+    expect_error(b, size, "node 1: parent 1 is not an earlier node");
+    memcpy(b, buf, size);
+    PATCH(b, n1 + parent, uint32_t, 5);
+    expect_error(b, size, "node 1: parent 5 is not an earlier node");
+    memcpy(b, buf, size);
+    PATCH(b, ns.offset + parent, uint32_t, 1);       /* 0 -> 1 -> 0 */
+    expect_error(b, size, "node 0: parent 1 is not an earlier node");
+
+    memcpy(b, buf, size);
+    PATCH(b, st.offset + offsetof(struct mt_stack, frame_count), uint32_t, 5);
+    expect_error(b, size, "stack 0: 5 frames but node 3 begins a chain of 4");
+    memcpy(b, buf, size);
+    PATCH(b, st.offset + offsetof(struct mt_stack, frame_count), uint32_t, 3);
+    expect_error(b, size, "stack 0: 3 frames but node 3 begins a chain of 4");
+    memcpy(b, buf, size);
+    PATCH(b, st.offset + offsetof(struct mt_stack, first_frame), uint64_t, 6);
+    expect_error(b, size, "stack 0: node 6 outside the node table (6 nodes)");
+    memcpy(b, buf, size);
+    PATCH(b, ns.offset + offsetof(struct mt_node, kind), uint32_t, 2);
+    expect_error(b, size, "node 0: unknown frame kind 2");
+    memcpy(b, buf, size);
+    PATCH(b, hs + ds + offsetof(struct mt_section, kind), uint32_t, MT_SEC_FRAMES);
+    expect_error(b, size, "both a frames and a nodes section (a snapshot has one)");
+    free(b);
+    free(buf);
+
+    /* The expansion's bound: 256 frames a stack on average. */
+    char err[256];
+    struct snap s;
+    buf = build_deep(&size, 300, 0);
+    expect_error(buf, size, "300 frames in 1 stack(s): more than this reader expands (256 a "
+                            "stack on average, 268435456 in all)");
+    free(buf);
+    buf = build_deep(&size, 300, 1);                 /* 301 frames in 2 stacks: fine */
+    assert_int_equal(snap_parse(buf, size, &s, err, sizeof err), 0);
+    assert_int_equal(s.nframes, 301);
+    assert_int_equal(s.frames[s.stacks[1].first_frame].addr, 0x1000 + 299);
+    snap_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -440,6 +576,8 @@ int main(void)
         cmocka_unit_test(leaks_rejects),
         cmocka_unit_test(timeline_read_back),
         cmocka_unit_test(timeline_rejects),
+        cmocka_unit_test(nodes_read_back),
+        cmocka_unit_test(nodes_rejects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
