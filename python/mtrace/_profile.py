@@ -642,30 +642,24 @@ def _mon_line(code, line):
         ts.end()
 
 
-def _mon_return(code, offset, value):
-    ts = _tls.ts
-    if ts is None:
-        return
-    c, a = ts.begin()
-    try:
-        _on_exit(ts, code, sys._getframe(1), c, a, False)
-    except Exception as exc:
-        _report_internal(exc)
-    finally:
-        ts.end()
+def _mon_exit_handler(yielded):
+    """PY_RETURN and PY_YIELD handlers: the same but for the flag."""
+    def handler(code, offset, value):
+        ts = _tls.ts
+        if ts is None:
+            return
+        c, a = ts.begin()
+        try:
+            _on_exit(ts, code, sys._getframe(1), c, a, yielded)
+        except Exception as exc:
+            _report_internal(exc)
+        finally:
+            ts.end()
+    return handler
 
 
-def _mon_yield(code, offset, value):
-    ts = _tls.ts
-    if ts is None:
-        return
-    c, a = ts.begin()
-    try:
-        _on_exit(ts, code, sys._getframe(1), c, a, True)
-    except Exception as exc:
-        _report_internal(exc)
-    finally:
-        ts.end()
+_mon_return = _mon_exit_handler(False)
+_mon_yield = _mon_exit_handler(True)
 
 
 def _mon_unwind(code, offset, raised):
