@@ -570,19 +570,6 @@ class _Monitoring:
             self.tool = None
 
 
-def _mon_start(code, offset):
-    ts = _tls.ts
-    if ts is None and (ts := _adopt(sys._getframe(1))) is None:
-        return
-    c, a = ts.begin()
-    try:
-        _on_start(ts, code, sys._getframe(1), c, a)
-    except Exception as exc:
-        _report_internal(exc)
-    finally:
-        ts.end()
-
-
 def _adopt(frame):
     """A thread without profiles resumes a profiled generator: it gets its
     counters from now on (None when the frame is not one of ours)."""
@@ -594,17 +581,24 @@ def _adopt(frame):
         return None
 
 
-def _mon_resume(code, offset):
-    ts = _tls.ts
-    if ts is None and (ts := _adopt(sys._getframe(1))) is None:
-        return
-    c, a = ts.begin()
-    try:
-        _on_resume(ts, code, sys._getframe(1), c, a)
-    except Exception as exc:
-        _report_internal(exc)
-    finally:
-        ts.end()
+def _mon_entry_handler(on_entry):
+    """PY_START and PY_RESUME handlers: the same but for what they call."""
+    def handler(code, offset):
+        ts = _tls.ts
+        if ts is None and (ts := _adopt(sys._getframe(1))) is None:
+            return
+        c, a = ts.begin()
+        try:
+            on_entry(ts, code, sys._getframe(1), c, a)
+        except Exception as exc:
+            _report_internal(exc)
+        finally:
+            ts.end()
+    return handler
+
+
+_mon_start = _mon_entry_handler(_on_start)
+_mon_resume = _mon_entry_handler(_on_resume)
 
 
 def _mon_throw(code, offset, thrown):
