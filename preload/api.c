@@ -27,7 +27,7 @@ API void mtrace_get_traced(size_t *current, size_t *peak)
 {
     uint64_t c = 0, p = 0;
     if (mt_state != MT_OFF)
-        mt_stacks_totals(&c, &p);
+        mt_stacks_totals(&c, &p, NULL);
     if (current)
         *current = (size_t)c;
     if (peak)

@@ -68,7 +68,6 @@ MT_HIDDEN const char *mt_tree_replaced_entry(void);
 struct mt_file_header;
 struct mt_strtab;
 MT_HIDDEN void mt_tree_header(struct mt_file_header *h, struct mt_strtab *st);
-MT_HIDDEN uint64_t mt_stacks_total_allocs(void);
 MT_HIDDEN pid_t mt_ppid(void);
 MT_HIDDEN bool mt_forked(void);
 MT_HIDDEN uint64_t mt_start_time_ns(void);
@@ -190,14 +189,14 @@ MT_HIDDEN void mt_stacks_on_free(uint32_t id, uint64_t n, uint64_t bytes);
 MT_HIDDEN void mt_stacks_setup(bool sampling);
 MT_HIDDEN unsigned mt_stacks_unit_shift(void);
 MT_HIDDEN void mt_stacks_reset_peak(void);
-MT_HIDDEN void mt_stacks_totals(uint64_t *current, uint64_t *peak);
+/* Traced bytes live now and at the peak, allocations so far; any may be NULL. */
+MT_HIDDEN void mt_stacks_totals(uint64_t *current, uint64_t *peak, uint64_t *allocs);
 /* For a timeline point taken at clock reading mono: current bytes, the
  * most live since the previous point and the clock reading when that was
  * first reached (the previous point's when it held it already; 0 before
  * the first point), total allocations. */
 MT_HIDDEN void mt_stacks_timeline_point(uint64_t *cur, uint64_t *max, uint64_t *max_mono,
                                         uint64_t *allocs, uint64_t mono);
-MT_HIDDEN void mt_stacks_timeline_peek(uint64_t *cur, uint64_t *allocs);
 /* The calling thread's own figures (mtrace_thread_traced). */
 MT_HIDDEN void mt_stacks_thread(int64_t *current, uint64_t *allocated);
 MT_HIDDEN void mt_stacks_lock_all(void);

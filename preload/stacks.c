@@ -234,14 +234,6 @@ void mt_stacks_timeline_point(uint64_t *cur, uint64_t *max, uint64_t *max_mono,
     mt_lock_release(&stats_lock);
 }
 
-void mt_stacks_timeline_peek(uint64_t *cur, uint64_t *allocs)
-{
-    mt_lock_acquire(&stats_lock);
-    *cur = out_units(g.cur_bytes);
-    *allocs = out_units(g.total_allocs);
-    mt_lock_release(&stats_lock);
-}
-
 void mt_stacks_reset_peak(void)
 {
     mt_lock_acquire(&stats_lock);
@@ -252,13 +244,15 @@ void mt_stacks_reset_peak(void)
     mt_lock_release(&stats_lock);
 }
 
-void mt_stacks_totals(uint64_t *current, uint64_t *peak)
+void mt_stacks_totals(uint64_t *current, uint64_t *peak, uint64_t *allocs)
 {
     mt_lock_acquire(&stats_lock);
     if (current)
         *current = out_units(g.cur_bytes);
     if (peak)
         *peak = out_units(g.peak_bytes);
+    if (allocs)
+        *allocs = out_units(g.total_allocs);
     mt_lock_release(&stats_lock);
 }
 
@@ -324,14 +318,6 @@ uint32_t mt_stacks_count(uint64_t *frames)
 {
     *frames = frame_total;
     return stack_count;
-}
-
-uint64_t mt_stacks_total_allocs(void)
-{
-    mt_lock_acquire(&stats_lock);
-    uint64_t n = out_units(g.total_allocs);
-    mt_lock_release(&stats_lock);
-    return n;
 }
 
 int mt_stacks_frames(uint32_t id, const uintptr_t **frames)

@@ -193,7 +193,7 @@ bool mt_timeline_label(const char *text)
     if (!tl.labels)
         return false;
     uint64_t cur, allocs;
-    mt_stacks_timeline_peek(&cur, &allocs);
+    mt_stacks_totals(&cur, NULL, &allocs);
     mt_lock_acquire(&tl.lock);
     bool ok = tl.nlabels < MT_TIMELINE_LABELS;
     if (ok) {

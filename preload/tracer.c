@@ -225,7 +225,9 @@ const char *mt_final_snapshot(int reason, int sig, int status)
         return NULL;
     int guard = mt_guard;
     mt_guard = 1;
-    if (!mt_tree_wants_final(reason, mt_stacks_total_allocs())) {
+    uint64_t allocs;
+    mt_stacks_totals(NULL, NULL, &allocs);
+    if (!mt_tree_wants_final(reason, allocs)) {
         if (reason != MT_REASON_EXEC)    /* a helper with few allocations: quiet */
             mt_state = MT_DONE;
         mt_guard = guard;

@@ -78,7 +78,7 @@ static bool grew(uint64_t now, uint64_t before)
 static bool peak_snapshot(void)
 {
     uint64_t heap, rss, hwm;
-    mt_stacks_totals(NULL, &heap);
+    mt_stacks_totals(NULL, &heap, NULL);
     mt_proc_rss(&rss, &hwm);
     uint64_t now = mono_ns();
     if ((!grew(heap, last_peak.heap) && !grew(rss, last_peak.rss)) ||
