@@ -138,7 +138,7 @@ MT_HIDDEN int mt_unwind(uintptr_t *ips, int depth, bool *truncated,
  * (0: not known yet; then ips holds the frames, else they may not). */
 /* stackmemo.c: native stacks (no stop range) memoized per thread, validated
  * on the stack. */
-struct mt_memo_miss { void *entry; uintptr_t ra0, slot0; };
+struct mt_memo_miss { void *entry; int way; uint16_t key; uintptr_t ra0, slot0; };
 MT_HIDDEN void mt_memo_setup(void);
 MT_HIDDEN void mt_memo_thread_start(uintptr_t lo, uintptr_t hi);
 MT_HIDDEN void mt_memo_thread_end(void);
@@ -282,6 +282,7 @@ MT_HIDDEN bool mt_livemap_init(void);
  * back) with the stale entry in *stale_*, or -1 when out of memory. */
 MT_HIDDEN int mt_livemap_insert(uintptr_t p, uint32_t stack, size_t size,
                                  uint32_t *stale_stack, size_t *stale_size);
+MT_HIDDEN void mt_livemap_prefetch(uintptr_t p);
 MT_HIDDEN bool mt_livemap_remove(uintptr_t p, uint32_t *stack, size_t *size);
 /* Whether p may be a live traced block: false is sure (sampling's frees). */
 MT_HIDDEN bool mt_livemap_maybe(uintptr_t p);

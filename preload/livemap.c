@@ -248,6 +248,14 @@ int mt_livemap_insert(uintptr_t p, uint32_t stack, size_t size,
     return 1;
 }
 
+/* Brings a fresh block's slot into cache while its stack is captured. */
+void mt_livemap_prefetch(uintptr_t p)
+{
+    _Atomic uint64_t *s = find_slot(p);
+    if (s)
+        __builtin_prefetch((const void *)s, 1);
+}
+
 bool mt_livemap_remove(uintptr_t p, uint32_t *stack, size_t *size)
 {
     _Atomic uint64_t *s = find_slot(p);

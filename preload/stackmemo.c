@@ -30,23 +30,47 @@
 #include "internal.h"
 
 #if defined(__x86_64__)
+#include <emmintrin.h>
 
-#define SET_BITS 10
-#define WAYS 4
+#define SET_BITS 8
+#define WAYS 16
 #define ENTRIES ((1 << SET_BITS) * WAYS)   /* 4096, ~4 MiB mapped per thread, touched as used */
 #define FRAMES 64                     /* deeper stacks are not memoized */
+
+/* A frame in one word: its return address (user space fits 48 bits) and,
+ * above, the word offset of the slot holding it from slot0. Half the
+ * cache lines of an (address, slot) pair, and validation reads them all. */
+typedef uint64_t frame;
+#define RA_MASK ((1ull << 48) - 1)
+#define OFF_MAX 0xffffu
+static inline uintptr_t ra_of(frame f) { return (uintptr_t)(f & RA_MASK); }
+static inline unsigned off_of(frame f) { return (unsigned)(f >> 48); }
 
 struct entry {
     uintptr_t ra0, slot0;
     uint16_t n;                       /* frames answered */
     uint16_t checks;                  /* slots validated (1..checks-1); 0: not memoizable */
-    uint8_t truncated, used;
+    uint8_t truncated;
     uint32_t stack_id;                /* the interned stack + 1; 0 not known yet */
-    uintptr_t ra[FRAMES + 1];
-    uintptr_t slot[FRAMES + 1];
+    frame f[FRAMES + 1];
 };
 
+/* A set's tags in two cache lines, the keys in the first. Several stacks
+ * often share a key (one call site at one stack depth, reached through
+ * different callers), so each way also names two probes: stack slots (in
+ * words from slot0) whose values tell it apart from its siblings, checked
+ * by an 8-bit tag before the entry itself is touched. Without them a
+ * lookup validated three wrong entries on average before the right one
+ * (bench churn). */
+struct set {
+    uint16_t key[WAYS];               /* hash of (ra0, slot0); 0: empty */
+    uint8_t check[WAYS][2];
+    uint16_t probe[WAYS][2];
+} __attribute__((aligned(128)));
+_Static_assert(sizeof(struct set) == 128, "a set's tags fill two cache lines");
+
 struct memo {
+    struct set sets[1 << SET_BITS];
     uintptr_t lo, hi;                 /* this thread's stack */
     uint32_t lookups, misses;         /* over the current window */
     uint32_t pause;                   /* events left without filling */
@@ -94,10 +118,14 @@ void mt_memo_thread_end(void)
     }
 }
 
-static inline struct entry *set_of(struct memo *m, uintptr_t ra0, uintptr_t slot0)
+static inline uint64_t key_hash(uintptr_t ra0, uintptr_t slot0)
 {
-    uint64_t h = (ra0 ^ (slot0 << 7)) * 0x9E3779B97F4A7C15ull;
-    return &m->e[(h >> (64 - SET_BITS)) * WAYS];
+    return (ra0 ^ (slot0 << 7)) * 0x9E3779B97F4A7C15ull;
+}
+
+static inline uint8_t tag8(uintptr_t v)
+{
+    return (uint8_t)(v ^ (v >> 8) ^ (v >> 19));
 }
 
 /* The first frame outside the shim, through the shim's own frame pointers
@@ -127,33 +155,45 @@ int mt_memo_lookup(uintptr_t own_lo, uintptr_t own_hi, uintptr_t *ips, int depth
     uintptr_t ra0, slot0;
     if (!m || !first_foreign(own_lo, own_hi, &ra0, &slot0) || slot0 < m->lo || slot0 >= m->hi)
         return -1;
-    /* A few ways per key: one call site at one depth is often reached
-     * through several callers (PyList_New, PyDict_New... at one depth). */
-    struct entry *set = set_of(m, ra0, slot0), *victim = NULL;
-    for (int w = 0; w < WAYS; w++) {
-        struct entry *e = &set[w];
-        if (!e->used) {
-            if (!victim)
-                victim = e;
+    uint64_t h = key_hash(ra0, slot0);
+    unsigned si = (unsigned)(h >> (64 - SET_BITS));
+    uint16_t key = (uint16_t)h ? (uint16_t)h : 1;
+    struct set *set = &m->sets[si];
+    const uintptr_t *base = (const uintptr_t *)slot0;
+    size_t room = (m->hi - slot0) / sizeof(uintptr_t);   /* words readable from slot0 */
+    /* The ways whose key matches, and the empty ones, as bit masks. */
+    __m128i k = _mm_set1_epi16((short)key), z = _mm_setzero_si128();
+    __m128i lo = _mm_load_si128((const __m128i *)set->key);
+    __m128i hi8 = _mm_load_si128((const __m128i *)set->key + 1);
+    unsigned match = (unsigned)_mm_movemask_epi8(_mm_packs_epi16(_mm_cmpeq_epi16(lo, k),
+                                                                 _mm_cmpeq_epi16(hi8, k)));
+    unsigned empty = (unsigned)_mm_movemask_epi8(_mm_packs_epi16(_mm_cmpeq_epi16(lo, z),
+                                                                 _mm_cmpeq_epi16(hi8, z)));
+    for (; match; match &= match - 1) {
+        int w = __builtin_ctz(match);
+        /* The key is a 16-bit hash: probes stay inside the stack anyway. */
+        const uint16_t *probe = set->probe[w];
+        if (probe[0] >= room || probe[1] >= room ||
+            tag8(base[probe[0]]) != set->check[w][0] || tag8(base[probe[1]]) != set->check[w][1])
             continue;
-        }
+        struct entry *e = &m->e[si * WAYS + (unsigned)w];
         if (e->ra0 != ra0 || e->slot0 != slot0)
             continue;
         if (!e->checks)
             return -1;                /* known not memoizable */
         int i = 1;
-        while (i < e->checks && *(const uintptr_t *)e->slot[i] == e->ra[i])
+        while (i < e->checks && base[off_of(e->f[i])] == ra_of(e->f[i]))
             i++;
         if (i == e->checks && e->n <= depth) {
             *id = &e->stack_id;
             *truncated = e->truncated;
             if (!e->stack_id)         /* the caller interns it once */
-                memcpy(ips, e->ra, (size_t)e->n * sizeof *ips);
+                for (int k = 0; k < e->n; k++)
+                    ips[k] = ra_of(e->f[k]);
             return e->n;
         }
     }
-    if (!victim)
-        victim = &set[m->next_way++ % WAYS];
+    int victim = empty ? __builtin_ctz(empty) : (int)(m->next_way++ % WAYS);
     /* Miss: fill unless the memo keeps missing. */
     if (++m->lookups >= 4096) {
         if (m->misses > m->lookups / 2)
@@ -165,10 +205,62 @@ int mt_memo_lookup(uintptr_t own_lo, uintptr_t own_hi, uintptr_t *ips, int depth
         m->pause--;
         return -1;
     }
-    miss->entry = victim;
+    set->key[victim] = 0;             /* empty until filled */
+    miss->entry = &m->e[si * WAYS + (unsigned)victim];
+    miss->way = victim;
+    miss->key = key;
     miss->ra0 = ra0;
     miss->slot0 = slot0;
     return -1;
+}
+
+/* The first index from 1 where a and b differ, or 0 when they agree as
+ * far as both are validated. */
+static int first_diff(const struct entry *a, const struct entry *b)
+{
+    int n = a->checks < b->checks ? a->checks : b->checks;
+    for (int i = 1; i < n; i++)
+        if (a->f[i] != b->f[i])
+            return i;
+    return 0;
+}
+
+/* Chooses way w's probes: the validated slots that rule out the most of
+ * its siblings (entries with the same key), greedily. Index 0 (slot0
+ * itself, whose value is the key's ra0) is the probe that rules out
+ * nothing. */
+static void choose_probes(const struct entry *set_e, struct set *set, int w)
+{
+    const struct entry *x = &set_e[w];
+    bool out[WAYS] = { false };
+    int sib[WAYS], ns = 0;
+    for (int s = 0; s < WAYS; s++)
+        if (s != w && set->key[s] == set->key[w] && set_e[s].checks &&
+            set_e[s].ra0 == x->ra0 && set_e[s].slot0 == x->slot0)
+            sib[ns++] = s;
+    for (int p = 0; p < 2; p++) {
+        int best = 0, best_n = 0;
+        for (int a = 0; a < ns; a++) {
+            if (out[a])
+                continue;
+            int i = first_diff(x, &set_e[sib[a]]);
+            if (!i)
+                continue;
+            int k = 0;              /* siblings whose slot i holds something else */
+            for (int b = 0; b < ns; b++)
+                if (!out[b] && (set_e[sib[b]].checks <= i || set_e[sib[b]].f[i] != x->f[i]))
+                    k++;
+            if (k > best_n) {
+                best_n = k;
+                best = i;
+            }
+        }
+        for (int b = 0; b < ns && best; b++)
+            if (set_e[sib[b]].checks <= best || set_e[sib[b]].f[best] != x->f[best])
+                out[b] = true;
+        set->probe[w][p] = (uint16_t)off_of(x->f[best]);
+        set->check[w][p] = tag8(ra_of(x->f[best]));
+    }
 }
 
 /* The slow walk that fills the entry a lookup missed. The caller holds the
@@ -186,7 +278,12 @@ int mt_memo_fill(const struct mt_memo_miss *miss, uintptr_t *ips, int depth, boo
     unw_cursor_t c;
     if (unw_getcontext(&uc) != 0 || unw_init_local(&c, &uc) != 0)
         return -1;
-    e->used = 1;
+    unsigned si = (unsigned)(e - m->e) / WAYS;
+    struct set *set = &m->sets[si];
+    int way = miss->way;
+    set->key[way] = miss->key;        /* known not memoizable until proven */
+    set->probe[way][0] = set->probe[way][1] = 0;
+    set->check[way][0] = set->check[way][1] = tag8(miss->ra0);
     e->ra0 = miss->ra0;
     e->slot0 = miss->slot0;
     e->checks = 0;                    /* until proven memoizable */
@@ -206,8 +303,10 @@ int mt_memo_fill(const struct mt_memo_miss *miss, uintptr_t *ips, int depth, boo
         /* Signal frames and odd ABIs keep their return address elsewhere. */
         if (slot < m->lo || slot >= m->hi || *(const uintptr_t *)slot != ip)
             return -1;
-        e->ra[k] = ip;
-        e->slot[k] = slot;
+        uintptr_t off = (slot - miss->slot0) / sizeof(uintptr_t);
+        if (ip > RA_MASK || off > OFF_MAX)
+            return -1;                /* does not fit a packed frame */
+        e->f[k] = (frame)ip | (frame)off << 48;
         if (k == depth || k == FRAMES) {
             end = false;              /* one frame past what is kept */
             break;
@@ -223,7 +322,12 @@ int mt_memo_fill(const struct mt_memo_miss *miss, uintptr_t *ips, int depth, boo
     e->n = (uint16_t)k;
     e->checks = (uint16_t)(end ? k : k + 1);
     e->truncated = !end;
-    memcpy(ips, e->ra, (size_t)k * sizeof *ips);
+    for (int i = 0; i < k; i++)
+        ips[i] = ra_of(e->f[i]);
+    /* The new entry and its siblings choose their probes anew. */
+    for (int w = 0; w < WAYS; w++)
+        if (set->key[w] == miss->key)
+            choose_probes(&m->e[si * WAYS], set, w);
     *truncated = !end;
     *id = &e->stack_id;
     return k;

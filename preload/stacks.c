@@ -25,8 +25,9 @@ static bool table_oom;
 #define uthash_nonfatal_oom(obj) (table_oom = true)
 #include <uthash.h>
 
+/* The counters that every event updates come first, in one cache line:
+ * records start 64-byte aligned (add_locked). */
 struct mt_stackrec {
-    UT_hash_handle hh;
     /* counters: under stats_lock */
     uint64_t alloc_count, alloc_bytes;
     uint64_t live_count, live_bytes;
@@ -35,8 +36,11 @@ struct mt_stackrec {
     uint32_t id;
     uint16_t nframes;
     uint16_t flags;
+    UT_hash_handle hh;
     uintptr_t frames[];
 };
+#define REC_ALIGN 64
+#define POOL_ALIGN 16                  /* what mt_pool_alloc guarantees */
 
 static struct mt_iddir directory;                /* id -> record */
 
@@ -123,16 +127,19 @@ static struct mt_stackrec *add_locked(const uintptr_t *ips, int n, uint32_t h)
     uint32_t id = stack_count;
     if (!mt_iddir_reserve(&directory, id))
         return NULL;
-    struct mt_stackrec *r = mt_pool_alloc(sizeof *r + (size_t)n * sizeof *ips);
-    if (!r)
+    size_t bytes = sizeof(struct mt_stackrec) + (size_t)n * sizeof *ips + REC_ALIGN - POOL_ALIGN;
+    char *raw = mt_pool_alloc(bytes);
+    if (!raw)
         return NULL;
+    struct mt_stackrec *r =
+        (struct mt_stackrec *)(void *)(((uintptr_t)raw + REC_ALIGN - 1) & ~(uintptr_t)(REC_ALIGN - 1));
     r->id = id;
     r->nframes = (uint16_t)n;
     memcpy(r->frames, ips, (size_t)n * sizeof *ips);
     table_oom = false;
     HASH_ADD_KEYPTR_BYHASHVALUE(hh, table, r->frames, (unsigned)(n * sizeof *ips), h, r);
     if (table_oom) {
-        mt_pool_free(r, sizeof *r + (size_t)n * sizeof *ips);
+        mt_pool_free(raw, bytes);
         return NULL;
     }
     /* Publish after the record is complete: by_id() runs without the lock. */

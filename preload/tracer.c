@@ -97,6 +97,7 @@ void mt_on_alloc(void *p, size_t size)
 {
     uintptr_t ips[MT_MAX_DEPTH];
     bool truncated;
+    mt_livemap_prefetch((uintptr_t)p);
     uint32_t id = capture_and_intern(ips, &truncated);
     if (MT_UNLIKELY(id == UINT32_MAX)) {
         drop_event();
