@@ -132,6 +132,8 @@ MT_HIDDEN void mt_unwind_setup(void);
  * count and sets *truncated when the stack was deeper than depth. With a
  * stop range (stop_hi != 0), the capture ends before the first frame whose
  * return address lies in (stop_lo, stop_hi]. */
+/* Called before the allocator runs: warms what the unwind will read. */
+MT_HIDDEN void mt_unwind_prefetch(void);
 MT_HIDDEN int mt_unwind(uintptr_t *ips, int depth, bool *truncated,
                         uintptr_t stop_lo, uintptr_t stop_hi, uint32_t **id);
 /* *id, when set, is the stack memo's cache of this stack's interned id + 1
@@ -144,10 +146,17 @@ MT_HIDDEN void mt_memo_thread_start(uintptr_t lo, uintptr_t hi);
 MT_HIDDEN void mt_memo_thread_end(void);
 /* The memoized stack (its frame count), or -1; then miss->entry, when set,
  * asks mt_memo_fill (inside the libunwind fork barrier) to fill it. */
+MT_HIDDEN void mt_memo_prefetch(uintptr_t own_lo, uintptr_t own_hi);
 MT_HIDDEN int mt_memo_lookup(uintptr_t own_lo, uintptr_t own_hi, uintptr_t *ips, int depth,
                              bool *truncated, struct mt_memo_miss *miss, uint32_t **id);
 MT_HIDDEN int mt_memo_fill(const struct mt_memo_miss *miss, uintptr_t *ips, int depth,
                            bool *truncated, uint32_t **id);
+/* The same from a frame-pointer walk: ra and slot from the missed frame
+ * outward (see stackmemo.c). */
+#define MT_MEMO_FRAMES 64              /* deeper stacks are not memoized */
+MT_HIDDEN int mt_memo_record(const struct mt_memo_miss *miss, const uintptr_t *ra,
+                             const uintptr_t *slot, int n, bool end, uintptr_t *ips, int depth,
+                             bool *truncated, uint32_t **id);
 /* threads.c: the calling thread's stack bounds to the memo and the leak
  * scan (mt_thread_stack: 0, 0 when unknown; async-signal-safe). */
 MT_HIDDEN void mt_thread_bounds(void);

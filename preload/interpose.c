@@ -128,6 +128,7 @@ static inline void enter(void)
 __attribute__((noinline)) static void *traced_malloc(size_t size)
 {
     enter();
+    mt_unwind_prefetch();
     return traced(__libc_malloc(size), size);
 }
 
@@ -144,6 +145,7 @@ __attribute__((visibility("default"))) void *calloc(size_t n, size_t size)
     if (!tracing() || __builtin_mul_overflow(n, size, &bytes) || unsampled(bytes))
         return __libc_calloc(n, size);
     enter();
+    mt_unwind_prefetch();
     /* glibc checks n * size for overflow; on success it did not overflow. */
     return traced(__libc_calloc(n, size), n * size);
 }
@@ -180,6 +182,8 @@ __attribute__((visibility("default"))) void *realloc(void *p, size_t size)
     if (old_out && new_out)
         return __libc_realloc(p, size);
     enter();
+    if (!new_out)
+        mt_unwind_prefetch();
     struct mt_taken t;
     bool known = !old_out && mt_take(p, &t);
     int saved = errno;

@@ -35,7 +35,7 @@
 #define SET_BITS 8
 #define WAYS 16
 #define ENTRIES ((1 << SET_BITS) * WAYS)   /* 4096, ~4 MiB mapped per thread, touched as used */
-#define FRAMES 64                     /* deeper stacks are not memoized */
+#define FRAMES MT_MEMO_FRAMES
 
 /* A frame in one word: its return address (user space fits 48 bits) and,
  * above, the word offset of the slot holding it from slot0. Half the
@@ -144,6 +144,20 @@ static inline bool first_foreign(uintptr_t own_lo, uintptr_t own_hi,
         fp = (uintptr_t *)fp[0];
     }
     return false;
+}
+
+/* Brings the set a lookup from here will read into cache, while the
+ * allocator runs: the tracer's data is cold after a program's own
+ * memory traffic (bench churn writes every block it allocates). */
+void mt_memo_prefetch(uintptr_t own_lo, uintptr_t own_hi)
+{
+    struct memo *m = memo;
+    uintptr_t ra0, slot0;
+    if (!m || !first_foreign(own_lo, own_hi, &ra0, &slot0))
+        return;
+    const char *set = (const char *)&m->sets[key_hash(ra0, slot0) >> (64 - SET_BITS)];
+    __builtin_prefetch(set);
+    __builtin_prefetch(set + 64);
 }
 
 int mt_memo_lookup(uintptr_t own_lo, uintptr_t own_hi, uintptr_t *ips, int depth,
@@ -263,20 +277,18 @@ static void choose_probes(const struct entry *set_e, struct set *set, int w)
     }
 }
 
-/* The slow walk that fills the entry a lookup missed. The caller holds the
- * fork barrier (libunwind inside). Returns the frame count, or -1 when this
- * stack cannot be memoized (the caller then unwinds the usual way). */
-int mt_memo_fill(const struct mt_memo_miss *miss, uintptr_t *ips, int depth, bool *truncated,
-                 uint32_t **id)
+/* Fills the entry a lookup missed from a walk: ra[i] and the slot holding
+ * it, from the missed frame (ra0 at slot0) outward, n frames, end when they
+ * are the whole stack (else at least depth + 1 of them, or the walk gave
+ * up at MT_MEMO_FRAMES + 1). Returns the frame count, or -1 when this stack
+ * cannot be memoized (the caller then unwinds the usual way). */
+int mt_memo_record(const struct mt_memo_miss *miss, const uintptr_t *ra, const uintptr_t *slot,
+                   int n, bool end, uintptr_t *ips, int depth, bool *truncated, uint32_t **id)
 {
     struct memo *m = memo;
     struct entry *e = miss->entry;
     *id = NULL;
-    if (!m || !e)
-        return -1;
-    unw_context_t uc;
-    unw_cursor_t c;
-    if (unw_getcontext(&uc) != 0 || unw_init_local(&c, &uc) != 0)
+    if (!m || !e || n < 1 || ra[0] != miss->ra0 || slot[0] != miss->slot0)
         return -1;
     unsigned si = (unsigned)(e - m->e) / WAYS;
     struct set *set = &m->sets[si];
@@ -288,54 +300,74 @@ int mt_memo_fill(const struct mt_memo_miss *miss, uintptr_t *ips, int depth, boo
     e->slot0 = miss->slot0;
     e->checks = 0;                    /* until proven memoizable */
     e->stack_id = 0;
-    int k = 0;
-    bool found = false, end = true;
-    do {
-        unw_word_t ip, sp;
-        if (unw_get_reg(&c, UNW_REG_IP, &ip) != 0 || unw_get_reg(&c, UNW_REG_SP, &sp) != 0)
-            return -1;
-        uintptr_t slot = (uintptr_t)sp - sizeof(uintptr_t);
-        if (!found) {
-            if (ip != miss->ra0 || slot != miss->slot0)
-                continue;
-            found = true;
-        }
-        /* Signal frames and odd ABIs keep their return address elsewhere. */
-        if (slot < m->lo || slot >= m->hi || *(const uintptr_t *)slot != ip)
-            return -1;
-        uintptr_t off = (slot - miss->slot0) / sizeof(uintptr_t);
-        if (ip > RA_MASK || off > OFF_MAX)
-            return -1;                /* does not fit a packed frame */
-        e->f[k] = (frame)ip | (frame)off << 48;
-        if (k == depth || k == FRAMES) {
-            end = false;              /* one frame past what is kept */
-            break;
-        }
-        k++;
-    } while (unw_step(&c) > 0);
-    if (!found)
-        return -1;
-    if (!end && k == FRAMES && FRAMES < depth)
-        return -1;                    /* deeper than the memo holds */
     /* Not at the end: cut at depth, like the fast path. The frame past the
      * cut is validated too, so a hit is truncated exactly when this was. */
+    int k, checks;
+    if (end && n <= depth)
+        k = checks = n;
+    else if (n > depth && depth < FRAMES + 1)
+        k = depth, checks = depth + 1;
+    else
+        return -1;                    /* deeper than the memo holds */
+    for (int i = 0; i < checks; i++) {
+        uintptr_t off = (slot[i] - miss->slot0) / sizeof(uintptr_t);
+        /* Signal frames and odd ABIs keep their return address elsewhere. */
+        if (slot[i] < m->lo || slot[i] >= m->hi || *(const uintptr_t *)slot[i] != ra[i])
+            return -1;
+        if (ra[i] > RA_MASK || off > OFF_MAX)
+            return -1;                /* does not fit a packed frame */
+        e->f[i] = (frame)ra[i] | (frame)off << 48;
+    }
     e->n = (uint16_t)k;
-    e->checks = (uint16_t)(end ? k : k + 1);
-    e->truncated = !end;
+    e->checks = (uint16_t)checks;
+    e->truncated = !end || n > depth;
     for (int i = 0; i < k; i++)
-        ips[i] = ra_of(e->f[i]);
+        ips[i] = ra[i];
     /* The new entry and its siblings choose their probes anew. */
     for (int w = 0; w < WAYS; w++)
         if (set->key[w] == miss->key)
             choose_probes(&m->e[si * WAYS], set, w);
-    *truncated = !end;
+    *truncated = e->truncated;
     *id = &e->stack_id;
     return k;
+}
+
+/* The slow walk (unw_step) that fills the entry a lookup missed. The
+ * caller holds the fork barrier (libunwind inside). */
+int mt_memo_fill(const struct mt_memo_miss *miss, uintptr_t *ips, int depth, bool *truncated,
+                 uint32_t **id)
+{
+    *id = NULL;
+    if (!memo || !miss->entry)
+        return -1;
+    unw_context_t uc;
+    unw_cursor_t c;
+    if (unw_getcontext(&uc) != 0 || unw_init_local(&c, &uc) != 0)
+        return -1;
+    uintptr_t ra[FRAMES + 1], slot[FRAMES + 1];
+    int want = (depth < FRAMES ? depth : FRAMES) + 1, k = 0;
+    bool end = true;
+    do {
+        unw_word_t ip, sp;
+        if (unw_get_reg(&c, UNW_REG_IP, &ip) != 0 || unw_get_reg(&c, UNW_REG_SP, &sp) != 0)
+            return -1;
+        uintptr_t at = (uintptr_t)sp - sizeof(uintptr_t);
+        if (!k && (ip != miss->ra0 || at != miss->slot0))
+            continue;                 /* the shim's own frames */
+        if (k == want) {
+            end = false;
+            break;
+        }
+        ra[k] = ip;
+        slot[k++] = at;
+    } while (unw_step(&c) > 0);
+    return mt_memo_record(miss, ra, slot, k, end, ips, depth, truncated, id);
 }
 
 #else /* no memo: the libunwind path always */
 
 void mt_memo_setup(void) {}
+void mt_memo_prefetch(uintptr_t own_lo, uintptr_t own_hi) { (void)own_lo; (void)own_hi; }
 void mt_memo_thread_start(uintptr_t lo, uintptr_t hi) { (void)lo; (void)hi; }
 void mt_memo_thread_end(void) {}
 int mt_memo_lookup(uintptr_t own_lo, uintptr_t own_hi, uintptr_t *ips, int depth,
@@ -350,6 +382,13 @@ int mt_memo_fill(const struct mt_memo_miss *miss, uintptr_t *ips, int depth, boo
                  uint32_t **id)
 {
     (void)miss; (void)ips; (void)depth; (void)truncated;
+    *id = NULL;
+    return -1;
+}
+int mt_memo_record(const struct mt_memo_miss *miss, const uintptr_t *ra, const uintptr_t *slot,
+                   int n, bool end, uintptr_t *ips, int depth, bool *truncated, uint32_t **id)
+{
+    (void)miss; (void)ra; (void)slot; (void)n; (void)end; (void)ips; (void)depth; (void)truncated;
     *id = NULL;
     return -1;
 }

@@ -4,7 +4,8 @@ threads come out as libunwind gives them, frame for frame (less libc's
 start-up frames past the first one, which keep no frame pointer); the
 allocations on a ucontext coroutine's stack and on a signal's alternate
 stack, outside the thread's stack, are handed to libunwind and come out
-whole; a bad value is named and ignored."""
+whole; the same with the stack memo (filled from the frame-pointer chain)
+and without it; a bad value is named and ignored."""
 from mtlib import *
 
 FP = prog("fpdeep")
@@ -14,9 +15,9 @@ START = {"__libc_start_call_main", "__libc_start_main_impl", "__libc_start_main"
          "start_thread", "__clone3", "__clone", None}
 
 
-def stacks(mode):
-    p, d, snaps = run([FP], env={"MTRACE_UNWIND": mode}, timeout=60)
-    equal((p.returncode, len(snaps), p.stderr), (0, 1, ""), f"{mode}: ran quietly")
+def stacks(mode, memo="1"):
+    p, d, snaps = run([FP], env={"MTRACE_UNWIND": mode, "MTRACE_UNWIND_MEMO": memo}, timeout=60)
+    equal((p.returncode, len(snaps), p.stderr), (0, 1, ""), f"{mode}, memo {memo}: ran quietly")
     rows = report("top", "--group-by", "stack", "-n", "0", snaps[0])["rows"]
     out = {}
     for r in rows:
@@ -28,16 +29,18 @@ def stacks(mode):
     return out
 
 
-lib, fp = stacks("libunwind"), stacks("fp")
+lib = stacks("libunwind")
 SITES = {(1000, 100000): ("main", 43), (2000, 500000): ("worker", 44),
          (100, 33300): ("coroutine", 8), (1, 444): ("on_signal", 5)}
-for key, (who, least) in SITES.items():
-    a, b = lib.get(key), fp.get(key)
-    check(a is not None and len(a) >= least, f"libunwind: the {who} site, {least}+ frames deep: "
-          f"{a and len(a)}")
-    equal(b, a, f"fp: the {who} site's stack as libunwind gives it")
 leaf = line_of("fpdeep.c", "fp_leaf")
-check(all(s[0] == ("leaf", leaf) for s in fp.values()), "every stack starts at the leaf's line")
+for memo in ("1", "0"):
+    fp = stacks("fp", memo)
+    for key, (who, least) in SITES.items():
+        a, b = lib.get(key), fp.get(key)
+        check(a is not None and len(a) >= least, f"libunwind: the {who} site, {least}+ frames deep: "
+              f"{a and len(a)}")
+        equal(b, a, f"fp, memo {memo}: the {who} site's stack as libunwind gives it")
+    check(all(s[0] == ("leaf", leaf) for s in fp.values()), f"fp, memo {memo}: every stack starts at the leaf's line")
 
 p, d, snaps = run([FP], env={"MTRACE_UNWIND": "dwarf"}, timeout=60)
 check("ignoring MTRACE_UNWIND=dwarf" in p.stderr, f"a bad value is named: {p.stderr!r}")
