@@ -8,6 +8,7 @@
 #ifndef MT_INTERNAL_H
 #define MT_INTERNAL_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -183,8 +184,17 @@ MT_HIDDEN void mt_python_export(uintptr_t word, struct mt_strtab *st, struct mt_
 /* File and function of a Python frame word (NULL when unknown). */
 MT_HIDDEN void mt_python_names(uintptr_t word, const char **file, const char **func);
 /* Called before every free while tracing: during interpreter finalization
- * it waits for frame walks in flight (other threads' memory is going away). */
-MT_HIDDEN void mt_python_before_free(void);
+ * it waits for frame walks in flight (other threads' memory is going away).
+ * mt_python_finalizing: where the interpreter says it is finalizing, while
+ * a free may have to wait (NULL without Python, and once drained). */
+extern const char *const *volatile mt_python_finalizing MT_HIDDEN;
+MT_HIDDEN void mt_python_drain(void);
+static inline void mt_python_before_free(void)
+{
+    const char *const *f = mt_python_finalizing;
+    if (MT_UNLIKELY(f != NULL) && __atomic_load_n(f, __ATOMIC_ACQUIRE))
+        mt_python_drain();
+}
 MT_HIDDEN void mt_python_lock(void);
 MT_HIDDEN void mt_python_unlock(bool child);
 
@@ -258,10 +268,21 @@ static inline bool mt_sample_skip(size_t size)
         return true;
     return !mt_sample_slow(size);
 }
-/* Sampled blocks live now, counted by address hash: maybe false is sure. */
+/* Sampled blocks live now, counted by a hash of their page: a zero
+ * counter is sure. Inline: every free under sampling asks. */
+#define MT_SAMPLE_FILTER_BITS 14
+extern _Atomic uint16_t mt_sample_filter[1u << MT_SAMPLE_FILTER_BITS] MT_HIDDEN;
+static inline _Atomic uint16_t *mt_sample_bucket(uintptr_t p)
+{
+    return &mt_sample_filter[((uint64_t)(p >> 12) * 0x9E3779B97F4A7C15ull) >>
+                             (64 - MT_SAMPLE_FILTER_BITS)];
+}
+static inline bool mt_sample_filter_maybe(uintptr_t p)
+{
+    return atomic_load_explicit(mt_sample_bucket(p), memory_order_relaxed) != 0;
+}
 MT_HIDDEN void mt_sample_filter_add(uintptr_t p);
 MT_HIDDEN void mt_sample_filter_del(uintptr_t p);
-MT_HIDDEN bool mt_sample_filter_maybe(uintptr_t p);
 /* What a sampled block of size bytes stands for, with shift fractional bits. */
 MT_HIDDEN void mt_sample_weight(size_t size, uint64_t *n, uint64_t *bytes, unsigned shift);
 

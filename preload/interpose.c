@@ -124,9 +124,21 @@ static inline void enter(void)
     }
 }
 
-/* Out of line: the untraced path stays a few instructions without a frame. */
-__attribute__((noinline)) static void *traced_malloc(size_t size)
+/* malloc and free, the hottest entries, keep their fast paths (not
+ * tracing; under sampling, an allocation the countdown skips and a free
+ * the filter clears) free of calls, so that they need no registers saved
+ * and end in a jump to glibc. Everything else is out of line. */
+__attribute__((noinline)) static void *malloc_slow(size_t size)
 {
+    if (mt_opt.sample_bytes) {
+        if (mt_pending) {                /* the fast path did not count down */
+            serve_pending();
+            if (mt_sample_skip(size))
+                return __libc_malloc(size);
+        } else if (!mt_sample_slow(size)) {
+            return __libc_malloc(size);
+        }
+    }
     enter();
     mt_unwind_prefetch();
     return traced(__libc_malloc(size), size);
@@ -134,51 +146,72 @@ __attribute__((noinline)) static void *traced_malloc(size_t size)
 
 __attribute__((visibility("default"))) void *malloc(size_t size)
 {
-    if (!tracing() || unsampled(size))
+    if (!tracing())
         return __libc_malloc(size);
-    return traced_malloc(size);
+    if (mt_opt.sample_bytes && MT_LIKELY(!mt_pending) &&
+        MT_LIKELY((mt_sample_left -= (int64_t)size) > 0))
+        return __libc_malloc(size);
+    return malloc_slow(size);
+}
+
+/* counted: the fast path counted this allocation down already. */
+__attribute__((noinline)) static void *calloc_slow(size_t n, size_t size, bool counted)
+{
+    size_t bytes;
+    if (__builtin_mul_overflow(n, size, &bytes) ||
+        (counted ? !mt_sample_slow(bytes) : unsampled(bytes)))
+        return __libc_calloc(n, size);
+    enter();
+    mt_unwind_prefetch();
+    /* glibc checks n * size for overflow; on success it did not overflow. */
+    return traced(__libc_calloc(n, size), bytes);
 }
 
 __attribute__((visibility("default"))) void *calloc(size_t n, size_t size)
 {
     size_t bytes;
-    if (!tracing() || __builtin_mul_overflow(n, size, &bytes) || unsampled(bytes))
+    if (!tracing() || __builtin_mul_overflow(n, size, &bytes))
         return __libc_calloc(n, size);
-    enter();
-    mt_unwind_prefetch();
-    /* glibc checks n * size for overflow; on success it did not overflow. */
-    return traced(__libc_calloc(n, size), n * size);
+    if (mt_opt.sample_bytes && MT_LIKELY(!mt_pending)) {
+        if (MT_LIKELY((mt_sample_left -= (int64_t)bytes) > 0))
+            return __libc_calloc(n, size);
+        return calloc_slow(n, size, true);
+    }
+    return calloc_slow(n, size, false);
 }
 
-__attribute__((noinline)) static void traced_free(void *p)
+__attribute__((noinline)) static void free_slow(void *p)
 {
-    int saved = errno;
-    enter();
-    mt_on_free(p);
-    mt_guard = 0;
-    errno = saved;
+    if (!never_sampled(p)) {
+        int saved = errno;
+        enter();
+        mt_on_free(p);
+        mt_guard = 0;
+        errno = saved;
+    }
+    __libc_free(p);
 }
 
 __attribute__((visibility("default"))) void free(void *p)
 {
     if (!p)
         return;
-    if (tracing() && !never_sampled(p))
-        traced_free(p);
-    __libc_free(p);
+    if (!tracing() || (mt_opt.sample_bytes && MT_LIKELY(!mt_sample_filter_maybe((uintptr_t)p)) &&
+                       MT_LIKELY(!mt_python_finalizing)))
+        return __libc_free(p);
+    free_slow(p);
 }
 
 /* realloc is free + malloc for the counters. The old entry is taken out
  * before the call (after it, another thread may get the address) and put
  * back when the call fails. Under sampling the old block and the new one
  * are each sampled or not on their own. */
-__attribute__((visibility("default"))) void *realloc(void *p, size_t size)
+__attribute__((noinline)) static void *realloc_slow(void *p, size_t size, bool counted)
 {
-    if (!tracing())
-        return __libc_realloc(p, size);
     if (!p)
         return malloc(size);
-    bool old_out = never_sampled(p), new_out = unsampled(size);
+    bool old_out = never_sampled(p);
+    bool new_out = counted ? !mt_sample_slow(size) : unsampled(size);
     if (old_out && new_out)
         return __libc_realloc(p, size);
     enter();
@@ -201,6 +234,20 @@ __attribute__((visibility("default"))) void *realloc(void *p, size_t size)
         return q;
     }
     return traced(q, size);
+}
+
+__attribute__((visibility("default"))) void *realloc(void *p, size_t size)
+{
+    if (!tracing())
+        return __libc_realloc(p, size);
+    /* Under sampling: neither the old block nor the new one sampled. */
+    if (p && mt_opt.sample_bytes && MT_LIKELY(!mt_pending) &&
+        MT_LIKELY(!mt_sample_filter_maybe((uintptr_t)p)) && MT_LIKELY(!mt_python_finalizing)) {
+        if (MT_LIKELY((mt_sample_left -= (int64_t)size) > 0))
+            return __libc_realloc(p, size);
+        return realloc_slow(p, size, true);
+    }
+    return realloc_slow(p, size, false);
 }
 
 __attribute__((visibility("default"))) void *reallocarray(void *p, size_t n, size_t size)

@@ -62,13 +62,17 @@ static inline bool finalizing(void)
     return __atomic_load_n((const char *const *)(runtime + L.rt_finalizing), __ATOMIC_ACQUIRE);
 }
 
-void mt_python_before_free(void)
+const char *const *volatile mt_python_finalizing;
+
+/* The interpreter is finalizing: the first free waits for the walks. */
+void mt_python_drain(void)
 {
-    if (!py_on || atomic_load_explicit(&drained, memory_order_relaxed) || !finalizing())
+    if (atomic_load_explicit(&drained, memory_order_relaxed))
         return;
     atomic_thread_fence(memory_order_seq_cst);
     mt_stripes_wait_idle(&walkers);
     atomic_store(&drained, true);
+    mt_python_finalizing = NULL;
 }
 
 /* ---- interned strings: one copy per distinct file or function name ------- */
@@ -458,4 +462,5 @@ void mt_python_init(void)
         eval_hi = eval_lo + sym->st_size;
     }
     py_on = true;
+    mt_python_finalizing = (const char *const *)(runtime + L.rt_finalizing);
 }

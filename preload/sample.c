@@ -77,25 +77,14 @@ void mt_sample_weight(size_t size, uint64_t *n, uint64_t *bytes, unsigned shift)
 }
 
 /* ---- the filter of sampled addresses -------------------------------------- */
-#define FILTER_BITS 14
-static _Atomic uint16_t filter[1u << FILTER_BITS];
-
-static inline _Atomic uint16_t *bucket(uintptr_t p)
-{
-    return &filter[((uint64_t)(p >> 12) * 0x9E3779B97F4A7C15ull) >> (64 - FILTER_BITS)];
-}
+_Atomic uint16_t mt_sample_filter[1u << MT_SAMPLE_FILTER_BITS];
 
 void mt_sample_filter_add(uintptr_t p)
 {
-    atomic_fetch_add_explicit(bucket(p), 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(mt_sample_bucket(p), 1, memory_order_relaxed);
 }
 
 void mt_sample_filter_del(uintptr_t p)
 {
-    atomic_fetch_sub_explicit(bucket(p), 1, memory_order_relaxed);
-}
-
-bool mt_sample_filter_maybe(uintptr_t p)
-{
-    return atomic_load_explicit(bucket(p), memory_order_relaxed) != 0;
+    atomic_fetch_sub_explicit(mt_sample_bucket(p), 1, memory_order_relaxed);
 }
