@@ -104,6 +104,16 @@ MT_HIDDEN void mt_options_load(void);
 
 /* ---- trigger.c: snapshots on a signal and on a timer ------------------ */
 extern volatile int mt_pending MT_HIDDEN;   /* set when trigger work waits */
+/* Sampling, tracing on, nothing pending: the hooks' fast paths (a
+ * countdown, a filter) may send a call straight to glibc. Recomputed
+ * after every change of mt_state or mt_pending; a stale value only
+ * delays pending work to the next slow path, as the slow paths check
+ * everything again. */
+extern volatile int mt_fast MT_HIDDEN;
+static inline void mt_fast_refresh(void)
+{
+    mt_fast = mt_state == MT_ON && mt_opt.sample_bytes && !mt_pending;
+}
 MT_HIDDEN void mt_trigger_init(void);
 MT_HIDDEN void mt_trigger_slow(void);
 MT_HIDDEN void mt_trigger_after_fork_child(void);
@@ -189,10 +199,14 @@ MT_HIDDEN void mt_python_names(uintptr_t word, const char **file, const char **f
  * a free may have to wait (NULL without Python, and once drained). */
 extern const char *const *volatile mt_python_finalizing MT_HIDDEN;
 MT_HIDDEN void mt_python_drain(void);
-static inline void mt_python_before_free(void)
+static inline bool mt_python_finalizing_now(void)
 {
     const char *const *f = mt_python_finalizing;
-    if (MT_UNLIKELY(f != NULL) && __atomic_load_n(f, __ATOMIC_ACQUIRE))
+    return MT_UNLIKELY(f != NULL) && __atomic_load_n(f, __ATOMIC_ACQUIRE);
+}
+static inline void mt_python_before_free(void)
+{
+    if (mt_python_finalizing_now())
         mt_python_drain();
 }
 MT_HIDDEN void mt_python_lock(void);
@@ -268,14 +282,14 @@ static inline bool mt_sample_skip(size_t size)
         return true;
     return !mt_sample_slow(size);
 }
-/* Sampled blocks live now, counted by a hash of their page: a zero
- * counter is sure. Inline: every free under sampling asks. */
+/* Sampled blocks live now, counted by their page number modulo 16 Ki
+ * (neighbouring pages, neighbouring counters): a zero counter is sure.
+ * Inline: every free under sampling asks. */
 #define MT_SAMPLE_FILTER_BITS 14
 extern _Atomic uint16_t mt_sample_filter[1u << MT_SAMPLE_FILTER_BITS] MT_HIDDEN;
 static inline _Atomic uint16_t *mt_sample_bucket(uintptr_t p)
 {
-    return &mt_sample_filter[((uint64_t)(p >> 12) * 0x9E3779B97F4A7C15ull) >>
-                             (64 - MT_SAMPLE_FILTER_BITS)];
+    return &mt_sample_filter[(p >> 12) & ((1u << MT_SAMPLE_FILTER_BITS) - 1)];
 }
 static inline bool mt_sample_filter_maybe(uintptr_t p)
 {

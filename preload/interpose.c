@@ -128,38 +128,40 @@ static inline void enter(void)
  * tracing; under sampling, an allocation the countdown skips and a free
  * the filter clears) free of calls, so that they need no registers saved
  * and end in a jump to glibc. Everything else is out of line. */
-__attribute__((noinline)) static void *malloc_slow(size_t size)
+/* Under sampling, whether this call was counted down already (the fast
+ * path ran out): then mt_sample_slow decides. */
+static inline bool skip_counted(size_t size, bool counted)
 {
-    if (mt_opt.sample_bytes) {
-        if (mt_pending) {                /* the fast path did not count down */
-            serve_pending();
-            if (mt_sample_skip(size))
-                return __libc_malloc(size);
-        } else if (!mt_sample_slow(size)) {
-            return __libc_malloc(size);
-        }
-    }
+    return counted ? !mt_sample_slow(size) : unsampled(size);
+}
+
+__attribute__((noinline)) static void *malloc_slow(size_t size, bool counted)
+{
+    if (!tracing() || skip_counted(size, counted))
+        return __libc_malloc(size);
     enter();
     mt_unwind_prefetch();
     return traced(__libc_malloc(size), size);
 }
 
+/* The fast paths test mt_fast alone: with the guard held (the tracer's
+ * own calls) a call they pass goes to glibc anyway, and a countdown that
+ * runs out there leaves the sample to the next call outside. */
 __attribute__((visibility("default"))) void *malloc(size_t size)
 {
-    if (!tracing())
-        return __libc_malloc(size);
-    if (mt_opt.sample_bytes && MT_LIKELY(!mt_pending) &&
-        MT_LIKELY((mt_sample_left -= (int64_t)size) > 0))
-        return __libc_malloc(size);
-    return malloc_slow(size);
+    if (mt_fast) {
+        if (MT_LIKELY((mt_sample_left -= (int64_t)size) > 0))
+            return __libc_malloc(size);
+        return malloc_slow(size, true);
+    }
+    return malloc_slow(size, false);
 }
 
 /* counted: the fast path counted this allocation down already. */
 __attribute__((noinline)) static void *calloc_slow(size_t n, size_t size, bool counted)
 {
     size_t bytes;
-    if (__builtin_mul_overflow(n, size, &bytes) ||
-        (counted ? !mt_sample_slow(bytes) : unsampled(bytes)))
+    if (!tracing() || __builtin_mul_overflow(n, size, &bytes) || skip_counted(bytes, counted))
         return __libc_calloc(n, size);
     enter();
     mt_unwind_prefetch();
@@ -170,9 +172,7 @@ __attribute__((noinline)) static void *calloc_slow(size_t n, size_t size, bool c
 __attribute__((visibility("default"))) void *calloc(size_t n, size_t size)
 {
     size_t bytes;
-    if (!tracing() || __builtin_mul_overflow(n, size, &bytes))
-        return __libc_calloc(n, size);
-    if (mt_opt.sample_bytes && MT_LIKELY(!mt_pending)) {
+    if (mt_fast && !__builtin_mul_overflow(n, size, &bytes)) {
         if (MT_LIKELY((mt_sample_left -= (int64_t)bytes) > 0))
             return __libc_calloc(n, size);
         return calloc_slow(n, size, true);
@@ -182,7 +182,7 @@ __attribute__((visibility("default"))) void *calloc(size_t n, size_t size)
 
 __attribute__((noinline)) static void free_slow(void *p)
 {
-    if (!never_sampled(p)) {
+    if (tracing() && !never_sampled(p)) {
         int saved = errno;
         enter();
         mt_on_free(p);
@@ -196,8 +196,7 @@ __attribute__((visibility("default"))) void free(void *p)
 {
     if (!p)
         return;
-    if (!tracing() || (mt_opt.sample_bytes && MT_LIKELY(!mt_sample_filter_maybe((uintptr_t)p)) &&
-                       MT_LIKELY(!mt_python_finalizing)))
+    if (mt_fast && MT_LIKELY(!mt_sample_filter_maybe((uintptr_t)p)) && !mt_python_finalizing_now())
         return __libc_free(p);
     free_slow(p);
 }
@@ -208,10 +207,12 @@ __attribute__((visibility("default"))) void free(void *p)
  * are each sampled or not on their own. */
 __attribute__((noinline)) static void *realloc_slow(void *p, size_t size, bool counted)
 {
+    if (!tracing())
+        return __libc_realloc(p, size);
     if (!p)
-        return malloc(size);
+        return counted ? malloc_slow(size, true) : malloc(size);
     bool old_out = never_sampled(p);
-    bool new_out = counted ? !mt_sample_slow(size) : unsampled(size);
+    bool new_out = skip_counted(size, counted);
     if (old_out && new_out)
         return __libc_realloc(p, size);
     enter();
@@ -238,11 +239,9 @@ __attribute__((noinline)) static void *realloc_slow(void *p, size_t size, bool c
 
 __attribute__((visibility("default"))) void *realloc(void *p, size_t size)
 {
-    if (!tracing())
-        return __libc_realloc(p, size);
     /* Under sampling: neither the old block nor the new one sampled. */
-    if (p && mt_opt.sample_bytes && MT_LIKELY(!mt_pending) &&
-        MT_LIKELY(!mt_sample_filter_maybe((uintptr_t)p)) && MT_LIKELY(!mt_python_finalizing)) {
+    if (mt_fast && p && MT_LIKELY(!mt_sample_filter_maybe((uintptr_t)p)) &&
+        !mt_python_finalizing_now()) {
         if (MT_LIKELY((mt_sample_left -= (int64_t)size) > 0))
             return __libc_realloc(p, size);
         return realloc_slow(p, size, true);

@@ -13,9 +13,9 @@
  * A free must cost next to nothing when its block was not sampled. A
  * lookup in the live map costs a cache miss per free (its slots spread
  * over 2 KiB per heap page), so sampled blocks are also counted in a small
- * filter: 16 Ki 16-bit counters (32 KiB, cache-resident), indexed by a hash
- * of the block's page, so that frees of neighbouring blocks read the same
- * line. A zero counter proves the block was not sampled; with a few
+ * filter: 16 Ki 16-bit counters (32 KiB, cache-resident), indexed by the
+ * block's page number modulo 16 Ki, so that frees of neighbouring blocks
+ * read the same line. A zero counter proves the block was not sampled; with a few
  * thousand sampled blocks live, a few percent of frees go on to the live
  * map. A sampled block
  * stands for 1/p blocks and s/p bytes: unbiased estimates whatever the

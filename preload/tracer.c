@@ -23,6 +23,7 @@
 
 __thread int mt_guard __attribute__((tls_model("initial-exec")));
 volatile int mt_state = MT_OFF;
+volatile int mt_fast;
 
 static pid_t cached_pid, parent_pid;
 static bool is_fork_child;
@@ -231,6 +232,7 @@ const char *mt_final_snapshot(int reason, int sig, int status)
     if (!mt_tree_wants_final(reason, allocs)) {
         if (reason != MT_REASON_EXEC)    /* a helper with few allocations: quiet */
             mt_state = MT_DONE;
+        mt_fast_refresh();
         mt_guard = guard;
         return NULL;
     }
@@ -248,6 +250,7 @@ const char *mt_final_snapshot(int reason, int sig, int status)
         path[0] = '\0';
     if (reason != MT_REASON_EXEC)
         mt_state = MT_DONE;
+    mt_fast_refresh();
     if (gate)
         mt_leak_gate(&leaks, path);      /* may end the process with the gate's code */
     mt_leakscan_release(&leaks);
@@ -296,6 +299,7 @@ __attribute__((constructor)) static void mt_init(void)
         mt_trigger_init();
         mt_deathsig_init();
         mt_state = MT_ON;
+        mt_fast_refresh();
     }
     mt_guard = 0;
     if (mt_state == MT_ON)

@@ -46,6 +46,7 @@ static void on_signal(int sig)
     int saved = errno;
     atomic_fetch_add(&signal_requests, 1);
     mt_pending = 1;
+    mt_fast_refresh();
     if (atomic_load(&thread_state) == 2)
         sem_post(&wake);
     errno = saved;
@@ -193,6 +194,7 @@ static void start_thread(void)
 void mt_trigger_slow(void)
 {
     mt_pending = 0;
+    mt_fast_refresh();
     if (atomic_load(&thread_state) == 2) {
         sem_post(&wake);
         return;
@@ -208,11 +210,13 @@ void mt_trigger_init(void)
     if (mt_opt.peak_pct) {
         thread_wanted = true;
         mt_pending = 1;                  /* the first hook call starts the thread */
+        mt_fast_refresh();
     }
     if (mt_opt.interval_ms) {
         thread_wanted = true;
         next_timer_ns = mono_ns() + (uint64_t)mt_opt.interval_ms * 1000000ull;
         mt_pending = 1;                  /* the first hook call starts the thread */
+        mt_fast_refresh();
     }
     if (mt_opt.signal <= 0)
         return;
@@ -241,4 +245,5 @@ void mt_trigger_after_fork_child(void)
     sem_init(&wake, 0, 0);
     if (thread_wanted)
         mt_pending = 1;
+    mt_fast_refresh();
 }
