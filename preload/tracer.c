@@ -23,7 +23,7 @@
 
 __thread int mt_guard __attribute__((tls_model("initial-exec")));
 volatile int mt_state = MT_OFF;
-volatile int mt_fast;
+volatile int mt_fast __attribute__((aligned(64)));   /* read by every hook: its own line */
 
 static pid_t cached_pid, parent_pid;
 static bool is_fork_child;
