@@ -125,7 +125,7 @@ static inline uint64_t key_hash(uintptr_t ra0, uintptr_t slot0)
 
 static inline uint8_t tag8(uintptr_t v)
 {
-    return (uint8_t)(v ^ (v >> 8) ^ (v >> 19));
+    return (uint8_t)(v ^ (v >> 8));
 }
 
 /* The first frame outside the shim, through the shim's own frame pointers
@@ -144,6 +144,23 @@ static inline bool first_foreign(uintptr_t own_lo, uintptr_t own_hi,
         fp = (uintptr_t *)fp[0];
     }
     return false;
+}
+
+/* Whether every validated slot still holds its return address. No early
+ * exit: with the probes, a wrong entry is rarely validated, and a loop
+ * without a branch per frame runs at the speed of its loads. */
+static inline bool same_frames(const struct entry *e, const uintptr_t *base)
+{
+    const frame *f = e->f;
+    int n = e->checks, i = 1;
+    uintptr_t d0 = 0, d1 = 0;
+    for (; i + 2 <= n; i += 2) {
+        d0 |= base[off_of(f[i])] ^ ra_of(f[i]);
+        d1 |= base[off_of(f[i + 1])] ^ ra_of(f[i + 1]);
+    }
+    if (i < n)
+        d0 |= base[off_of(f[i])] ^ ra_of(f[i]);
+    return (d0 | d1) == 0;
 }
 
 /* Brings the set a lookup from here will read into cache, while the
@@ -195,10 +212,7 @@ int mt_memo_lookup(uintptr_t own_lo, uintptr_t own_hi, uintptr_t *ips, int depth
             continue;
         if (!e->checks)
             return -1;                /* known not memoizable */
-        int i = 1;
-        while (i < e->checks && base[off_of(e->f[i])] == ra_of(e->f[i]))
-            i++;
-        if (i == e->checks && e->n <= depth) {
+        if (same_frames(e, base) && e->n <= depth) {
             *id = &e->stack_id;
             *truncated = e->truncated;
             if (!e->stack_id)         /* the caller interns it once */
