@@ -4,8 +4,8 @@
  * (main, the interpreter's loop, a test runner's thirty frames), so the tree
  * is an order of magnitude smaller than the flat frames.
  *
- * Built while the writer holds every tracer lock: no pool, no traced heap,
- * only mt_map. Each stack is walked from its outermost frame inward; a node
+ * Built by the writer after the counters are copied and the tracer's locks
+ * released (stacks.c): no pool, no traced heap, only mt_map. Each stack is walked from its outermost frame inward; a node
  * is found or added by (parent, frame word) in an open-addressing table
  * (grown by doubling), so nodes come out parents first. Consecutive stacks
  * tend to share outer frames: the previous stack's path is kept and its

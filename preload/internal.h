@@ -146,28 +146,37 @@ MT_HIDDEN void mt_unwind_setup(void);
 /* Called before the allocator runs: warms what the unwind will read. */
 MT_HIDDEN void mt_unwind_prefetch(void);
 MT_HIDDEN int mt_unwind(uintptr_t *ips, int depth, bool *truncated,
-                        uintptr_t stop_lo, uintptr_t stop_hi, uint32_t **id);
+                        uintptr_t stop_lo, uintptr_t stop_hi, uintptr_t anchor, uint32_t **id);
 /* *id, when set, is the stack memo's cache of this stack's interned id + 1
  * (0: not known yet; then ips holds the frames, else they may not). */
-/* stackmemo.c: native stacks (no stop range) memoized per thread, validated
- * on the stack. */
-struct mt_memo_miss { void *entry; int way; uint16_t key; uintptr_t ra0, slot0; };
+/* stackmemo.c: native stacks memoized per thread, validated on the stack:
+ * whole stacks, and the native frames above Python's eval loop (a stop
+ * range with an anchor, see mt_python_walk). */
+struct mt_memo_stop { uintptr_t lo, hi, anchor; };
+struct mt_memo_miss {
+    void *entry;
+    int way;
+    uint16_t key;
+    uintptr_t ra0, slot0, where;     /* where: slot0, or its distance to the anchor */
+    struct mt_memo_stop stop;        /* hi == 0: whole stacks */
+};
 MT_HIDDEN void mt_memo_setup(void);
 MT_HIDDEN void mt_memo_thread_start(uintptr_t lo, uintptr_t hi);
 MT_HIDDEN void mt_memo_thread_end(void);
 /* The memoized stack (its frame count), or -1; then miss->entry, when set,
  * asks mt_memo_fill (inside the libunwind fork barrier) to fill it. */
 MT_HIDDEN void mt_memo_prefetch(uintptr_t own_lo, uintptr_t own_hi);
-MT_HIDDEN int mt_memo_lookup(uintptr_t own_lo, uintptr_t own_hi, uintptr_t *ips, int depth,
-                             bool *truncated, struct mt_memo_miss *miss, uint32_t **id);
+MT_HIDDEN int mt_memo_lookup(uintptr_t own_lo, uintptr_t own_hi, const struct mt_memo_stop *stop,
+                             uintptr_t *ips, int depth, bool *truncated,
+                             struct mt_memo_miss *miss, uint32_t **id);
 MT_HIDDEN int mt_memo_fill(const struct mt_memo_miss *miss, uintptr_t *ips, int depth,
                            bool *truncated, uint32_t **id);
 /* The same from a frame-pointer walk: ra and slot from the missed frame
  * outward (see stackmemo.c). */
 #define MT_MEMO_FRAMES 64              /* deeper stacks are not memoized */
 MT_HIDDEN int mt_memo_record(const struct mt_memo_miss *miss, const uintptr_t *ra,
-                             const uintptr_t *slot, int n, bool end, uintptr_t *ips, int depth,
-                             bool *truncated, uint32_t **id);
+                             const uintptr_t *slot, int n, bool end, uintptr_t stop_slot,
+                             uintptr_t *ips, int depth, bool *truncated, uint32_t **id);
 /* threads.c: the calling thread's stack bounds to the memo and the leak
  * scan (mt_thread_stack: 0, 0 when unknown; async-signal-safe). */
 MT_HIDDEN void mt_thread_bounds(void);
@@ -182,8 +191,11 @@ MT_HIDDEN void mt_unwind_fork_done(void);
 #define MT_PYFRAME_TAG ((uintptr_t)1 << 63)
 static inline bool mt_is_pyframe(uintptr_t w) { return (w & MT_PYFRAME_TAG) != 0; }
 MT_HIDDEN void mt_python_init(void);
-/* The calling thread's Python frames, innermost first, as tagged words. */
-MT_HIDDEN int mt_python_walk(uintptr_t *words, int max, bool *more);
+/* The calling thread's Python frames, innermost first, as tagged words.
+ * *anchor: an address inside the C frame of the eval loop running them
+ * (3.11 and 3.12 keep their _PyCFrame there), 0 when unknown: the stack
+ * memo places the native frames above the loop by their distance to it. */
+MT_HIDDEN int mt_python_walk(uintptr_t *words, int max, bool *more, uintptr_t *anchor);
 /* Where the interpreter's eval loop lies: native frames beyond it are
  * replaced by the Python frames. */
 MT_HIDDEN bool mt_python_eval_range(uintptr_t *lo, uintptr_t *hi);
@@ -242,9 +254,11 @@ MT_HIDDEN uint32_t mt_stacks_count(uint64_t *frame_count);
 /* The frames of stack id (innermost first); its count, 0 when unknown. */
 MT_HIDDEN int mt_stacks_frames(uint32_t id, const uintptr_t **frames);
 struct mt_ftree;
-/* Every stack's counters into stacks[], its frames into the tree (ftree). */
-MT_HIDDEN void mt_stacks_export(struct mt_stack *stacks, struct mt_ftree *ftree,
-                                struct mt_file_header *h, struct mt_strtab *st);
+/* Stacks 0..n-1: their counters into stacks[] and the totals into h, with
+ * every tracer lock held; then, without them, their frames into the tree. */
+MT_HIDDEN void mt_stacks_export(struct mt_stack *stacks, uint32_t n, struct mt_file_header *h);
+MT_HIDDEN void mt_stacks_export_frames(struct mt_stack *stacks, uint32_t n, struct mt_ftree *ftree,
+                                       struct mt_strtab *st);
 
 /* ---- frametree.c: the snapshot's NODES section (a prefix tree) ---------- */
 struct mt_node;

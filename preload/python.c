@@ -268,20 +268,21 @@ static inline uint32_t line_of(const char *code, uint32_t id, uint32_t lasti)
     return c->line;
 }
 
-static int walk(uintptr_t *words, int max, bool *more);
+static int walk(uintptr_t *words, int max, bool *more, uintptr_t *anchor);
 
-int mt_python_walk(uintptr_t *words, int max, bool *more)
+int mt_python_walk(uintptr_t *words, int max, bool *more, uintptr_t *anchor)
 {
     *more = false;
+    *anchor = 0;
     if (!py_on)
         return 0;
     atomic_int *c = mt_stripes_enter(&walkers);   /* pairs with mt_python_before_free */
-    int n = finalizing() ? 0 : walk(words, max, more);
+    int n = finalizing() ? 0 : walk(words, max, more, anchor);
     mt_stripes_leave(c);
     return n;
 }
 
-static int walk(uintptr_t *words, int max, bool *more)
+static int walk(uintptr_t *words, int max, bool *more, uintptr_t *anchor)
 {
     const char *ts = get_this_tstate();
     if (L.rt_gil_holder != SIZE_MAX) {
@@ -300,6 +301,7 @@ static int walk(uintptr_t *words, int max, bool *more)
     if (L.ts_cframe != SIZE_MAX) {
         const char *cf = LOADP(ts + L.ts_cframe);
         fr = cf ? LOADP(cf + L.cframe_frame) : NULL;
+        *anchor = (uintptr_t)cf;
     } else {
         fr = LOADP(ts + L.cframe_frame);
     }

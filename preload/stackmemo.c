@@ -47,10 +47,12 @@ static inline uintptr_t ra_of(frame f) { return (uintptr_t)(f & RA_MASK); }
 static inline unsigned off_of(frame f) { return (unsigned)(f >> 48); }
 
 struct entry {
-    uintptr_t ra0, slot0;
+    uintptr_t ra0, slot0;             /* python: slot0 is the distance to the anchor */
     uint16_t n;                       /* frames answered */
     uint16_t checks;                  /* slots validated (1..checks-1); 0: not memoizable */
     uint8_t truncated;
+    uint8_t python;                   /* the frames above the eval loop, then stop_off */
+    uint16_t stop_off;                /* python: the slot that returns into the loop */
     uint32_t stack_id;                /* the interned stack + 1; 0 not known yet */
     frame f[FRAMES + 1];
 };
@@ -177,8 +179,9 @@ void mt_memo_prefetch(uintptr_t own_lo, uintptr_t own_hi)
     __builtin_prefetch(set + 64);
 }
 
-int mt_memo_lookup(uintptr_t own_lo, uintptr_t own_hi, uintptr_t *ips, int depth,
-                   bool *truncated, struct mt_memo_miss *miss, uint32_t **id)
+int mt_memo_lookup(uintptr_t own_lo, uintptr_t own_hi, const struct mt_memo_stop *stop,
+                   uintptr_t *ips, int depth, bool *truncated, struct mt_memo_miss *miss,
+                   uint32_t **id)
 {
     struct memo *m = memo;
     miss->entry = NULL;
@@ -186,7 +189,16 @@ int mt_memo_lookup(uintptr_t own_lo, uintptr_t own_hi, uintptr_t *ips, int depth
     uintptr_t ra0, slot0;
     if (!m || !first_foreign(own_lo, own_hi, &ra0, &slot0) || slot0 < m->lo || slot0 >= m->hi)
         return -1;
-    uint64_t h = key_hash(ra0, slot0);
+    m->lookups++;
+    /* Above Python's eval loop the frames are placed relative to slot0 and
+     * keyed by the distance to the loop's frame, not by where they are. */
+    bool python = stop->hi != 0;
+    if (python && ra0 > stop->lo && ra0 <= stop->hi) {
+        *truncated = false;           /* called from the eval loop itself */
+        return 0;
+    }
+    uintptr_t where = python ? stop->anchor - slot0 : slot0;
+    uint64_t h = key_hash(python ? ~ra0 : ra0, where);
     unsigned si = (unsigned)(h >> (64 - SET_BITS));
     uint16_t key = (uint16_t)h ? (uint16_t)h : 1;
     struct set *set = &m->sets[si];
@@ -208,22 +220,33 @@ int mt_memo_lookup(uintptr_t own_lo, uintptr_t own_hi, uintptr_t *ips, int depth
             tag8(base[probe[0]]) != set->check[w][0] || tag8(base[probe[1]]) != set->check[w][1])
             continue;
         struct entry *e = &m->e[si * WAYS + (unsigned)w];
-        if (e->ra0 != ra0 || e->slot0 != slot0)
+        if (e->ra0 != ra0 || e->slot0 != where || e->python != python)
             continue;
         if (!e->checks)
             return -1;                /* known not memoizable */
-        if (same_frames(e, base) && e->n <= depth) {
-            *id = &e->stack_id;
-            *truncated = e->truncated;
-            if (!e->stack_id)         /* the caller interns it once */
-                for (int k = 0; k < e->n; k++)
-                    ips[k] = ra_of(e->f[k]);
+        if (python && e->stop_off >= room)
+            continue;                 /* recorded deeper in the stack than there is room */
+        if (!same_frames(e, base) || e->n > depth)
+            continue;
+        if (python) {
+            uintptr_t v = base[e->stop_off];
+            if (v <= stop->lo || v > stop->hi)
+                continue;
+            for (int k = 0; k < e->n; k++)   /* Python frames follow: no id */
+                ips[k] = ra_of(e->f[k]);
+            *truncated = false;
             return e->n;
         }
+        *id = &e->stack_id;
+        *truncated = e->truncated;
+        if (!e->stack_id)             /* the caller interns it once */
+            for (int k = 0; k < e->n; k++)
+                ips[k] = ra_of(e->f[k]);
+        return e->n;
     }
     int victim = empty ? __builtin_ctz(empty) : (int)(m->next_way++ % WAYS);
     /* Miss: fill unless the memo keeps missing. */
-    if (++m->lookups >= 4096) {
+    if (m->lookups >= 4096) {         /* hits and misses since the window began */
         if (m->misses > m->lookups / 2)
             m->pause = 1u << 14;
         m->lookups = m->misses = 0;
@@ -239,6 +262,8 @@ int mt_memo_lookup(uintptr_t own_lo, uintptr_t own_hi, uintptr_t *ips, int depth
     miss->key = key;
     miss->ra0 = ra0;
     miss->slot0 = slot0;
+    miss->where = where;
+    miss->stop = *stop;
     return -1;
 }
 
@@ -264,7 +289,7 @@ static void choose_probes(const struct entry *set_e, struct set *set, int w)
     int sib[WAYS], ns = 0;
     for (int s = 0; s < WAYS; s++)
         if (s != w && set->key[s] == set->key[w] && set_e[s].checks &&
-            set_e[s].ra0 == x->ra0 && set_e[s].slot0 == x->slot0)
+            set_e[s].ra0 == x->ra0 && set_e[s].slot0 == x->slot0 && set_e[s].python == x->python)
             sib[ns++] = s;
     for (int p = 0; p < 2; p++) {
         int best = 0, best_n = 0;
@@ -297,23 +322,36 @@ static void choose_probes(const struct entry *set_e, struct set *set, int w)
  * up at MT_MEMO_FRAMES + 1). Returns the frame count, or -1 when this stack
  * cannot be memoized (the caller then unwinds the usual way). */
 int mt_memo_record(const struct mt_memo_miss *miss, const uintptr_t *ra, const uintptr_t *slot,
-                   int n, bool end, uintptr_t *ips, int depth, bool *truncated, uint32_t **id)
+                   int n, bool end, uintptr_t stop_slot, uintptr_t *ips, int depth,
+                   bool *truncated, uint32_t **id)
 {
     struct memo *m = memo;
     struct entry *e = miss->entry;
     *id = NULL;
-    if (!m || !e || n < 1 || ra[0] != miss->ra0 || slot[0] != miss->slot0)
+    if (!m || !e)
         return -1;
+    /* Known not memoizable until proven: a stack that cannot be is not
+     * walked again and again. */
     unsigned si = (unsigned)(e - m->e) / WAYS;
     struct set *set = &m->sets[si];
     int way = miss->way;
-    set->key[way] = miss->key;        /* known not memoizable until proven */
+    set->key[way] = miss->key;
     set->probe[way][0] = set->probe[way][1] = 0;
     set->check[way][0] = set->check[way][1] = tag8(miss->ra0);
     e->ra0 = miss->ra0;
-    e->slot0 = miss->slot0;
-    e->checks = 0;                    /* until proven memoizable */
+    e->slot0 = miss->where;
+    e->python = miss->stop.hi != 0;
+    e->checks = 0;
     e->stack_id = 0;
+    if (n < 1 || ra[0] != miss->ra0 || slot[0] != miss->slot0)
+        return -1;
+    if (e->python) {
+        /* Up to the slot that returns into the eval loop, found and in reach. */
+        uintptr_t off = (stop_slot - miss->slot0) / sizeof(uintptr_t);
+        if (!stop_slot || n > depth || stop_slot < m->lo || stop_slot >= m->hi || off > OFF_MAX)
+            return -1;
+        e->stop_off = (uint16_t)off;
+    }
     /* Not at the end: cut at depth, like the fast path. The frame past the
      * cut is validated too, so a hit is truncated exactly when this was. */
     int k, checks;
@@ -354,6 +392,7 @@ int mt_memo_fill(const struct mt_memo_miss *miss, uintptr_t *ips, int depth, boo
     *id = NULL;
     if (!memo || !miss->entry)
         return -1;
+    uintptr_t stop_slot = 0;
     unw_context_t uc;
     unw_cursor_t c;
     if (unw_getcontext(&uc) != 0 || unw_init_local(&c, &uc) != 0)
@@ -363,19 +402,27 @@ int mt_memo_fill(const struct mt_memo_miss *miss, uintptr_t *ips, int depth, boo
     bool end = true;
     do {
         unw_word_t ip, sp;
-        if (unw_get_reg(&c, UNW_REG_IP, &ip) != 0 || unw_get_reg(&c, UNW_REG_SP, &sp) != 0)
-            return -1;
+        if (unw_get_reg(&c, UNW_REG_IP, &ip) != 0 || unw_get_reg(&c, UNW_REG_SP, &sp) != 0) {
+            k = 0;                    /* recorded as not memoizable */
+            break;
+        }
         uintptr_t at = (uintptr_t)sp - sizeof(uintptr_t);
         if (!k && (ip != miss->ra0 || at != miss->slot0))
             continue;                 /* the shim's own frames */
+        if (miss->stop.hi && ip > miss->stop.lo && ip <= miss->stop.hi) {
+            stop_slot = at;           /* returns into the eval loop: cut here */
+            break;
+        }
         if (k == want) {
+            if (miss->stop.hi)
+                k = 0;                /* the loop is further than the memo reaches */
             end = false;
             break;
         }
         ra[k] = ip;
         slot[k++] = at;
     } while (unw_step(&c) > 0);
-    return mt_memo_record(miss, ra, slot, k, end, ips, depth, truncated, id);
+    return mt_memo_record(miss, ra, slot, k, end, stop_slot, ips, depth, truncated, id);
 }
 
 #else /* no memo: the libunwind path always */
@@ -384,10 +431,11 @@ void mt_memo_setup(void) {}
 void mt_memo_prefetch(uintptr_t own_lo, uintptr_t own_hi) { (void)own_lo; (void)own_hi; }
 void mt_memo_thread_start(uintptr_t lo, uintptr_t hi) { (void)lo; (void)hi; }
 void mt_memo_thread_end(void) {}
-int mt_memo_lookup(uintptr_t own_lo, uintptr_t own_hi, uintptr_t *ips, int depth,
-                   bool *truncated, struct mt_memo_miss *miss, uint32_t **id)
+int mt_memo_lookup(uintptr_t own_lo, uintptr_t own_hi, const struct mt_memo_stop *stop,
+                   uintptr_t *ips, int depth, bool *truncated, struct mt_memo_miss *miss,
+                   uint32_t **id)
 {
-    (void)own_lo; (void)own_hi; (void)ips; (void)depth; (void)truncated;
+    (void)own_lo; (void)own_hi; (void)stop; (void)ips; (void)depth; (void)truncated;
     miss->entry = NULL;
     *id = NULL;
     return -1;
@@ -400,9 +448,11 @@ int mt_memo_fill(const struct mt_memo_miss *miss, uintptr_t *ips, int depth, boo
     return -1;
 }
 int mt_memo_record(const struct mt_memo_miss *miss, const uintptr_t *ra, const uintptr_t *slot,
-                   int n, bool end, uintptr_t *ips, int depth, bool *truncated, uint32_t **id)
+                   int n, bool end, uintptr_t stop_slot, uintptr_t *ips, int depth,
+                   bool *truncated, uint32_t **id)
 {
-    (void)miss; (void)ra; (void)slot; (void)n; (void)end; (void)ips; (void)depth; (void)truncated;
+    (void)miss; (void)ra; (void)slot; (void)n; (void)end; (void)stop_slot; (void)ips; (void)depth;
+    (void)truncated;
     *id = NULL;
     return -1;
 }

@@ -334,15 +334,13 @@ int mt_stacks_frames(uint32_t id, const uintptr_t **frames)
     return r ? r->nframes : 0;
 }
 
-void mt_stacks_export(struct mt_stack *out, struct mt_ftree *ftree, struct mt_file_header *h,
-                      struct mt_strtab *st)
+/* The counters, with every tracer lock held (writer.c). */
+void mt_stacks_export(struct mt_stack *out, uint32_t n, struct mt_file_header *h)
 {
-    mt_python_export_begin();
-    for (uint32_t id = 0; id < stack_count; id++) {
+    for (uint32_t id = 0; id < n; id++) {
         const struct mt_stackrec *r = by_id(id);
         struct mt_stack *s = &out[id];
         bool since_peak = r->gen == g.peak_gen;
-        s->first_frame = mt_ftree_add(ftree, r->frames, r->nframes);
         s->frame_count = r->nframes;
         s->flags = r->flags;
         s->alloc_count = out_units(r->alloc_count);
@@ -352,7 +350,6 @@ void mt_stacks_export(struct mt_stack *out, struct mt_ftree *ftree, struct mt_fi
         s->peak_count = out_units(since_peak ? r->peak_count : r->live_count);
         s->peak_bytes = out_units(since_peak ? r->peak_bytes : r->live_bytes);
     }
-    mt_ftree_export(ftree, st);
     h->current_bytes = out_units(g.cur_bytes);
     h->current_blocks = out_units(g.cur_blocks);
     h->peak_bytes = out_units(g.peak_bytes);
@@ -361,4 +358,20 @@ void mt_stacks_export(struct mt_stack *out, struct mt_ftree *ftree, struct mt_fi
     h->total_allocs = out_units(g.total_allocs);
     h->total_bytes = out_units(g.total_bytes);
     h->total_frees = out_units(g.total_frees);
+}
+
+/* The frames of stacks 0..n-1 as a prefix tree, after the locks are
+ * released: a stack's frames never change once interned and its record
+ * never moves, so the program's threads go on allocating meanwhile (the
+ * tree of a pytest run took 150-200 ms). The writer lock keeps the
+ * Python names' export (python.c) to one writer. */
+void mt_stacks_export_frames(struct mt_stack *out, uint32_t n, struct mt_ftree *ftree,
+                             struct mt_strtab *st)
+{
+    mt_python_export_begin();
+    for (uint32_t id = 0; id < n; id++) {
+        const struct mt_stackrec *r = by_id(id);
+        out[id].first_frame = mt_ftree_add(ftree, r->frames, r->nframes);
+    }
+    mt_ftree_export(ftree, st);
 }

@@ -55,12 +55,13 @@ static uint32_t capture_and_intern(uintptr_t *ips, bool *truncated)
     int depth = mt_opt.depth;
     uintptr_t py[MT_MAX_DEPTH];
     bool py_more;
-    int npy = mt_python_walk(py, depth, &py_more);
+    uintptr_t anchor;
+    int npy = mt_python_walk(py, depth, &py_more, &anchor);
     uintptr_t lo = 0, hi = 0;            /* stay 0 when the loop is unknown */
     if (npy)
         mt_python_eval_range(&lo, &hi);
     uint32_t *memo_id;
-    int n = mt_unwind(ips, depth, truncated, lo, hi, &memo_id);
+    int n = mt_unwind(ips, depth, truncated, lo, hi, hi ? anchor : 0, &memo_id);
     if (!npy && memo_id) {
         /* The memo's entry names this very stack: intern it once. */
         if (*memo_id)

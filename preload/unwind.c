@@ -153,30 +153,35 @@ static int capture_fp(uintptr_t *ips, uintptr_t *slots, int depth, bool *truncat
 
 void mt_unwind_prefetch(void)
 {
-    mt_memo_prefetch(own_lo, own_hi);
+    /* Under Python the memo's key needs the walk's anchor: not known yet. */
+    if (!mt_python_finalizing)
+        mt_memo_prefetch(own_lo, own_hi);
 }
 
 int mt_unwind(uintptr_t *ips, int depth, bool *truncated,
-              uintptr_t stop_lo, uintptr_t stop_hi, uint32_t **id)
+              uintptr_t stop_lo, uintptr_t stop_hi, uintptr_t anchor, uint32_t **id)
 {
     *id = NULL;
-    /* The memo serves native stacks. On Python stacks (cut at the eval
-     * loop) it measured no faster: its misses cost a slow walk each. Its
-     * hits beat walking frame pointers too (bench churn: 1.9x vs 2.3x):
-     * the slots to check are known, so their loads do not wait on each
-     * other as a chain's do. */
-    if (!stop_hi) {
+    /* The memo serves native stacks, and the native frames above Python's
+     * eval loop when the loop's frame is known (the anchor): keyed by the
+     * distance to it, they recur whatever the Python call depth. Its hits
+     * beat walking frame pointers too (bench churn: 1.9x vs 2.3x): the
+     * slots to check are known, so their loads do not wait on each other
+     * as a chain's do. */
+    if (!stop_hi || anchor) {
+        struct mt_memo_stop stop = { stop_lo, stop_hi, anchor };
         struct mt_memo_miss miss;
-        int n = mt_memo_lookup(own_lo, own_hi, ips, depth, truncated, &miss, id);
+        int n = mt_memo_lookup(own_lo, own_hi, &stop, ips, depth, truncated, &miss, id);
         if (n >= 0)
             return n;
         /* Fill from the frame-pointer chain where it holds, else by libunwind. */
         uintptr_t ra[MT_MEMO_FRAMES + 1], slot[MT_MEMO_FRAMES + 1];
         bool more;
         int want = (depth < MT_MEMO_FRAMES ? depth : MT_MEMO_FRAMES) + 1;
-        int w = miss.entry && mt_opt.unwind_fp ? capture_fp(ra, slot, want, &more, 0, 0) : -1;
+        int w = miss.entry && mt_opt.unwind_fp && !stop_hi ? capture_fp(ra, slot, want, &more, 0, 0)
+                                                           : -1;
         if (w > 0) {
-            n = mt_memo_record(&miss, ra, slot, w, !more, ips, depth, truncated, id);
+            n = mt_memo_record(&miss, ra, slot, w, !more, 0, ips, depth, truncated, id);
             if (n >= 0)
                 return n;
         } else if (miss.entry) {

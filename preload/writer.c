@@ -329,14 +329,18 @@ static bool image_build(struct image *im, int reason, uint32_t seq,
     if (!add_timeline(im))
         return false;
 
+    /* Under the locks only the counters: the frames' tree is built after. */
     mt_stacks_lock_all();
     im->nstacks = mt_stacks_count(&im->nframes);
     im->stacks_bytes = (size_t)im->nstacks * sizeof *im->stacks;
     im->stacks = im->nstacks ? mt_map(im->stacks_bytes) : NULL;
-    bool ok = (im->stacks || !im->nstacks) && mt_ftree_init(&im->tree, im->nframes);
+    bool ok = im->stacks || !im->nstacks;
     if (ok)
-        mt_stacks_export(im->stacks, &im->tree, h, &im->st);
+        mt_stacks_export(im->stacks, im->nstacks, h);
     mt_stacks_unlock_all(false);
+    ok = ok && mt_ftree_init(&im->tree, im->nframes);
+    if (ok)
+        mt_stacks_export_frames(im->stacks, im->nstacks, &im->tree, &im->st);
     mt_ftree_drop_index(&im->tree);
     if (!ok || im->tree.failed || im->st.failed)
         return false;

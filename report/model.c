@@ -47,6 +47,10 @@ void snapinfo_of(const struct snap *s, struct out_snapinfo *i)
     i->leak_threads = h->leak_threads;
     i->leak_threads_missed = h->leak_threads_missed;
     i->leak_scan_ms = h->leak_scan_ms;
+    i->peak_allocs = h->peak_allocs;
+    i->sample_bytes = h->sample_bytes;
+    i->timeline_ms = h->timeline_ms;
+    i->rss_only = snap_rss_only(s);
 }
 
 struct out_module *snap_modules(const struct snap *s, size_t *n)

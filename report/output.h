@@ -87,6 +87,10 @@ struct out_snapinfo {
     uint32_t leak_scan;          /* enum mt_leak_scan */
     const char *leak_scan_name;  /* "none", "done", "partial" */
     uint32_t leak_threads, leak_threads_missed, leak_scan_ms;
+    uint64_t peak_allocs;        /* allocations made when the heap peaked */
+    uint64_t sample_bytes;       /* MTRACE_SAMPLE_BYTES: figures are estimates; 0 = exact */
+    uint32_t timeline_ms;        /* the memory timeline's interval, 0 = off */
+    bool rss_only;               /* mtrace-run --rss-only: RSS alone is known */
     /* The module map, in the snapshot's order (a frame belongs to the first
      * module whose range holds its address); only set for formats that
      * draw whole stacks (per_stack), else NULL/0. */

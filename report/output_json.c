@@ -140,7 +140,11 @@ void json_snapinfo(FILE *out, const struct out_snapinfo *s)
     json_kstr(out, "leak_scan", s->leak_scan_name, ",");
     json_knum(out, "leak_threads", s->leak_threads, ",");
     json_knum(out, "leak_threads_missed", s->leak_threads_missed, ",");
-    json_knum(out, "leak_scan_ms", s->leak_scan_ms, "");
+    json_knum(out, "leak_scan_ms", s->leak_scan_ms, ",");
+    json_knum(out, "peak_allocs", s->peak_allocs, ",");
+    json_knum(out, "sample_bytes", s->sample_bytes, ",");
+    json_knum(out, "timeline_ms", s->timeline_ms, ",");
+    fprintf(out, "\"rss_only\":%s", s->rss_only ? "true" : "false");
     fputc('}', out);
 }
 

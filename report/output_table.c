@@ -145,6 +145,12 @@ void table_snapinfo(FILE *out, const struct out_snapinfo *s, size_t width, bool 
     snprintf(line, sizeof line, "%s (%s in total)", hz_count(s->total_allocs, a),
              hz_size(s->total_bytes, b));
     table_kv(out, width, "allocs", line);
+    if (s->sample_bytes) {
+        /* Every count and byte figure above and below is an estimate. */
+        snprintf(line, sizeof line, "every %s allocated on average (MTRACE_SAMPLE_BYTES): "
+                 "figures are unbiased estimates", hz_size(s->sample_bytes, a));
+        table_kv_wrap(out, width, "sampled", line);
+    }
     if (s->dropped) {
         snprintf(line, sizeof line, "%s events lost (tracer memory exhausted)",
                  hz_count(s->dropped, a));

@@ -5,7 +5,9 @@ in one row; by line it is the Python line's, with --native the C line's. A
 C-level loop without the GIL, the same loop in a pthread without a Python
 thread state and Python threads allocating, all at once: exact counts, each
 stack with its own thread's frames only. Daemon threads still allocating
-in Python code while the interpreter shuts down: a clean exit.
+in Python code while the interpreter shuts down: a clean exit. Two C paths
+of the same shape into one helper, interleaved from one Python line: each
+stack keeps its own counts (the stack memo above the eval loop).
 
 MTRACE_PY_STRESS=N also runs, N times per interpreter, daemon threads that
 allocate in C without the GIL while the interpreter shuts down: the shim's
@@ -105,6 +107,29 @@ def mixed(ver, snap):
     equal(bad, [], f"{tag} workers' tracebacks")
 
 
+def paths(ver, py, ext):
+    """Two C paths of the same shape into one helper, interleaved: each
+    stack keeps its own allocations (the memo above the eval loop)."""
+    tag = f"[{ver} ext paths]"
+    p, d, snaps = run_py([py, EXT, "paths"], pythonpath=[ext])
+    equal((p.returncode, p.stderr), (0, ""), f"{tag} runs clean")
+    mine = snaps_of(snaps, py)
+    if not equal(len(mine), 1, f"{tag} one snapshot"):
+        return
+    got = {}
+    for r in rep("top", "--group-by", "stack", "-n", "0", mine[0])["rows"]:
+        names = [f["function"] for f in r["stack"]]
+        if "path_alloc" not in names:
+            continue
+        side = "left" if "path_left" in names else "right" if "path_right" in names else "?"
+        c, b = got.get(side, (0, 0))
+        got[side] = (c + r["alloc_count"], b + r["alloc_bytes"])
+        check(r["stack"][names.index("path_alloc") + 2]["function"] == "paths",
+              f"{tag} path_alloc <- path_{side} <- paths: {names[:4]}")
+    equal(got, {"left": (2000, 2000 * 101), "right": (1000, 1000 * 100)},
+          f"{tag} each path its own allocations and bytes")
+
+
 def daemon(ver, py, ext, mode="daemon", runs=1):
     tag = f"[{ver} ext {mode}]"
     plain = run_plain([py, EXT, mode], pythonpath=[ext])
@@ -128,6 +153,7 @@ for ver, py in interpreters():
     ext = build_ext(py)
     if ext:
         work(ver, py, ext)
+        paths(ver, py, ext)
         daemon(ver, py, ext)
         stress = int(os.environ.get("MTRACE_PY_STRESS", "0") or 0)
         if stress:

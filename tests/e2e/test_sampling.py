@@ -59,6 +59,12 @@ for tag, (b, n, live) in SITES.items():
         near(r["live_bytes"], live, f"{tag} live bytes at exit")
 near(h["total_bytes"], TOTAL, "total bytes", 0.05)
 near(h["current_bytes"], 2048 * 20000, "live bytes at exit")
+# The reports say the figures are estimates.
+js = report("top", snaps[0])
+equal(js["snapshots"][0].get("sample_bytes"), 16384, "JSON: sample_bytes")
+txt = subprocess.run([REPORT, "top", snaps[0]], capture_output=True, text=True, timeout=120).stdout
+check(re.search(r"sampled\s+every 16\.0 KiB allocated on average", txt) is not None,
+      f"the table says it was sampled:\n{txt[:800]}")
 
 p, d, snaps = run([SAMPLED], env={"MTRACE_SAMPLE_BYTES": "on"}, timeout=120)
 extra = read_timeline(snaps[0])[0] if snaps else {}

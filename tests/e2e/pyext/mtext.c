@@ -107,7 +107,33 @@ static PyObject *leak(PyObject *self, PyObject *arg)
     Py_RETURN_NONE;
 }
 
+/* paths(n): one allocating helper reached through two C paths of the same
+ * shape (the stack memo keeps them apart above the eval loop), left for
+ * odd n, right for even n; each allocation is n bytes. */
+static void *volatile path_sink;
+__attribute__((noinline)) static void path_alloc(long n)
+{
+    path_sink = malloc((size_t)n); /* @ext_path */
+    free(path_sink);
+}
+__attribute__((noinline)) static void path_left(long n) { path_alloc(n); }
+__attribute__((noinline)) static void path_right(long n) { path_alloc(n); }
+
+static PyObject *paths(PyObject *self, PyObject *arg)
+{
+    (void)self;
+    long n = PyLong_AsLong(arg);
+    if (n <= 0)
+        return PyErr_Occurred() ? NULL : PyErr_Format(PyExc_ValueError, "size must be > 0");
+    if (n % 2)
+        path_left(n);
+    else
+        path_right(n);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
+    {"paths", paths, METH_O, "malloc n bytes through one of two C paths"},
     {"leak", leak, METH_O, "malloc n bytes and lose the pointer"},
     {"hold", hold, METH_O, "malloc n bytes without the GIL and keep them"},
     {"churn", churn, METH_O, "malloc/free loop without the GIL"},

@@ -49,6 +49,12 @@ if MODE == "work":
     for t in threads:
         t.join()
     print(json.dumps({"results": results}))
+elif MODE == "paths":
+    # Interleaved, from one Python line: 2,000 through the left path
+    # (101 bytes), 1,000 through the right one (100 bytes).
+    for i in range(3000):
+        mtext.paths(100 if i % 3 == 0 else 101)  # @py_paths
+    print(json.dumps({"paths": 3000}))
 elif MODE in ("daemon", "daemon_c"):
     if MODE == "daemon_c":
         for _ in range(2):
