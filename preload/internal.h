@@ -193,8 +193,9 @@ static inline bool mt_is_pyframe(uintptr_t w) { return (w & MT_PYFRAME_TAG) != 0
 MT_HIDDEN void mt_python_init(void);
 /* The calling thread's Python frames, innermost first, as tagged words.
  * *anchor: an address inside the C frame of the eval loop running them
- * (3.11 and 3.12 keep their _PyCFrame there), 0 when unknown: the stack
- * memo places the native frames above the loop by their distance to it. */
+ * (3.11 and 3.12 keep their _PyCFrame there, 3.13 its entry frame), 0 when
+ * unknown: the stack memo places the native frames above the loop by their
+ * distance to it. */
 MT_HIDDEN int mt_python_walk(uintptr_t *words, int max, bool *more, uintptr_t *anchor);
 /* Where the interpreter's eval loop lies: native frames beyond it are
  * replaced by the Python frames. */

@@ -309,8 +309,14 @@ static int walk(uintptr_t *words, int max, bool *more, uintptr_t *anchor)
     /* The bound guards against a chain we misread; real ones are far shorter. */
     for (int hops = 0; fr && hops < 100000; hops++, fr = LOADP(fr + L.fr_previous)) {
         int owner = *(const signed char *)(fr + L.fr_owner);
-        if (owner == L.owner_cstack)
-            continue;                   /* marks a C-level entry into the interpreter */
+        if (owner == L.owner_cstack) {
+            /* Marks a C-level entry into the interpreter, and lives in that
+             * eval loop's C frame (3.12+): the anchor where 3.13 has no
+             * _PyCFrame. */
+            if (!*anchor)
+                *anchor = (uintptr_t)fr;
+            continue;
+        }
         const char *code = LOADP(fr + L.fr_code);
         if (!code || LOADP(code + sizeof(void *)) != (const char *)code_type)
             continue;
