@@ -5,13 +5,19 @@
  *
  * x86-64 keeps each frame's return address in memory, 8 bytes below the
  * caller's stack pointer at the call. When the shim unwinds a stack the slow
- * way (unw_step) it records every frame's return address and the address of
- * the slot holding it. Next time the first foreign frame returns to the same
- * address from the same slot, the memo re-reads the recorded slots: if
- * each still holds the recorded return address, every frame above is the
- * same call at the same place, and the memo answers. Any difference falls
- * back to libunwind. An entry also keeps the id its stack was interned
- * under, so a hit skips hashing and comparing the frames as well.
+ * way (unw_step, or the frame-pointer chain under MTRACE_UNWIND=fp) it
+ * records every frame's return address and the offset of the slot holding
+ * it. Next time the first foreign frame returns to the same address from
+ * the same slot, the memo re-reads the recorded slots: if each still holds
+ * the recorded return address, every frame above is the same call at the
+ * same place, and the memo answers. Any difference falls back to libunwind.
+ * An entry also keeps the id its stack was interned under, so a hit skips
+ * hashing and comparing the frames as well.
+ *
+ * Under Python only the native frames above the eval loop are kept, with
+ * the slot that returns into the loop; they are keyed by their distance to
+ * an anchor in the loop's C frame (python.c) rather than by where they
+ * are, since the same C path recurs at every Python call depth.
  *
  * Reading a slot must never fault: the memo is used only where the thread's
  * stack bounds are known (the main thread from the constructor, threads
