@@ -124,10 +124,6 @@ static inline void enter(void)
     }
 }
 
-/* malloc and free, the hottest entries, keep their fast paths (not
- * tracing; under sampling, an allocation the countdown skips and a free
- * the filter clears) free of calls, so that they need no registers saved
- * and end in a jump to glibc. Everything else is out of line. */
 /* Under sampling, whether this call was counted down already (the fast
  * path ran out): then mt_sample_slow decides. */
 static inline bool skip_counted(size_t size, bool counted)
@@ -144,7 +140,10 @@ __attribute__((noinline)) static void *malloc_slow(size_t size, bool counted)
     return traced(__libc_malloc(size), size);
 }
 
-/* The fast paths test mt_fast alone: with the guard held (the tracer's
+/* The hooks keep their fast paths (under sampling: an allocation the
+ * countdown skips, a free the filter clears) free of calls, so that they
+ * need no registers saved and end in a jump to glibc; everything else is
+ * out of line. They test mt_fast alone: with the guard held (the tracer's
  * own calls) a call they pass goes to glibc anyway, and a countdown that
  * runs out there leaves the sample to the next call outside. */
 __attribute__((visibility("default"))) void *malloc(size_t size)
