@@ -105,14 +105,24 @@ MT_HIDDEN void mt_options_load(void);
 /* ---- trigger.c: snapshots on a signal and on a timer ------------------ */
 extern volatile int mt_pending MT_HIDDEN;   /* set when trigger work waits */
 /* Sampling, tracing on, nothing pending: the hooks' fast paths (a
- * countdown, a filter) may send a call straight to glibc. Recomputed
- * after every change of mt_state or mt_pending; a stale value only
- * delays pending work to the next slow path, as the slow paths check
- * everything again. */
+ * countdown, a filter) may send a call straight to glibc. mt_state and
+ * mt_pending are written only through the setters below, which recompute
+ * it; a stale value only delays pending work to the next slow path, as
+ * the slow paths check everything again. */
 extern volatile int mt_fast MT_HIDDEN;
 static inline void mt_fast_refresh(void)
 {
     mt_fast = mt_state == MT_ON && mt_opt.sample_bytes && !mt_pending;
+}
+static inline void mt_set_state(int state)
+{
+    mt_state = state;
+    mt_fast_refresh();
+}
+static inline void mt_set_pending(int pending)
+{
+    mt_pending = pending;
+    mt_fast_refresh();
 }
 MT_HIDDEN void mt_trigger_init(void);
 MT_HIDDEN void mt_trigger_slow(void);

@@ -232,8 +232,7 @@ const char *mt_final_snapshot(int reason, int sig, int status)
     mt_stacks_totals(NULL, NULL, &allocs);
     if (!mt_tree_wants_final(reason, allocs)) {
         if (reason != MT_REASON_EXEC)    /* a helper with few allocations: quiet */
-            mt_state = MT_DONE;
-        mt_fast_refresh();
+            mt_set_state(MT_DONE);
         mt_guard = guard;
         return NULL;
     }
@@ -250,8 +249,7 @@ const char *mt_final_snapshot(int reason, int sig, int status)
     if (!mt_write_final_snapshot(reason, sig, status, &leaks, path, sizeof path))
         path[0] = '\0';
     if (reason != MT_REASON_EXEC)
-        mt_state = MT_DONE;
-    mt_fast_refresh();
+        mt_set_state(MT_DONE);
     if (gate)
         mt_leak_gate(&leaks, path);      /* may end the process with the gate's code */
     mt_leakscan_release(&leaks);
@@ -299,8 +297,7 @@ __attribute__((constructor)) static void mt_init(void)
         pthread_atfork(fork_prepare, fork_parent, fork_child);
         mt_trigger_init();
         mt_deathsig_init();
-        mt_state = MT_ON;
-        mt_fast_refresh();
+        mt_set_state(MT_ON);
     }
     mt_guard = 0;
     if (mt_state == MT_ON)

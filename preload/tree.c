@@ -137,8 +137,7 @@ void mt_tree_after_fork_child(uint64_t parent_allocs, uint64_t parent_bytes)
     fork_bytes = parent_bytes;
     replaced[0] = '\0';
     if (!mt_opt.follow)
-        mt_state = MT_DONE;              /* records nothing, writes nothing */
-    mt_fast_refresh();
+        mt_set_state(MT_DONE);           /* records nothing, writes nothing */
 }
 
 bool mt_tree_wants_final(int reason, uint64_t total_allocs)

@@ -45,8 +45,7 @@ static void on_signal(int sig)
     (void)sig;
     int saved = errno;
     atomic_fetch_add(&signal_requests, 1);
-    mt_pending = 1;
-    mt_fast_refresh();
+    mt_set_pending(1);
     if (atomic_load(&thread_state) == 2)
         sem_post(&wake);
     errno = saved;
@@ -193,8 +192,7 @@ static void start_thread(void)
 /* From a hook, guard held, no tracer lock held. */
 void mt_trigger_slow(void)
 {
-    mt_pending = 0;
-    mt_fast_refresh();
+    mt_set_pending(0);
     if (atomic_load(&thread_state) == 2) {
         sem_post(&wake);
         return;
@@ -209,14 +207,12 @@ void mt_trigger_init(void)
     sem_init(&wake, 0, 0);
     if (mt_opt.peak_pct) {
         thread_wanted = true;
-        mt_pending = 1;                  /* the first hook call starts the thread */
-        mt_fast_refresh();
+        mt_set_pending(1);               /* the first hook call starts the thread */
     }
     if (mt_opt.interval_ms) {
         thread_wanted = true;
         next_timer_ns = mono_ns() + (uint64_t)mt_opt.interval_ms * 1000000ull;
-        mt_pending = 1;                  /* the first hook call starts the thread */
-        mt_fast_refresh();
+        mt_set_pending(1);               /* the first hook call starts the thread */
     }
     if (mt_opt.signal <= 0)
         return;
@@ -244,6 +240,5 @@ void mt_trigger_after_fork_child(void)
     atomic_store(&thread_state, 0);
     sem_init(&wake, 0, 0);
     if (thread_wanted)
-        mt_pending = 1;
-    mt_fast_refresh();
+        mt_set_pending(1);
 }
