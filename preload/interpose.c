@@ -179,6 +179,15 @@ __attribute__((visibility("default"))) void *calloc(size_t n, size_t size)
     return calloc_slow(n, size, false);
 }
 
+/* The fast paths' test for an old block: under sampling, the filter proves
+ * it was never sampled, and no finalizing interpreter makes a free wait
+ * (never_sampled is the slow paths' full version). */
+static inline bool fast_unsampled_block(void *p)
+{
+    return mt_fast && MT_LIKELY(!mt_sample_filter_maybe((uintptr_t)p)) &&
+           !mt_python_finalizing_now();
+}
+
 __attribute__((noinline)) static void free_slow(void *p)
 {
     if (tracing() && !never_sampled(p)) {
@@ -195,7 +204,7 @@ __attribute__((visibility("default"))) void free(void *p)
 {
     if (!p)
         return;
-    if (mt_fast && MT_LIKELY(!mt_sample_filter_maybe((uintptr_t)p)) && !mt_python_finalizing_now())
+    if (fast_unsampled_block(p))
         return __libc_free(p);
     free_slow(p);
 }
@@ -239,8 +248,7 @@ __attribute__((noinline)) static void *realloc_slow(void *p, size_t size, bool c
 __attribute__((visibility("default"))) void *realloc(void *p, size_t size)
 {
     /* Under sampling: neither the old block nor the new one sampled. */
-    if (mt_fast && p && MT_LIKELY(!mt_sample_filter_maybe((uintptr_t)p)) &&
-        !mt_python_finalizing_now()) {
+    if (p && fast_unsampled_block(p)) {
         if (MT_LIKELY((mt_sample_left -= (int64_t)size) > 0))
             return __libc_realloc(p, size);
         return realloc_slow(p, size, true);

@@ -234,18 +234,13 @@ int mt_memo_lookup(uintptr_t own_lo, uintptr_t own_hi, const struct mt_memo_stop
             continue;                 /* recorded deeper in the stack than there is room */
         if (!same_frames(e, base) || e->n > depth)
             continue;
-        if (python) {
-            uintptr_t v = base[e->stop_off];
-            if (v <= stop->lo || v > stop->hi)
-                continue;
-            for (int k = 0; k < e->n; k++)   /* Python frames follow: no id */
-                ips[k] = ra_of(e->f[k]);
-            *truncated = false;
-            return e->n;
-        }
-        *id = &e->stack_id;
+        if (python && (base[e->stop_off] <= stop->lo || base[e->stop_off] > stop->hi))
+            continue;                 /* no longer returns into the eval loop there */
+        /* Python frames follow a Python entry's: it is not a whole stack,
+         * so it has no id, and the frames are wanted every time. */
+        *id = python ? NULL : &e->stack_id;
         *truncated = e->truncated;
-        if (!e->stack_id)             /* the caller interns it once */
+        if (python || !e->stack_id)   /* else the caller has the id */
             for (int k = 0; k < e->n; k++)
                 ips[k] = ra_of(e->f[k]);
         return e->n;
