@@ -184,6 +184,12 @@ MT_HIDDEN int mt_memo_fill(const struct mt_memo_miss *miss, uintptr_t *ips, int 
 /* The same from a frame-pointer walk: ra and slot from the missed frame
  * outward (see stackmemo.c). */
 #define MT_MEMO_FRAMES 64              /* deeper stacks are not memoized */
+/* The frames a fill walks: depth, and one past it to know whether the
+ * stack was cut there. */
+static inline int mt_memo_want(int depth)
+{
+    return (depth < MT_MEMO_FRAMES ? depth : MT_MEMO_FRAMES) + 1;
+}
 MT_HIDDEN int mt_memo_record(const struct mt_memo_miss *miss, const uintptr_t *ra,
                              const uintptr_t *slot, int n, bool end, uintptr_t stop_slot,
                              uintptr_t *ips, int depth, bool *truncated, uint32_t **id);

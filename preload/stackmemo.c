@@ -399,7 +399,7 @@ int mt_memo_fill(const struct mt_memo_miss *miss, uintptr_t *ips, int depth, boo
     if (unw_getcontext(&uc) != 0 || unw_init_local(&c, &uc) != 0)
         return -1;
     uintptr_t ra[FRAMES + 1], slot[FRAMES + 1];
-    int want = (depth < FRAMES ? depth : FRAMES) + 1, k = 0;
+    int want = mt_memo_want(depth), k = 0;
     bool end = true;
     do {
         unw_word_t ip, sp;

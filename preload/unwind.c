@@ -177,9 +177,9 @@ int mt_unwind(uintptr_t *ips, int depth, bool *truncated,
         /* Fill from the frame-pointer chain where it holds, else by libunwind. */
         uintptr_t ra[MT_MEMO_FRAMES + 1], slot[MT_MEMO_FRAMES + 1];
         bool more;
-        int want = (depth < MT_MEMO_FRAMES ? depth : MT_MEMO_FRAMES) + 1;
-        int w = miss.entry && mt_opt.unwind_fp && !stop_hi ? capture_fp(ra, slot, want, &more, 0, 0)
-                                                           : -1;
+        int w = miss.entry && mt_opt.unwind_fp && !stop_hi
+                    ? capture_fp(ra, slot, mt_memo_want(depth), &more, 0, 0)
+                    : -1;
         if (w > 0) {
             n = mt_memo_record(&miss, ra, slot, w, !more, 0, ips, depth, truncated, id);
             if (n >= 0)
