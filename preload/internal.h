@@ -245,6 +245,7 @@ MT_HIDDEN void mt_python_unlock(bool child);
 struct mt_stackrec;
 MT_HIDDEN uint32_t mt_stacks_intern(const uintptr_t *ips, int n, bool truncated);
 /* n blocks of bytes in all, in counter units (mt_stacks_units). */
+MT_HIDDEN void mt_stacks_prefetch(uint32_t id);
 MT_HIDDEN void mt_stacks_on_alloc(uint32_t id, uint64_t n, uint64_t bytes, uint64_t mono);
 MT_HIDDEN void mt_stacks_on_free(uint32_t id, uint64_t n, uint64_t bytes);
 /* Exact mode counts as is; sampling keeps fractional estimates. */

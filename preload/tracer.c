@@ -105,6 +105,7 @@ void mt_on_alloc(void *p, size_t size)
         drop_event();
         return;
     }
+    mt_stacks_prefetch(id);
     uint32_t stale_id;
     size_t stale_size;
     int r = mt_livemap_insert((uintptr_t)p, id, size, &stale_id, &stale_size);
