@@ -241,13 +241,36 @@ static inline void mt_python_before_free(void)
 MT_HIDDEN void mt_python_lock(void);
 MT_HIDDEN void mt_python_unlock(bool child);
 
+/* ---- journal.c: each thread's counter events, applied in batches -------- */
+#define MT_JOURNAL_LEN 32
+struct mt_jevent {
+    uint32_t id;
+    uint32_t is_free;
+    uint64_t n, bytes;                  /* counter units */
+    uint64_t mono;                      /* allocations: the timeline clock */
+};
+struct mt_journal;
+typedef void mt_jevent_fn(const struct mt_jevent *e, uint32_t n);
+extern __thread struct mt_journal *mt_my_journal __attribute__((tls_model("initial-exec"))) MT_HIDDEN;
+MT_HIDDEN void mt_journal_setup(void);
+MT_HIDDEN struct mt_journal *mt_journal_open(void);
+/* With the stats lock held: */
+MT_HIDDEN void mt_journal_drain_mine(mt_jevent_fn *apply);
+MT_HIDDEN void mt_journal_drain_all(mt_jevent_fn *apply);
+MT_HIDDEN void mt_journal_set_cap(uint64_t peak, uint64_t floor);
+MT_HIDDEN void mt_journal_fork_child(void);
+/* A thread ends (threads.c): its last events are applied. */
+MT_HIDDEN void mt_journal_thread_end(void);
+
 /* ---- stacks.c: interned stacks and their counters ----------------------- */
 struct mt_stackrec;
 MT_HIDDEN uint32_t mt_stacks_intern(const uintptr_t *ips, int n, bool truncated);
-/* n blocks of bytes in all, in counter units (mt_stacks_units). */
-MT_HIDDEN void mt_stacks_prefetch(uint32_t id);
+/* n blocks of bytes in all, in counter units (mt_stacks_units); they reach
+ * the counters through the thread's journal. */
 MT_HIDDEN void mt_stacks_on_alloc(uint32_t id, uint64_t n, uint64_t bytes, uint64_t mono);
 MT_HIDDEN void mt_stacks_on_free(uint32_t id, uint64_t n, uint64_t bytes);
+/* Applies the calling thread's journal; takes the stats lock. */
+MT_HIDDEN void mt_stacks_flush_mine(void);
 /* Exact mode counts as is; sampling keeps fractional estimates. */
 MT_HIDDEN void mt_stacks_setup(bool sampling);
 MT_HIDDEN unsigned mt_stacks_unit_shift(void);

@@ -16,6 +16,7 @@
 
 #include "iddir.h"
 #include "internal.h"
+#include "journal.h"
 #include "mtrace/format.h"
 
 static bool table_oom;
@@ -49,13 +50,12 @@ static struct mt_stackrec *table;
 static uint32_t stack_count;
 static uint64_t frame_total;
 
-/* Every counter is under stats_lock. The lock and what every event reads
- * or writes share one cache line, so that a thread taking the lock from
- * another pulls one line, not two, and the stack record's line is
- * prefetched before the lock is taken (bench/churn.c with 2 threads:
- * 11-13% less CPU than with the lock on a line of its own). Frees are not
- * counted: they are the allocations no longer live, total_allocs -
- * cur_blocks, plus the blocks a fork child inherited (base_blocks). */
+/* Every counter is under stats_lock, and changes through the threads'
+ * journals (journal.c), a batch at a time. The lock and what every event
+ * reads or writes share one cache line, so that a thread taking the lock
+ * from another pulls one line, not two. Frees are not counted: they are
+ * the allocations no longer live, total_allocs - cur_blocks, plus the
+ * blocks a fork child inherited (base_blocks). */
 static struct {
     mt_lock lock;
     uint64_t cur_bytes, cur_blocks;
@@ -189,77 +189,125 @@ uint32_t mt_stacks_intern(const uintptr_t *ips, int n, bool truncated)
     return r->id;
 }
 
-/* Saves a stack's figures at the current peak before its first change since. */
-static inline void touch(struct mt_stackrec *r)
+/* A batch of events from a journal, in its order, with stats_lock held.
+ * Their records' lines are requested first, so that their misses overlap;
+ * the totals stay in registers (a record could alias them, for all the
+ * compiler knows). */
+static void apply(const struct mt_jevent *e, uint32_t n)
 {
-    if (r->gen != g.peak_gen) {
-        r->peak_bytes = r->live_bytes;
-        r->peak_count = r->live_count;
-        r->gen = g.peak_gen;
+    struct mt_stackrec *rec[MT_JOURNAL_LEN];
+    for (uint32_t i = 0; i < n; i++) {
+        rec[i] = by_id(e[i].id);
+        if (rec[i])
+            __builtin_prefetch(rec[i], 1);
     }
+    uint64_t cur_bytes = g.cur_bytes, cur_blocks = g.cur_blocks;
+    uint64_t allocs = g.total_allocs, bytes = g.total_bytes;
+    uint64_t peak = g.peak_bytes, gen = g.peak_gen, ival = g.ival_max;
+    for (uint32_t i = 0; i < n; i++) {
+        struct mt_stackrec *r = rec[i];
+        if (!r)
+            continue;
+        if (r->gen != gen) {             /* first change since the peak: save its figures */
+            r->peak_bytes = r->live_bytes;
+            r->peak_count = r->live_count;
+            r->gen = gen;
+        }
+        if (e[i].is_free) {
+            r->live_count -= e[i].n;
+            r->live_bytes -= e[i].bytes;
+            cur_blocks -= e[i].n;
+            cur_bytes -= e[i].bytes;
+            continue;
+        }
+        r->alloc_count += e[i].n;
+        r->alloc_bytes += e[i].bytes;
+        r->live_count += e[i].n;
+        r->live_bytes += e[i].bytes;
+        allocs += e[i].n;
+        bytes += e[i].bytes;
+        cur_blocks += e[i].n;
+        cur_bytes += e[i].bytes;
+        if (cur_bytes > ival) {
+            ival = cur_bytes;
+            gc.ival_max_mono = e[i].mono;
+        }
+        if (cur_bytes > peak) {          /* not nested: reset_peak may lower it */
+            peak = cur_bytes;
+            gc.peak_blocks = cur_blocks;
+            gc.peak_allocs = allocs;
+            gen++;
+        }
+    }
+    g.cur_bytes = cur_bytes;
+    g.cur_blocks = cur_blocks;
+    g.total_allocs = allocs;
+    g.total_bytes = bytes;
+    g.peak_bytes = peak;
+    g.peak_gen = gen;
+    g.ival_max = ival;
 }
 
-/* The record's counter line, wanted for writing under stats_lock: a miss
- * taken there would hold every other thread back. */
-void mt_stacks_prefetch(uint32_t id)
+/* Every thread's journal: before the counters are read. */
+static void apply_all_locked(void)
 {
-    const struct mt_stackrec *r = by_id(id);
-    if (r)
-        __builtin_prefetch(r, 1);
+    mt_journal_drain_all(apply);
+    mt_journal_set_cap(g.peak_bytes, (uint64_t)4096 << unit_shift);
+}
+
+void mt_stacks_flush_mine(void)
+{
+    mt_lock_acquire(&stats_lock);
+    mt_journal_drain_mine(apply);
+    mt_journal_set_cap(g.peak_bytes, (uint64_t)4096 << unit_shift);
+    mt_lock_release(&stats_lock);
+}
+
+/* The thread's first event, or one without a journal (the tracer's memory
+ * ran out): then it goes straight to the counters. */
+static __attribute__((noinline, cold)) void record_first(uint32_t id, bool is_free, uint64_t n,
+                                                         uint64_t size, uint64_t mono)
+{
+    struct mt_journal *j = mt_journal_open();
+    if (j) {
+        if (mt_journal_push(j, id, is_free, n, size, mono))
+            mt_stacks_flush_mine();
+        return;
+    }
+    struct mt_jevent e = { .id = id, .is_free = is_free, .n = n, .bytes = size, .mono = mono };
+    mt_lock_acquire(&stats_lock);
+    apply(&e, 1);
+    mt_lock_release(&stats_lock);
+}
+
+static inline void record(uint32_t id, bool is_free, uint64_t n, uint64_t size, uint64_t mono)
+{
+    struct mt_journal *j = mt_my_journal;
+    if (MT_UNLIKELY(!j))
+        record_first(id, is_free, n, size, mono);
+    else if (mt_journal_push(j, id, is_free, n, size, mono))
+        mt_stacks_flush_mine();
 }
 
 /* n blocks of size bytes in all, in counter units (see UNIT_SHIFT). */
 void mt_stacks_on_alloc(uint32_t id, uint64_t n, uint64_t size, uint64_t mono)
 {
-    struct mt_stackrec *r = by_id(id);
-    if (!r)
-        return;
-    __builtin_prefetch(r, 1);
     thread_current += (int64_t)size;
     thread_allocated += size;
-    mt_lock_acquire(&stats_lock);
-    touch(r);
-    r->alloc_count += n;
-    r->alloc_bytes += size;
-    r->live_count += n;
-    r->live_bytes += size;
-    g.total_allocs += n;
-    g.total_bytes += size;
-    g.cur_blocks += n;
-    g.cur_bytes += size;
-    if (g.cur_bytes > g.ival_max) {
-        g.ival_max = g.cur_bytes;
-        gc.ival_max_mono = mono;
-    }
-    if (g.cur_bytes > g.peak_bytes) {     /* not nested: reset_peak may lower it */
-        g.peak_bytes = g.cur_bytes;
-        gc.peak_blocks = g.cur_blocks;
-        gc.peak_allocs = g.total_allocs;
-        g.peak_gen++;
-    }
-    mt_lock_release(&stats_lock);
+    record(id, false, n, size, mono);
 }
 
 void mt_stacks_on_free(uint32_t id, uint64_t n, uint64_t size)
 {
-    struct mt_stackrec *r = by_id(id);
-    if (!r)
-        return;
-    __builtin_prefetch(r, 1);
     thread_current -= (int64_t)size;
-    mt_lock_acquire(&stats_lock);
-    touch(r);
-    r->live_count -= n;
-    r->live_bytes -= size;
-    g.cur_blocks -= n;
-    g.cur_bytes -= size;
-    mt_lock_release(&stats_lock);
+    record(id, true, n, size, 0);
 }
 
 void mt_stacks_timeline_point(uint64_t *cur, uint64_t *max, uint64_t *max_mono,
                               uint64_t *allocs, uint64_t mono)
 {
     mt_lock_acquire(&stats_lock);
+    apply_all_locked();
     *cur = out_units(g.cur_bytes);
     *max = out_units(g.ival_max > g.cur_bytes ? g.ival_max : g.cur_bytes);
     *max_mono = g.ival_max >= g.cur_bytes ? gc.ival_max_mono : mono;
@@ -273,6 +321,7 @@ void mt_stacks_timeline_point(uint64_t *cur, uint64_t *max, uint64_t *max_mono,
 void mt_stacks_reset_peak(void)
 {
     mt_lock_acquire(&stats_lock);
+    apply_all_locked();
     g.peak_bytes = g.cur_bytes;
     gc.peak_blocks = g.cur_blocks;
     gc.peak_allocs = g.total_allocs;
@@ -283,6 +332,7 @@ void mt_stacks_reset_peak(void)
 void mt_stacks_totals(uint64_t *current, uint64_t *peak, uint64_t *allocs)
 {
     mt_lock_acquire(&stats_lock);
+    apply_all_locked();
     if (current)
         *current = out_units(g.cur_bytes);
     if (peak)
@@ -316,6 +366,8 @@ void mt_stacks_inherited(uint64_t *allocs, uint64_t *bytes)
 
 static void fork_child_reset(void)
 {
+    mt_journal_drain_all(apply);         /* the other threads' too: their blocks stay */
+    mt_journal_fork_child();
     inherited_allocs = out_units(g.total_allocs);
     inherited_bytes = out_units(g.cur_bytes);
     thread_current = 0;
@@ -367,6 +419,7 @@ int mt_stacks_frames(uint32_t id, const uintptr_t **frames)
 /* The counters, with every tracer lock held (writer.c). */
 void mt_stacks_export(struct mt_stack *out, uint32_t n, struct mt_file_header *h)
 {
+    apply_all_locked();
     for (uint32_t id = 0; id < n; id++) {
         const struct mt_stackrec *r = by_id(id);
         struct mt_stack *s = &out[id];

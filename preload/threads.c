@@ -57,7 +57,8 @@ static void *thunk(void *p)
     mt_pool_free(p, sizeof s);
     mt_thread_bounds();
     void *r = s.fn(s.arg);
-    mt_memo_thread_end();               /* pthread_exit: the key destructor does it */
+    mt_memo_thread_end();               /* pthread_exit: the key destructors do it */
+    mt_journal_thread_end();
     return r;
 }
 

@@ -105,7 +105,6 @@ void mt_on_alloc(void *p, size_t size)
         drop_event();
         return;
     }
-    mt_stacks_prefetch(id);
     uint32_t stale_id;
     size_t stale_size;
     int r = mt_livemap_insert((uintptr_t)p, id, size, &stale_id, &stale_size);
@@ -293,6 +292,7 @@ __attribute__((constructor)) static void mt_init(void)
         mt_writer_checkin();
         mt_livemap_init();
         mt_stacks_setup(mt_opt.sample_bytes != 0);
+        mt_journal_setup();
         mt_timeline_init();
         mt_leakscan_init();
         pthread_atfork(fork_prepare, fork_parent, fork_child);

@@ -1,4 +1,6 @@
-"""8 threads freeing each other's blocks: exact totals per site."""
+"""8 threads freeing each other's blocks: exact totals per site. Short-lived
+threads whose few events sit in their journals when they end, and a fork
+while another thread's events are pending: nothing lost, nothing twice."""
 from mtlib import *
 
 p, d, snaps = run([prog("threads")])
@@ -14,5 +16,29 @@ if check(a is not None and l is not None, "both sites reported"):
     equal((l["alloc_count"], l["live_count"], l["live_bytes"]), (800, 800, 800 * 333), "thread_leak")
 h, _, stacks = read_raw(snaps[0])
 equal(h["current_bytes"], sum(s["live_bytes"] for s in stacks), "current = sum of live")
-equal(h["total_allocs"] - h["total_frees"], h["current_blocks"], "allocs - frees = live blocks")
+equal(h["total_allocs"], sum(s["alloc_count"] for s in stacks), "total allocations = sum over stacks")
+equal(h["total_frees"], sum(s["alloc_count"] - s["live_count"] for s in stacks),
+      "frees = sum over stacks of the blocks no longer live")
+equal(h["peak_bytes"], sum(s["peak_bytes"] for s in stacks), "peak = sum of the stacks' peaks")
+
+p, d, snaps = run([prog("threads"), "short"])
+equal((p.returncode, p.stdout.strip(), len(snaps)), (0, "short done", 1), "short: exit code, one snapshot")
+rows = rows_by_line(report("top", "-n", "0", snaps[0]), "threads.c")
+k, t = rows.get(line_of("threads.c", "short_keep")), rows.get(line_of("threads.c", "short_temp"))
+if check(k is not None and t is not None, "short: both sites reported"):
+    equal((k["alloc_count"], k["live_count"], k["live_bytes"]), (2400, 2400, 2400 * 200), "short_keep")
+    equal((t["alloc_count"], t["live_count"], t["alloc_bytes"]), (2000, 0, 2000 * 100), "short_temp")
+
+p, d, snaps = run([prog("threads"), "forkpending"], env={"MTRACE_MIN_ALLOCS": "0"})
+equal((p.returncode, len(snaps)), (0, 2), "forkpending: exit code, parent's and child's snapshots")
+child = int(p.stdout.split()[1])
+line = line_of("threads.c", "pending_block")
+for s in snaps:
+    h = read_raw(s)[0]
+    r = rows_by_line(report("top", "-n", "0", s), "threads.c").get(line)
+    who = "child" if h["pid"] == child else "parent"
+    # The child inherits the blocks (live) but did not allocate them.
+    want = (0, 10, 10000) if who == "child" else (10, 10, 10000)
+    if check(r is not None, f"forkpending: {who} reports the site"):
+        equal((r["alloc_count"], r["live_count"], r["live_bytes"]), want, f"forkpending: {who}")
 done()

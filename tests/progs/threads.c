@@ -1,10 +1,19 @@
 /* 8 threads: each allocates blocks that the next thread frees (cross-thread
  * frees through a ring of mailboxes), and leaks exactly LEAKS blocks of
- * LEAK_SIZE bytes at @thread_leak. Totals are exact and known. */
+ * LEAK_SIZE bytes at @thread_leak. Totals are exact and known.
+ *
+ * "short": SHORT_THREADS threads, SHORT_AT_ONCE at a time, each with fewer
+ * events than a journal holds (preload/journal.c), half of them ending in
+ * pthread_exit: none of their events may be lost or counted twice.
+ * "forkpending": a thread allocates PENDING blocks and waits while the main
+ * thread forks; the child frees none of them and exits. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define THREADS 8
 #define ROUNDS 20000
@@ -35,8 +44,101 @@ static void *worker(void *arg)
     return NULL;
 }
 
-int main(void)
+#define SHORT_THREADS 400
+#define SHORT_AT_ONCE 4
+#define SHORT_KEEP 6
+#define SHORT_TEMP 5
+void *volatile kept[SHORT_THREADS][SHORT_KEEP];
+
+__attribute__((noinline)) static void *short_keep(void)
 {
+    return malloc(200); /* @short_keep */
+}
+
+__attribute__((noinline)) static void *short_temp(void)
+{
+    return malloc(100); /* @short_temp */
+}
+
+static void *short_worker(void *arg)
+{
+    int id = (int)(long)arg;
+    for (int i = 0; i < SHORT_KEEP; i++)
+        kept[id][i] = short_keep();
+    for (int i = 0; i < SHORT_TEMP; i++)
+        free(short_temp());
+    if (id % 2)
+        pthread_exit(NULL);
+    return NULL;
+}
+
+static int run_short(void)
+{
+    for (int i = 0; i < SHORT_THREADS; i += SHORT_AT_ONCE) {
+        pthread_t t[SHORT_AT_ONCE];
+        for (int j = 0; j < SHORT_AT_ONCE; j++)
+            pthread_create(&t[j], NULL, short_worker, (void *)(long)(i + j));
+        for (int j = 0; j < SHORT_AT_ONCE; j++)
+            pthread_join(t[j], NULL);
+    }
+    puts("short done");
+    return 0;
+}
+
+#define PENDING 10
+void *volatile pending[PENDING];
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static int stage;
+
+__attribute__((noinline)) static void *pending_block(void)
+{
+    return malloc(1000); /* @pending_block */
+}
+
+static void *pending_worker(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < PENDING; i++)
+        pending[i] = pending_block();
+    pthread_mutex_lock(&mu);
+    stage = 1;
+    pthread_cond_broadcast(&cv);
+    while (stage != 2)
+        pthread_cond_wait(&cv, &mu);
+    pthread_mutex_unlock(&mu);
+    return NULL;
+}
+
+static int run_forkpending(void)
+{
+    pthread_t t;
+    pthread_create(&t, NULL, pending_worker, NULL);
+    pthread_mutex_lock(&mu);
+    while (stage != 1)
+        pthread_cond_wait(&cv, &mu);
+    pthread_mutex_unlock(&mu);
+    pid_t pid = fork();
+    if (pid == 0) {
+        printf("child %d\n", (int)getpid());
+        exit(0);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    pthread_mutex_lock(&mu);
+    stage = 2;
+    pthread_cond_broadcast(&cv);
+    pthread_mutex_unlock(&mu);
+    pthread_join(t, NULL);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "short") == 0)
+        return run_short();
+    if (argc > 1 && strcmp(argv[1], "forkpending") == 0)
+        return run_forkpending();
     pthread_t t[THREADS];
     for (long i = 0; i < THREADS; i++)
         pthread_create(&t[i], NULL, worker, (void *)i);
