@@ -257,7 +257,7 @@ MT_HIDDEN struct mt_journal *mt_journal_open(void);
 /* With the stats lock held: */
 MT_HIDDEN void mt_journal_drain_mine(mt_jevent_fn *apply);
 MT_HIDDEN void mt_journal_drain_all(mt_jevent_fn *apply);
-MT_HIDDEN void mt_journal_set_cap(uint64_t peak, uint64_t floor);
+MT_HIDDEN void mt_journal_set_cap(uint64_t peak);
 MT_HIDDEN void mt_journal_fork_child(void);
 /* A thread ends (threads.c): its last events are applied. */
 MT_HIDDEN void mt_journal_thread_end(void);
@@ -337,21 +337,21 @@ static inline bool mt_sample_skip(size_t size)
         return true;
     return !mt_sample_slow(size);
 }
-/* Sampled blocks live now, counted by their page number modulo 16 Ki
- * (neighbouring pages, neighbouring counters): a zero counter is sure.
- * Inline: every free under sampling asks. */
-#define MT_SAMPLE_FILTER_BITS 14
-extern _Atomic uint16_t mt_sample_filter[1u << MT_SAMPLE_FILTER_BITS] MT_HIDDEN;
-static inline _Atomic uint16_t *mt_sample_bucket(uintptr_t p)
-{
-    return &mt_sample_filter[(p >> 12) & ((1u << MT_SAMPLE_FILTER_BITS) - 1)];
-}
+/* Pages that may hold a sampled block: one bit per page number modulo
+ * 64 Ki, 8 KiB in all, so that it stays in L1 (neighbouring pages share a
+ * word). A clear bit is sure. Inline: every free under sampling asks. */
+#define MT_SAMPLE_FILTER_BITS 16
+extern _Atomic uint64_t mt_sample_pages[(1u << MT_SAMPLE_FILTER_BITS) / 64] MT_HIDDEN;
 static inline bool mt_sample_filter_maybe(uintptr_t p)
 {
-    return atomic_load_explicit(mt_sample_bucket(p), memory_order_relaxed) != 0;
+    uint32_t b = (uint32_t)(p >> 12) & ((1u << MT_SAMPLE_FILTER_BITS) - 1);
+    return (atomic_load_explicit(&mt_sample_pages[b / 64], memory_order_relaxed) >> (b % 64)) & 1;
 }
 MT_HIDDEN void mt_sample_filter_add(uintptr_t p);
 MT_HIDDEN void mt_sample_filter_del(uintptr_t p);
+/* Around fork (tracer.c). */
+MT_HIDDEN void mt_sample_lock(void);
+MT_HIDDEN void mt_sample_unlock(bool child);
 /* What a sampled block of size bytes stands for, with shift fractional bits. */
 MT_HIDDEN void mt_sample_weight(size_t size, uint64_t *n, uint64_t *bytes, unsigned shift);
 

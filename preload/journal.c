@@ -50,7 +50,9 @@ void mt_journal_setup(void)
 
 /* The calling thread's ring: a free one, or a new one. Called without any
  * tracer lock held (the pool takes its own); NULL when the pool is out of
- * memory, and the caller applies its event directly. */
+ * memory, and the caller applies its event directly. The caller then
+ * applies every ring and sets the cap for one more thread: the rings of
+ * a thread that ran alone hold any number of events. */
 struct mt_journal *mt_journal_open(void)
 {
     struct mt_journal *j;
@@ -113,13 +115,14 @@ void mt_journal_drain_all(mt_jevent_fn *apply)
 }
 
 /* How many bytes (counter units) a thread may hold unapplied: unbounded
- * with one thread, whose order is never mixed with another's. Called with
- * the stats lock held, whenever the peak may have moved. */
-void mt_journal_set_cap(uint64_t peak, uint64_t floor)
+ * with one thread, whose order is never mixed with another's; else its
+ * share of 1/128 of the peak. Called with the stats lock held, whenever
+ * the peak may have moved. */
+void mt_journal_set_cap(uint64_t peak)
 {
     unsigned n = atomic_load_explicit(&in_use_count, memory_order_relaxed);
     uint64_t cap = n <= 1 ? UINT64_MAX : peak / 128u / n;
-    atomic_store_explicit(&mt_journal_cap, cap < floor ? floor : cap, memory_order_relaxed);
+    atomic_store_explicit(&mt_journal_cap, cap, memory_order_relaxed);
 }
 
 /* The thread's last events go in with its ring (the stats lock is taken

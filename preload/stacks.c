@@ -189,6 +189,14 @@ uint32_t mt_stacks_intern(const uintptr_t *ips, int n, bool truncated)
     return r->id;
 }
 
+/* Between two threads' batches a live figure can dip below zero: a block
+ * freed by one thread whose allocation is still in another's journal. It
+ * is never a peak, and a stack saves 0 for it. */
+static inline bool below_zero(uint64_t v)
+{
+    return (int64_t)v < 0;
+}
+
 /* A batch of events from a journal, in its order, with stats_lock held.
  * Their records' lines are requested first, so that their misses overlap;
  * the totals stay in registers (a record could alias them, for all the
@@ -209,8 +217,8 @@ static void apply(const struct mt_jevent *e, uint32_t n)
         if (!r)
             continue;
         if (r->gen != gen) {             /* first change since the peak: save its figures */
-            r->peak_bytes = r->live_bytes;
-            r->peak_count = r->live_count;
+            r->peak_bytes = below_zero(r->live_bytes) ? 0 : r->live_bytes;
+            r->peak_count = below_zero(r->live_count) ? 0 : r->live_count;
             r->gen = gen;
         }
         if (e[i].is_free) {
@@ -228,11 +236,11 @@ static void apply(const struct mt_jevent *e, uint32_t n)
         bytes += e[i].bytes;
         cur_blocks += e[i].n;
         cur_bytes += e[i].bytes;
-        if (cur_bytes > ival) {
+        if ((int64_t)cur_bytes > (int64_t)ival) {
             ival = cur_bytes;
             gc.ival_max_mono = e[i].mono;
         }
-        if (cur_bytes > peak) {          /* not nested: reset_peak may lower it */
+        if ((int64_t)cur_bytes > (int64_t)peak) {   /* not nested: reset_peak may lower it */
             peak = cur_bytes;
             gc.peak_blocks = cur_blocks;
             gc.peak_allocs = allocs;
@@ -252,31 +260,32 @@ static void apply(const struct mt_jevent *e, uint32_t n)
 static void apply_all_locked(void)
 {
     mt_journal_drain_all(apply);
-    mt_journal_set_cap(g.peak_bytes, (uint64_t)4096 << unit_shift);
+    mt_journal_set_cap(g.peak_bytes);
 }
 
 void mt_stacks_flush_mine(void)
 {
     mt_lock_acquire(&stats_lock);
     mt_journal_drain_mine(apply);
-    mt_journal_set_cap(g.peak_bytes, (uint64_t)4096 << unit_shift);
+    mt_journal_set_cap(g.peak_bytes);
     mt_lock_release(&stats_lock);
 }
 
-/* The thread's first event, or one without a journal (the tracer's memory
- * ran out): then it goes straight to the counters. */
+/* The thread's first event: every journal is applied, and the cap set for
+ * one more thread (see mt_journal_open). Without a journal (the tracer's
+ * memory ran out) the event goes straight to the counters. */
 static __attribute__((noinline, cold)) void record_first(uint32_t id, bool is_free, uint64_t n,
                                                          uint64_t size, uint64_t mono)
 {
     struct mt_journal *j = mt_journal_open();
-    if (j) {
-        if (mt_journal_push(j, id, is_free, n, size, mono))
-            mt_stacks_flush_mine();
-        return;
-    }
-    struct mt_jevent e = { .id = id, .is_free = is_free, .n = n, .bytes = size, .mono = mono };
+    if (j)
+        mt_journal_push(j, id, is_free, n, size, mono);
     mt_lock_acquire(&stats_lock);
-    apply(&e, 1);
+    apply_all_locked();
+    if (!j) {
+        struct mt_jevent e = { .id = id, .is_free = is_free, .n = n, .bytes = size, .mono = mono };
+        apply(&e, 1);
+    }
     mt_lock_release(&stats_lock);
 }
 

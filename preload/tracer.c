@@ -179,10 +179,12 @@ static void fork_prepare(void)
     mt_python_lock();
     mt_timeline_lock();
     mt_stacks_lock_all();
+    mt_sample_lock();
 }
 
 static void fork_parent(void)
 {
+    mt_sample_unlock(false);
     mt_stacks_unlock_all(false);
     mt_timeline_unlock(false);
     mt_python_unlock(false);
@@ -193,6 +195,7 @@ static void fork_parent(void)
 
 static void fork_child(void)
 {
+    mt_sample_unlock(true);
     mt_stacks_unlock_all(true);
     mt_timeline_unlock(true);
     mt_python_unlock(true);

@@ -41,4 +41,22 @@ for s in snaps:
     want = (0, 10, 10000) if who == "child" else (10, 10, 10000)
     if check(r is not None, f"forkpending: {who} reports the site"):
         equal((r["alloc_count"], r["live_count"], r["live_bytes"]), want, f"forkpending: {who}")
+
+# A block freed before its allocation reached the counters, then a new peak:
+# the block's stack held nothing at the peak (it had been freed), and the
+# figure must not wrap below zero.
+p, d, snaps = run([prog("threads"), "handoff"])
+equal((p.returncode, len(snaps)), (0, 1), "handoff: exit code, one snapshot")
+h, _, stacks = read_raw(snaps[0])
+rows = rows_by_line(report("top", "-n", "0", snaps[0]), "threads.c")
+b, big = rows.get(line_of("threads.c", "handoff_block")), rows.get(line_of("threads.c", "handoff_big"))
+if check(b is not None and big is not None, "handoff: both sites reported"):
+    equal((b["alloc_count"], b["live_count"], b["peak_count"], b["peak_bytes"]), (1, 0, 0, 0),
+          "handoff: the handed block, not live at the peak")
+    equal((big["peak_count"], big["peak_bytes"]), (1, 128 << 20), "handoff: the big block made the peak")
+# The peak is the counters' order's: without the handed block (its free was
+# applied before its allocation), within DESIGN.md's 1%.
+check(abs(h["peak_bytes"] - (128 << 20)) < (128 << 20) // 100, f"handoff: header peak {h['peak_bytes']}")
+check(all(s["peak_bytes"] < 1 << 40 and s["peak_count"] < 1 << 40 for s in stacks),
+      "handoff: no stack's peak figure wrapped")
 done()

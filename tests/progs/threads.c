@@ -6,7 +6,11 @@
  * events than a journal holds (preload/journal.c), half of them ending in
  * pthread_exit: none of their events may be lost or counted twice.
  * "forkpending": a thread allocates PENDING blocks and waits while the main
- * thread forks; the child frees none of them and exits. */
+ * thread forks; the child frees none of them and exits.
+ * "handoff": after a first peak (so that a thread's journal may hold a few
+ * KiB), a thread allocates a block and hands it to another, which frees it
+ * and then makes a new peak with a big block, while the allocation is
+ * still in the first thread's journal. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -133,8 +137,76 @@ static int run_forkpending(void)
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
 }
 
+static void *volatile handed;
+static int handoff_stage;
+
+__attribute__((noinline)) static void *handoff_block(void)
+{
+    return malloc(1000); /* @handoff_block */
+}
+
+static void wait_stage(int want)
+{
+    pthread_mutex_lock(&mu);
+    while (handoff_stage != want)
+        pthread_cond_wait(&cv, &mu);
+    pthread_mutex_unlock(&mu);
+}
+
+static void set_stage(int v)
+{
+    pthread_mutex_lock(&mu);
+    handoff_stage = v;
+    pthread_cond_broadcast(&cv);
+    pthread_mutex_unlock(&mu);
+}
+
+/* Stages: the taker's journal opens first (a new journal makes every
+ * thread apply at its next event), then the maker's; then the maker
+ * allocates the block, the taker frees it and makes the new peak. */
+static void *handoff_maker(void *arg)
+{
+    (void)arg;
+    wait_stage(1);
+    void *volatile w = malloc(16);      /* this thread's journal opens */
+    free(w);
+    handed = handoff_block();
+    set_stage(2);
+    wait_stage(3);
+    return NULL;
+}
+
+static void *handoff_taker(void *arg)
+{
+    (void)arg;
+    void *volatile w = malloc(16);
+    free(w);
+    set_stage(1);
+    wait_stage(2);
+    free(handed);
+    char *volatile big = malloc(128u << 20); /* @handoff_big */
+    free(big);
+    set_stage(3);
+    return NULL;
+}
+
+static int run_handoff(void)
+{
+    char *volatile first = malloc(64u << 20); /* @handoff_first */
+    free(first);
+    pthread_t a, b;
+    pthread_create(&a, NULL, handoff_maker, NULL);
+    pthread_create(&b, NULL, handoff_taker, NULL);
+    pthread_join(a, NULL);
+    pthread_join(b, NULL);
+    puts("handoff done");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "handoff") == 0)
+        return run_handoff();
     if (argc > 1 && strcmp(argv[1], "short") == 0)
         return run_short();
     if (argc > 1 && strcmp(argv[1], "forkpending") == 0)
