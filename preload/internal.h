@@ -105,14 +105,22 @@ MT_HIDDEN void mt_options_load(void);
 /* ---- trigger.c: snapshots on a signal and on a timer ------------------ */
 extern volatile int mt_pending MT_HIDDEN;   /* set when trigger work waits */
 /* Sampling, tracing on, nothing pending: the hooks' fast paths (a
- * countdown, a filter) may send a call straight to glibc. mt_state and
+ * countdown, a filter) may send a call straight to glibc. MT_FAST_PYTHON
+ * when an interpreter is traced: then a free also asks whether it is
+ * finalizing (python.c), which the native case skips. mt_state and
  * mt_pending are written only through the setters below, which recompute
- * it; a stale value only delays pending work to the next slow path, as
- * the slow paths check everything again. */
+ * it (and python.c when it finds the interpreter); a stale value only
+ * delays pending work to the next slow path, as the slow paths check
+ * everything again. */
+#define MT_FAST_NATIVE 1
+#define MT_FAST_PYTHON 2
 extern volatile int mt_fast MT_HIDDEN;
+extern const char *const *volatile mt_python_finalizing MT_HIDDEN;
 static inline void mt_fast_refresh(void)
 {
-    mt_fast = mt_state == MT_ON && mt_opt.sample_bytes && !mt_pending;
+    mt_fast = mt_state != MT_ON || !mt_opt.sample_bytes || mt_pending ? 0
+              : mt_python_finalizing                                 ? MT_FAST_PYTHON
+                                                                     : MT_FAST_NATIVE;
 }
 static inline void mt_set_state(int state)
 {

@@ -184,12 +184,16 @@ __attribute__((visibility("default"))) void *calloc(size_t n, size_t size)
  * (never_sampled is the slow paths' full version). */
 static inline bool fast_unsampled_block(void *p)
 {
-    return mt_fast && MT_LIKELY(!mt_sample_filter_maybe((uintptr_t)p)) &&
-           !mt_python_finalizing_now();
+    int fast = mt_fast;
+    if (MT_LIKELY(fast == MT_FAST_NATIVE))
+        return !mt_sample_filter_maybe((uintptr_t)p);
+    return fast && !mt_sample_filter_maybe((uintptr_t)p) && !mt_python_finalizing_now();
 }
 
 __attribute__((noinline)) static void free_slow(void *p)
 {
+    if (!p)
+        return;
     if (tracing() && !never_sampled(p)) {
         int saved = errno;
         enter();
@@ -200,10 +204,10 @@ __attribute__((noinline)) static void free_slow(void *p)
     __libc_free(p);
 }
 
+/* free(NULL) takes the fast path when the filter's bit for page 0 is
+ * clear (glibc's free ignores NULL), else free_slow. */
 __attribute__((visibility("default"))) void free(void *p)
 {
-    if (!p)
-        return;
     if (fast_unsampled_block(p))
         return __libc_free(p);
     free_slow(p);

@@ -73,6 +73,7 @@ void mt_python_drain(void)
     mt_stripes_wait_idle(&walkers);
     atomic_store(&drained, true);
     mt_python_finalizing = NULL;
+    mt_fast_refresh();
 }
 
 /* ---- interned strings: one copy per distinct file or function name ------- */
@@ -471,4 +472,5 @@ void mt_python_init(void)
     }
     py_on = true;
     mt_python_finalizing = (const char *const *)(runtime + L.rt_finalizing);
+    mt_fast_refresh();
 }
