@@ -9,15 +9,18 @@
  * pending stores) on every call, and with threads a cache line that every
  * call pulled from the other core. Instead each thread appends its events
  * to its own ring here, with plain stores, and the events are applied in
- * order under the lock once the ring is full: one lock per JOURNAL_LEN
- * events.
+ * order under the lock once the ring is full: one lock per MT_JOURNAL_LEN
+ * events. On bench/churn.c the CPU time over untraced went from 1.99x to
+ * 1.57x with 2 threads, and from 2.31x to 1.41x with 8 threads on 2 CPUs
+ * (a holder preempted with the lock no longer stalls the others); one
+ * thread stays at 1.9x.
  *
  * One thread's events keep their order, so with one thread every figure is
  * exact. With threads, the order in which the counters change is the
  * threads' batches one after the other, so a stack's figure at the peak
  * may be off by what other threads had not applied yet; DESIGN.md allows
- * 1% of the peak. Each thread applies its ring before it holds
- * cap bytes, which keeps every thread's share below 1/128 of the peak.
+ * 1% of the peak. Each thread applies its ring before it holds its share
+ * (the cap) of 1/128 of the peak.
  *
  * A ring has one writer, its thread (tail), and is emptied under the stats
  * lock only (head): by its thread when full, and by anyone who reads the
@@ -31,7 +34,6 @@
 
 #include "internal.h"
 #include "journal.h"
-
 
 static _Atomic(struct mt_journal *) rings;
 static atomic_uint in_use_count;

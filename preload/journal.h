@@ -13,7 +13,7 @@ struct mt_journal {
     _Atomic uint32_t tail;          /* written by the owner only */
     _Atomic uint32_t head;          /* written under the stats lock only */
     _Atomic int in_use;
-    uint32_t unused;
+    uint32_t pad;
     uint64_t held;                  /* owner only: bytes appended since its last apply */
     struct mt_journal *next;        /* the list of rings, append-only */
     struct mt_jevent ev[MT_JOURNAL_LEN];
@@ -25,8 +25,8 @@ extern _Atomic uint64_t mt_journal_cap MT_HIDDEN;
  * be applied now (full, or holding its share of the peak). Plain stores:
  * the tail is published after the event, so a reader that sees it sees
  * the event. */
-static inline bool mt_journal_push(struct mt_journal *j, uint32_t id, bool is_free, uint64_t n, uint64_t bytes,
-                     uint64_t mono)
+static inline bool mt_journal_push(struct mt_journal *j, uint32_t id, bool is_free, uint64_t n,
+                                   uint64_t bytes, uint64_t mono)
 {
     uint32_t t = atomic_load_explicit(&j->tail, memory_order_relaxed);
     struct mt_jevent *e = &j->ev[t % MT_JOURNAL_LEN];
