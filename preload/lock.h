@@ -8,6 +8,7 @@
 #define MT_LOCK_H
 
 #include <sched.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -58,6 +59,16 @@ static inline void mt_lock_reinit(mt_lock *l)
     atomic_store_explicit(&l->held, 0, memory_order_relaxed);
     if (mt_locks_held > 0)
         mt_locks_held--;
+}
+
+/* After fork, for a lock its thread took in the atfork prepare handler:
+ * released in the parent, re-armed in the child. */
+static inline void mt_lock_after_fork(mt_lock *l, bool child)
+{
+    if (child)
+        mt_lock_reinit(l);
+    else
+        mt_lock_release(l);
 }
 
 #endif

@@ -97,8 +97,5 @@ void mt_pool_lock_all(void)
 
 void mt_pool_unlock_all(bool child)
 {
-    if (child)
-        mt_lock_reinit(&pool_lock);
-    else
-        mt_lock_release(&pool_lock);
+    mt_lock_after_fork(&pool_lock, child);
 }

@@ -385,10 +385,7 @@ void mt_python_lock(void) { mt_lock_acquire(&py_lock); }
 
 void mt_python_unlock(bool child)
 {
-    if (child)
-        mt_lock_reinit(&py_lock);
-    else
-        mt_lock_release(&py_lock);
+    mt_lock_after_fork(&py_lock, child);
 }
 
 /* ---- detection ------------------------------------------------------------------ */

@@ -119,8 +119,5 @@ void mt_sample_lock(void)
 
 void mt_sample_unlock(bool child)
 {
-    if (child)
-        mt_lock_reinit(&filter_lock);
-    else
-        mt_lock_release(&filter_lock);
+    mt_lock_after_fork(&filter_lock, child);
 }
