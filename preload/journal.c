@@ -41,6 +41,11 @@ static pthread_key_t ring_key;
 static bool key_ok;
 
 __thread struct mt_journal *mt_my_journal __attribute__((tls_model("initial-exec")));
+/* Set when the thread's ring went back: what the thread still allocates
+ * or frees (later TLS destructors, glibc's own teardown of the thread)
+ * goes straight to the counters. A ring claimed then would never be
+ * released: no destructor runs for it any more. */
+static __thread bool closed __attribute__((tls_model("initial-exec")));
 _Atomic uint64_t mt_journal_cap = UINT64_MAX;
 
 static void thread_end(void *p);
@@ -57,6 +62,8 @@ void mt_journal_setup(void)
  * a thread that ran alone hold any number of events. */
 struct mt_journal *mt_journal_open(void)
 {
+    if (closed)
+        return NULL;
     struct mt_journal *j;
     for (j = atomic_load_explicit(&rings, memory_order_acquire); j; j = j->next) {
         int free_ = 0;
@@ -124,7 +131,9 @@ void mt_journal_set_cap(uint64_t peak)
 {
     unsigned n = atomic_load_explicit(&in_use_count, memory_order_relaxed);
     uint64_t cap = n <= 1 ? UINT64_MAX : peak / 128u / n;
-    atomic_store_explicit(&mt_journal_cap, cap, memory_order_relaxed);
+    /* Every push reads it: written only when it changes. */
+    if (atomic_load_explicit(&mt_journal_cap, memory_order_relaxed) != cap)
+        atomic_store_explicit(&mt_journal_cap, cap, memory_order_relaxed);
 }
 
 /* The thread's last events go in with its ring (the stats lock is taken
@@ -136,6 +145,7 @@ static void thread_end(void *p)
         return;
     mt_stacks_flush_mine();
     mt_my_journal = NULL;
+    closed = true;
     atomic_fetch_sub_explicit(&in_use_count, 1, memory_order_relaxed);
     atomic_store_explicit(&j->in_use, 0, memory_order_release);
 }
@@ -158,6 +168,8 @@ void mt_journal_fork_child(void)
     for (struct mt_journal *j = atomic_load_explicit(&rings, memory_order_acquire); j; j = j->next) {
         bool mine = j == mt_my_journal;
         atomic_store_explicit(&j->in_use, mine, memory_order_relaxed);
+        if (mine)
+            j->held = 0;
         n += mine;
     }
     atomic_store_explicit(&in_use_count, n, memory_order_relaxed);

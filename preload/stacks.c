@@ -73,7 +73,8 @@ static struct {
 
 static inline uint64_t total_frees(void)
 {
-    return g.total_allocs - g.cur_blocks + gc.base_blocks;
+    uint64_t live = (int64_t)g.cur_blocks < 0 ? 0 : g.cur_blocks;   /* see nonneg() */
+    return g.total_allocs - live + gc.base_blocks;
 }
 
 /* Units of the counters. Exact mode counts blocks and bytes as they are.
@@ -197,6 +198,37 @@ static inline bool below_zero(uint64_t v)
     return (int64_t)v < 0;
 }
 
+/* A figure as it leaves this file: one that dipped below zero between two
+ * threads' batches reads 0 (the rings are applied one after another, so a
+ * reader can see a block's free applied and not yet its allocation). */
+static inline uint64_t nonneg(uint64_t v)
+{
+    return below_zero(v) ? 0 : v;
+}
+
+static inline uint64_t shown(uint64_t v)
+{
+    return out_units(nonneg(v));
+}
+
+/* The stats lock is taken with the guard held by every caller: a leak
+ * scan parks threads whose guard is clear (stopworld.c), and one parked
+ * holding the lock would stop the exit snapshot. The C API and a thread's
+ * end come here without it. */
+static inline int stats_lock_guarded(void)
+{
+    int guard = mt_guard;
+    mt_guard = 1;
+    mt_lock_acquire(&stats_lock);
+    return guard;
+}
+
+static inline void stats_unlock_guarded(int guard)
+{
+    mt_lock_release(&stats_lock);
+    mt_guard = guard;
+}
+
 /* A batch of events from a journal, in its order, with stats_lock held.
  * Their records' lines are requested first, so that their misses overlap;
  * the totals stay in registers (a record could alias them, for all the
@@ -260,15 +292,15 @@ static void apply(const struct mt_jevent *e, uint32_t n)
 static void apply_all_locked(void)
 {
     mt_journal_drain_all(apply);
-    mt_journal_set_cap(g.peak_bytes);
+    mt_journal_set_cap(nonneg(g.peak_bytes));
 }
 
 void mt_stacks_flush_mine(void)
 {
-    mt_lock_acquire(&stats_lock);
+    int guard = stats_lock_guarded();
     mt_journal_drain_mine(apply);
-    mt_journal_set_cap(g.peak_bytes);
-    mt_lock_release(&stats_lock);
+    mt_journal_set_cap(nonneg(g.peak_bytes));
+    stats_unlock_guarded(guard);
 }
 
 /* The thread's first event: every journal is applied, and the cap set for
@@ -315,40 +347,42 @@ void mt_stacks_on_free(uint32_t id, uint64_t n, uint64_t size)
 void mt_stacks_timeline_point(uint64_t *cur, uint64_t *max, uint64_t *max_mono,
                               uint64_t *allocs, uint64_t mono)
 {
-    mt_lock_acquire(&stats_lock);
+    int guard = stats_lock_guarded();
     apply_all_locked();
-    *cur = out_units(g.cur_bytes);
-    *max = out_units(g.ival_max > g.cur_bytes ? g.ival_max : g.cur_bytes);
-    *max_mono = g.ival_max >= g.cur_bytes ? gc.ival_max_mono : mono;
+    bool rose = (int64_t)g.ival_max > (int64_t)g.cur_bytes;
+    *cur = shown(g.cur_bytes);
+    *max = shown(rose ? g.ival_max : g.cur_bytes);
+    *max_mono = rose || g.ival_max == g.cur_bytes ? gc.ival_max_mono : mono;
     *allocs = out_units(g.total_allocs);
     /* The next interval starts holding what is live now, since now. */
     g.ival_max = g.cur_bytes;
     gc.ival_max_mono = mono;
-    mt_lock_release(&stats_lock);
+    stats_unlock_guarded(guard);
 }
 
 void mt_stacks_reset_peak(void)
 {
-    mt_lock_acquire(&stats_lock);
+    int guard = stats_lock_guarded();
     apply_all_locked();
     g.peak_bytes = g.cur_bytes;
     gc.peak_blocks = g.cur_blocks;
     gc.peak_allocs = g.total_allocs;
     g.peak_gen++;
-    mt_lock_release(&stats_lock);
+    mt_journal_set_cap(nonneg(g.peak_bytes));
+    stats_unlock_guarded(guard);
 }
 
 void mt_stacks_totals(uint64_t *current, uint64_t *peak, uint64_t *allocs)
 {
-    mt_lock_acquire(&stats_lock);
+    int guard = stats_lock_guarded();
     apply_all_locked();
     if (current)
-        *current = out_units(g.cur_bytes);
+        *current = shown(g.cur_bytes);
     if (peak)
-        *peak = out_units(g.peak_bytes);
+        *peak = shown(g.peak_bytes);
     if (allocs)
         *allocs = out_units(g.total_allocs);
-    mt_lock_release(&stats_lock);
+    stats_unlock_guarded(guard);
 }
 
 void mt_stacks_lock_all(void)
@@ -394,6 +428,7 @@ static void fork_child_reset(void)
     gc.peak_blocks = g.cur_blocks;
     gc.peak_allocs = gc.ival_max_mono = 0;
     g.peak_gen++;
+    mt_journal_set_cap(nonneg(g.peak_bytes));
 }
 
 void mt_stacks_unlock_all(bool child)
@@ -437,15 +472,15 @@ void mt_stacks_export(struct mt_stack *out, uint32_t n, struct mt_file_header *h
         s->flags = r->flags;
         s->alloc_count = out_units(r->alloc_count);
         s->alloc_bytes = out_units(r->alloc_bytes);
-        s->live_count = out_units(r->live_count);
-        s->live_bytes = out_units(r->live_bytes);
-        s->peak_count = out_units(since_peak ? r->peak_count : r->live_count);
-        s->peak_bytes = out_units(since_peak ? r->peak_bytes : r->live_bytes);
+        s->live_count = shown(r->live_count);
+        s->live_bytes = shown(r->live_bytes);
+        s->peak_count = shown(since_peak ? r->peak_count : r->live_count);
+        s->peak_bytes = shown(since_peak ? r->peak_bytes : r->live_bytes);
     }
-    h->current_bytes = out_units(g.cur_bytes);
-    h->current_blocks = out_units(g.cur_blocks);
-    h->peak_bytes = out_units(g.peak_bytes);
-    h->peak_blocks = out_units(gc.peak_blocks);
+    h->current_bytes = shown(g.cur_bytes);
+    h->current_blocks = shown(g.cur_blocks);
+    h->peak_bytes = shown(g.peak_bytes);
+    h->peak_blocks = shown(gc.peak_blocks);
     h->peak_allocs = out_units(gc.peak_allocs);
     h->total_allocs = out_units(g.total_allocs);
     h->total_bytes = out_units(g.total_bytes);

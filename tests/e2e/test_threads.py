@@ -59,4 +59,21 @@ if check(b is not None and big is not None, "handoff: both sites reported"):
 check(abs(h["peak_bytes"] - (128 << 20)) < (128 << 20) // 100, f"handoff: header peak {h['peak_bytes']}")
 check(all(s["peak_bytes"] < 1 << 40 and s["peak_count"] < 1 << 40 for s in stacks),
       "handoff: no stack's peak figure wrapped")
+
+# Snapshots and the C API's total while blocks pass between threads: a
+# reader applies the journals one after another, so it may see a block's
+# free before its allocation; no figure may read below zero (wrapped).
+p, d, snaps = run([prog("threads"), "snapshots"], timeout=300)
+equal((p.returncode, p.stdout.strip()), (0, "snapshots done, 0 bad readings"),
+      "snapshots: exit code, no wrapped total from mtrace_get_traced")
+check(len(snaps) >= 200, f"snapshots: 200 taken and the final one: {len(snaps)}")
+wrapped = []
+for s in snaps:
+    h, _, stacks = read_raw(s)
+    figures = [h["current_bytes"], h["current_blocks"], h["peak_bytes"]]
+    for st in stacks:
+        figures += [st["live_count"], st["live_bytes"], st["peak_count"], st["peak_bytes"]]
+    if max(figures) >= 1 << 40:
+        wrapped.append(os.path.basename(s))
+equal(wrapped, [], "snapshots: no figure wrapped below zero")
 done()

@@ -10,13 +10,24 @@
  * "handoff": after a first peak (so that a thread's journal may hold a few
  * KiB), a thread allocates a block and hands it to another, which frees it
  * and then makes a new peak with a big block, while the allocation is
- * still in the first thread's journal. */
+ * still in the first thread's journal.
+ * "snapshots": a producer hands blocks to a consumer through one slot,
+ * IDLE idle threads' journals between theirs, while the main thread takes
+ * snapshots and reads the traced total through the C API: no figure may
+ * read below zero (wrapped), though a reader applies the journals one
+ * after another and can see a block's free before its allocation.
+ * Each "short" thread also calls strerror with an unknown number: glibc
+ * frees its buffer after the thread's TLS destructors have run. */
+#define _GNU_SOURCE
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define THREADS 8
@@ -71,6 +82,8 @@ static void *short_worker(void *arg)
         kept[id][i] = short_keep();
     for (int i = 0; i < SHORT_TEMP; i++)
         free(short_temp());
+    const char *volatile msg = strerror(9999);
+    (void)msg;
     if (id % 2)
         pthread_exit(NULL);
     return NULL;
@@ -203,8 +216,99 @@ static int run_handoff(void)
     return 0;
 }
 
+#define IDLE 200
+static _Atomic(void *) slot;
+static atomic_int stop, consumer_ready;
+
+static void *producer(void *arg)
+{
+    (void)arg;
+    while (!atomic_load(&stop)) {
+        void *p = malloc(1024); /* @handed_on */
+        void *expect = NULL;
+        while (!atomic_compare_exchange_weak(&slot, &expect, p)) {
+            expect = NULL;
+            if (atomic_load(&stop)) {
+                free(p);
+                return NULL;
+            }
+            sched_yield();
+        }
+    }
+    return NULL;
+}
+
+static void *consumer(void *arg)
+{
+    (void)arg;
+    void *volatile w = malloc(16);
+    free(w);
+    atomic_store(&consumer_ready, 1);
+    while (!atomic_load(&stop)) {
+        void *p = atomic_exchange(&slot, NULL);
+        if (p)
+            free(p);
+        else
+            sched_yield();
+    }
+    return NULL;
+}
+
+static void *idle(void *arg)
+{
+    (void)arg;
+    void *volatile w = malloc(16);
+    free(w);
+    while (!atomic_load(&stop)) {
+        struct timespec ts = { 0, 10000000 };
+        nanosleep(&ts, NULL);
+    }
+    return NULL;
+}
+
+static int run_snapshots(void)
+{
+    void (*get)(size_t *, size_t *) = (void (*)(size_t *, size_t *))dlsym(RTLD_DEFAULT, "mtrace_get_traced");
+    int (*snap)(char *, size_t) = (int (*)(char *, size_t))dlsym(RTLD_DEFAULT, "mtrace_snapshot");
+    if (!get || !snap) {
+        puts("no mtrace API");
+        return 2;
+    }
+    char *volatile big = malloc((size_t)1 << 30); /* a high peak: the journals may hold their 32 */
+    free(big);
+    pthread_attr_t small;
+    pthread_attr_init(&small);
+    pthread_attr_setstacksize(&small, 64 << 10);
+    pthread_t c, p, ids[IDLE];
+    pthread_create(&c, NULL, consumer, NULL);
+    while (!atomic_load(&consumer_ready))
+        sched_yield();
+    for (int i = 0; i < IDLE; i++)
+        pthread_create(&ids[i], &small, idle, NULL);
+    pthread_create(&p, NULL, producer, NULL);
+    long bad = 0;
+    for (long i = 0; i < 300000; i++) {
+        size_t cur, peak;
+        if (i % 1500 == 0)
+            snap(NULL, 0);
+        get(&cur, &peak);
+        if (cur > ((size_t)1 << 40))
+            bad++;
+    }
+    atomic_store(&stop, 1);
+    for (int i = 0; i < IDLE; i++)
+        pthread_join(ids[i], NULL);
+    pthread_join(p, NULL);
+    pthread_join(c, NULL);
+    free(atomic_exchange(&slot, NULL));
+    printf("snapshots done, %ld bad readings\n", bad);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "snapshots") == 0)
+        return run_snapshots();
     if (argc > 1 && strcmp(argv[1], "handoff") == 0)
         return run_handoff();
     if (argc > 1 && strcmp(argv[1], "short") == 0)
