@@ -71,10 +71,31 @@ static struct {
     uint64_t base_blocks;
 } gc;
 
+/* Between two threads' batches a live figure can dip below zero: a block
+ * freed by one thread whose allocation is still in another's journal. It
+ * is never a peak, and a stack saves 0 for it. */
+static inline bool below_zero(uint64_t v)
+{
+    return (int64_t)v < 0;
+}
+
+/* A figure as it leaves this file: one that dipped below zero between two
+ * threads' batches reads 0 (the rings are applied one after another, so a
+ * reader can see a block's free applied and not yet its allocation). */
+static inline uint64_t nonneg(uint64_t v)
+{
+    return below_zero(v) ? 0 : v;
+}
+
 static inline uint64_t total_frees(void)
 {
-    uint64_t live = (int64_t)g.cur_blocks < 0 ? 0 : g.cur_blocks;   /* see nonneg() */
-    return g.total_allocs - live + gc.base_blocks;
+    return g.total_allocs - nonneg(g.cur_blocks) + gc.base_blocks;
+}
+
+/* The journals' cap follows the peak (journal.c). With stats_lock held. */
+static inline void update_cap(void)
+{
+    mt_journal_set_cap(nonneg(g.peak_bytes));
 }
 
 /* Units of the counters. Exact mode counts blocks and bytes as they are.
@@ -190,22 +211,6 @@ uint32_t mt_stacks_intern(const uintptr_t *ips, int n, bool truncated)
     return r->id;
 }
 
-/* Between two threads' batches a live figure can dip below zero: a block
- * freed by one thread whose allocation is still in another's journal. It
- * is never a peak, and a stack saves 0 for it. */
-static inline bool below_zero(uint64_t v)
-{
-    return (int64_t)v < 0;
-}
-
-/* A figure as it leaves this file: one that dipped below zero between two
- * threads' batches reads 0 (the rings are applied one after another, so a
- * reader can see a block's free applied and not yet its allocation). */
-static inline uint64_t nonneg(uint64_t v)
-{
-    return below_zero(v) ? 0 : v;
-}
-
 static inline uint64_t shown(uint64_t v)
 {
     return out_units(nonneg(v));
@@ -249,8 +254,8 @@ static void apply(const struct mt_jevent *e, uint32_t n)
         if (!r)
             continue;
         if (r->gen != gen) {             /* first change since the peak: save its figures */
-            r->peak_bytes = below_zero(r->live_bytes) ? 0 : r->live_bytes;
-            r->peak_count = below_zero(r->live_count) ? 0 : r->live_count;
+            r->peak_bytes = nonneg(r->live_bytes);
+            r->peak_count = nonneg(r->live_count);
             r->gen = gen;
         }
         if (e[i].is_free) {
@@ -292,14 +297,14 @@ static void apply(const struct mt_jevent *e, uint32_t n)
 static void apply_all_locked(void)
 {
     mt_journal_drain_all(apply);
-    mt_journal_set_cap(nonneg(g.peak_bytes));
+    update_cap();
 }
 
 void mt_stacks_flush_mine(void)
 {
     int guard = stats_lock_guarded();
     mt_journal_drain_mine(apply);
-    mt_journal_set_cap(nonneg(g.peak_bytes));
+    update_cap();
     stats_unlock_guarded(guard);
 }
 
@@ -368,7 +373,7 @@ void mt_stacks_reset_peak(void)
     gc.peak_blocks = g.cur_blocks;
     gc.peak_allocs = g.total_allocs;
     g.peak_gen++;
-    mt_journal_set_cap(nonneg(g.peak_bytes));
+    update_cap();
     stats_unlock_guarded(guard);
 }
 
@@ -428,7 +433,7 @@ static void fork_child_reset(void)
     gc.peak_blocks = g.cur_blocks;
     gc.peak_allocs = gc.ival_max_mono = 0;
     g.peak_gen++;
-    mt_journal_set_cap(nonneg(g.peak_bytes));
+    update_cap();
 }
 
 void mt_stacks_unlock_all(bool child)
