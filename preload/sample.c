@@ -85,6 +85,8 @@ void mt_sample_weight(size_t size, uint64_t *n, uint64_t *bytes, unsigned shift)
  * sampled block is returned and cleared only when its page's count drops
  * to zero, so a free that finds it clear cannot be of a sampled block. */
 _Atomic uint64_t mt_sample_pages[(1u << MT_SAMPLE_FILTER_BITS) / 64];
+const _Atomic uint64_t mt_sample_all_pages[(1u << MT_SAMPLE_FILTER_BITS) / 64] = {
+    [0 ... (1u << MT_SAMPLE_FILTER_BITS) / 64 - 1] = ~0ull};
 static uint32_t page_count[1u << MT_SAMPLE_FILTER_BITS];
 static mt_lock filter_lock = MT_LOCK_INIT;
 

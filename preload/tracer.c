@@ -23,7 +23,32 @@
 
 __thread int mt_guard __attribute__((tls_model("initial-exec")));
 volatile int mt_state = MT_OFF;
-volatile int mt_fast __attribute__((aligned(64)));   /* read by every hook: its own line */
+struct mt_fastpath mt_fp = {                 /* slow until tracing starts */
+    .pages = mt_sample_all_pages,
+    .finalizing = &mt_fp.zero,
+};
+
+/* Where this thread's countdown lies from the thread pointer: the same in
+ * every thread, and never 0 (the TCB sits at the thread pointer). */
+static intptr_t countdown_offset(void)
+{
+#if defined(__x86_64__)
+    uintptr_t tp;
+    __asm__("mov %%fs:0, %0" : "=r"(tp));
+    return (intptr_t)((uintptr_t)&mt_sample_left - tp);
+#else
+    return 1;                            /* the hooks only test it against 0 */
+#endif
+}
+
+void mt_fast_refresh(void)
+{
+    bool fast = mt_state == MT_ON && mt_opt.sample_bytes && !mt_pending;
+    const char *const *finalizing = mt_python_finalizing;
+    mt_fp.finalizing = finalizing ? finalizing : &mt_fp.zero;
+    mt_fp.pages = fast ? mt_sample_pages : mt_sample_all_pages;
+    mt_fp.countdown = fast ? countdown_offset() : 0;
+}
 
 static pid_t cached_pid, parent_pid;
 static bool is_fork_child;

@@ -5,7 +5,8 @@ in one row; by line it is the Python line's, with --native the C line's. A
 C-level loop without the GIL, the same loop in a pthread without a Python
 thread state and Python threads allocating, all at once: exact counts, each
 stack with its own thread's frames only. Daemon threads still allocating
-in Python code while the interpreter shuts down: a clean exit. Two C paths
+in Python code while the interpreter shuts down: a clean exit, also under
+sampling (4 KiB), there also with daemon threads in C. Two C paths
 of the same shape into one helper, interleaved from one Python line: each
 stack keeps its own counts (the stack memo above the eval loop).
 
@@ -131,12 +132,12 @@ def paths(ver, py, ext):
           f"{tag} each path its own allocations and bytes")
 
 
-def daemon(ver, py, ext, mode="daemon", runs=1):
-    tag = f"[{ver} ext {mode}]"
+def daemon(ver, py, ext, mode="daemon", runs=1, env=None):
+    tag = f"[{ver} ext {mode}{' sampled' if env else ''}]"
     plain = run_plain([py, EXT, mode], pythonpath=[ext])
     crashed = 0
     for i in range(runs):
-        p, d, snaps = run_py([py, EXT, mode], pythonpath=[ext])
+        p, d, snaps = run_py([py, EXT, mode], pythonpath=[ext], env=env)
         if (p.returncode, p.stdout, p.stderr) != (plain.returncode, plain.stdout, ""):
             crashed += 1
             check(False, f"{tag} #{i}: exit {p.returncode} (untraced {plain.returncode}), "
@@ -156,6 +157,10 @@ for ver, py in interpreters():
         work(ver, py, ext)
         paths(ver, py, ext)
         daemon(ver, py, ext)
+        # Under sampling the frees' fast path asks the interpreter whether
+        # it is finalizing; a 4 KiB interval walks frames often meanwhile.
+        daemon(ver, py, ext, env={"MTRACE_SAMPLE_BYTES": "4k"})
+        daemon(ver, py, ext, "daemon_c", env={"MTRACE_SAMPLE_BYTES": "4k"})
         stress = int(os.environ.get("MTRACE_PY_STRESS", "0") or 0)
         if stress:
             daemon(ver, py, ext, "daemon_c", stress)
