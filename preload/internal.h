@@ -369,14 +369,16 @@ static inline bool mt_countdown(intptr_t off, size_t size)
     return (mt_sample_left -= (int64_t)size) > 0;
 #endif
 }
-/* Pages that may hold a sampled block: one bit per page number modulo
- * 64 Ki, 8 KiB in all, so that it stays in L1 (neighbouring pages share a
- * word). A clear bit is sure. Inline: every free under sampling asks. */
+/* Where sampled blocks may start: one bit per 256-byte granule number
+ * modulo 64 Ki, 8 KiB in all, so that it stays in L1 (neighbouring
+ * granules share a word). A clear bit is sure. Inline: every free under
+ * sampling asks. */
 #define MT_SAMPLE_FILTER_BITS 16
+#define MT_SAMPLE_FILTER_GRAIN 8        /* log2 of the bytes a bit covers */
 extern _Atomic uint64_t mt_sample_pages[(1u << MT_SAMPLE_FILTER_BITS) / 64] MT_HIDDEN;
 static inline bool mt_sample_filter_bit(const _Atomic uint64_t *pages, uintptr_t p)
 {
-    uint32_t b = (uint32_t)(p >> 12) & ((1u << MT_SAMPLE_FILTER_BITS) - 1);
+    uint32_t b = (uint32_t)(p >> MT_SAMPLE_FILTER_GRAIN) & ((1u << MT_SAMPLE_FILTER_BITS) - 1);
     return (atomic_load_explicit(&pages[b / 64], memory_order_relaxed) >> (b % 64)) & 1;
 }
 static inline bool mt_sample_filter_maybe(uintptr_t p)
