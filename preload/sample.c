@@ -26,8 +26,8 @@
  * miss there and 0.7% of the run's time in all; per 256 bytes, 530.)
  *
  * A sampled block stands for 1/p blocks and s/p bytes: unbiased estimates
- * whatever the sizes. The weight depends on the size alone, so a free subtracts exactly
- * what the allocation added without storing it.
+ * whatever the sizes. The weight depends on the size alone, so a free
+ * subtracts exactly what the allocation added without storing it.
  * ------------------------------------------------------------------------- */
 #define _GNU_SOURCE
 #include <math.h>
