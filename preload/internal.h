@@ -110,15 +110,16 @@ extern volatile int mt_pending MT_HIDDEN;   /* set when trigger work waits */
  *   the thread pointer, the same in every thread (static TLS), or 0 when
  *   allocations must take the slow path. On x86-64 the hooks subtract
  *   from %fs:countdown in one instruction, without the GOT's TLS entry.
- * - pages: the filter of sampled pages (sample.c), or all ones when frees
+ * - pages: the filter of sampled blocks (sample.c), or all ones when frees
  *   must take the slow path: the filter's word is then also the flag.
  * - finalizing: where a traced interpreter says it is finalizing (a free
  *   must then wait, python.c), else the zero beside it.
  * mt_state and mt_pending are written only through the setters below,
  * which recompute it (and python.c when it finds the interpreter). The
  * fields change one at a time: a stale or mixed view only delays pending
- * work to the next slow path, which checks everything again, and without
- * sampling no field ever leaves its slow value. */
+ * work to the next slow path, which checks everything again (a clear bit
+ * in the filter is sure whichever filter it was read from), and without
+ * sampling countdown and pages never leave their slow values. */
 struct mt_fastpath {
     volatile intptr_t countdown;
     const _Atomic uint64_t *volatile pages;
@@ -348,26 +349,40 @@ MT_HIDDEN bool mt_sample_slow(size_t size);
 /* Under sampling: true when this allocation is not sampled. */
 static inline bool mt_sample_skip(size_t size)
 {
-    if (MT_LIKELY((mt_sample_left -= (int64_t)size) > 0))
+    uint64_t left = (uint64_t)mt_sample_left;
+    mt_sample_left = (int64_t)(left - size);
+    if (MT_LIKELY(left > size))
         return true;
     return !mt_sample_slow(size);
 }
 /* The hooks' countdown: subtracts size from the countdown at offset off
  * from the thread pointer (mt_fp.countdown, never 0 here) and says whether
- * bytes are left before the next sample. */
+ * bytes were left beyond this allocation. The comparison is unsigned, so
+ * that a size of 2^63 or more (a failed malloc(-n)) cannot add to the
+ * countdown and stop the thread's sampling; for that the countdown never
+ * rests below 0: it runs out only into a slow path, which draws it afresh
+ * or, when it cannot sample (mt_sample_owe), leaves 0. */
 static inline bool mt_countdown(intptr_t off, size_t size)
 {
-#if defined(__x86_64__)
+#if defined(__x86_64__) && defined(__LP64__)
     bool left;
     __asm__("subq %[size], %%fs:(%[off])"
-            : "=@ccg"(left)
-            : [size] "r"((int64_t)size), [off] "r"(off)
+            : "=@cca"(left)
+            : [size] "r"(size), [off] "r"(off)
             : "memory");
     return left;
 #else
     (void)off;
-    return (mt_sample_left -= (int64_t)size) > 0;
+    uint64_t left = (uint64_t)mt_sample_left;
+    mt_sample_left = (int64_t)(left - size);
+    return left > size;
 #endif
+}
+/* A countdown ran out where nothing can be recorded (the tracer's own
+ * call, tracing off): the next call takes the sample. */
+static inline void mt_sample_owe(void)
+{
+    mt_sample_left = 0;
 }
 /* Where sampled blocks may start: one bit per 256-byte granule number
  * modulo 64 Ki, 8 KiB in all, so that it stays in L1 (neighbouring

@@ -131,9 +131,20 @@ static inline bool skip_counted(size_t size, bool counted)
     return counted ? !mt_sample_slow(size) : unsampled(size);
 }
 
+/* Nothing can be recorded now: a countdown the fast path ran out leaves
+ * the sample to the next call. */
+static inline bool untraced_now(bool counted)
+{
+    if (tracing())
+        return false;
+    if (counted)
+        mt_sample_owe();
+    return true;
+}
+
 __attribute__((noinline)) static void *malloc_slow(size_t size, bool counted)
 {
-    if (!tracing() || skip_counted(size, counted))
+    if (untraced_now(counted) || skip_counted(size, counted))
         return __libc_malloc(size);
     enter();
     mt_unwind_prefetch();
@@ -162,7 +173,8 @@ __attribute__((visibility("default"))) void *malloc(size_t size)
 __attribute__((noinline)) static void *calloc_slow(size_t n, size_t size, bool counted)
 {
     size_t bytes;
-    if (!tracing() || __builtin_mul_overflow(n, size, &bytes) || skip_counted(bytes, counted))
+    if (untraced_now(counted) || __builtin_mul_overflow(n, size, &bytes) ||
+        skip_counted(bytes, counted))
         return __libc_calloc(n, size);
     enter();
     mt_unwind_prefetch();
@@ -206,7 +218,7 @@ __attribute__((noinline)) static void free_slow(void *p)
     __libc_free(p);
 }
 
-/* free(NULL) takes the fast path when the filter's bit for page 0 is
+/* free(NULL) takes the fast path when the filter's bit for address 0 is
  * clear (glibc's free ignores NULL), else free_slow. */
 __attribute__((visibility("default"))) void free(void *p)
 {
@@ -221,7 +233,7 @@ __attribute__((visibility("default"))) void free(void *p)
  * are each sampled or not on their own. */
 __attribute__((noinline)) static void *realloc_slow(void *p, size_t size, bool counted)
 {
-    if (!tracing())
+    if (untraced_now(counted))
         return __libc_realloc(p, size);
     if (!p)
         return counted ? malloc_slow(size, true) : malloc(size);

@@ -14,11 +14,7 @@
  * Leaves are created once per heap page and kept (the allocator reuses its
  * pages). Large blocks (mmap'd, scattered, few) and sizes that do not fit
  * 32 bits go to a small locked side table instead, so they do not leave a
- * leaf behind at every address they ever had. Under sampling every block
- * goes there: a few thousand sampled blocks live, one per several pages,
- * would each cost the table a leaf (2 KiB, and churn's 10 MB heap took
- * 5 MB of them) and every lookup a miss in the leaf and one in its mid
- * level, where the side table stays small enough to stay in cache.
+ * leaf behind at every address they ever had.
  *
  * Generations (mtrace_mark, mtrace_live_since): a table entry's size needs
  * 18 bits (BIG_BLOCK), so the 14 bits above it carry the epoch the block
@@ -80,18 +76,15 @@ static _Atomic uint32_t epoch_now;
 static uint64_t epoch_base;                    /* under mark_lock */
 static mt_lock mark_lock = MT_LOCK_INIT;       /* marks, sweeps, live_since */
 
-static bool side_only;                         /* sampling: every block in the side table */
-
 bool mt_livemap_init(void)
 {
-    side_only = mt_opt.sample_bytes != 0;
     return true;
 }
 
 /* ---- the page table ---------------------------------------------------------- */
 static inline bool in_table(uintptr_t p, size_t size)
 {
-    return !side_only && size < BIG_BLOCK && (p >> ADDR_BITS) == 0;
+    return size < BIG_BLOCK && (p >> ADDR_BITS) == 0;
 }
 
 static inline _Atomic uint64_t *find_slot(uintptr_t p)
@@ -209,8 +202,7 @@ static inline size_t chunk_size(uintptr_t p)
 
 static bool big_remove(uintptr_t p, uint32_t *stack, size_t *size)
 {
-    if (!atomic_load_explicit(&big_count, memory_order_relaxed) ||
-        (!side_only && chunk_size(p) < BIG_BLOCK))
+    if (!atomic_load_explicit(&big_count, memory_order_relaxed) || chunk_size(p) < BIG_BLOCK)
         return false;
     struct big_block *b;
     mt_lock_acquire(&big_lock);
@@ -232,7 +224,7 @@ int mt_livemap_insert(uintptr_t p, uint32_t stack, size_t size,
 {
     if (!in_table(p, size)) {
         /* A block freed behind our back may have left a small entry here. */
-        _Atomic uint64_t *s = side_only ? NULL : find_slot(p);
+        _Atomic uint64_t *s = find_slot(p);
         uint64_t old = s ? atomic_exchange_explicit(s, 0, memory_order_relaxed) : 0;
         int r = big_insert(p, stack, size, current_epoch(), stale_stack, stale_size);
         if (old && r == 0) {
@@ -259,8 +251,6 @@ int mt_livemap_insert(uintptr_t p, uint32_t stack, size_t size,
 /* Brings a fresh block's slot into cache while its stack is captured. */
 void mt_livemap_prefetch(uintptr_t p)
 {
-    if (side_only)
-        return;
     _Atomic uint64_t *s = find_slot(p);
     if (s)
         __builtin_prefetch((const void *)s, 1);
@@ -268,7 +258,7 @@ void mt_livemap_prefetch(uintptr_t p)
 
 bool mt_livemap_remove(uintptr_t p, uint32_t *stack, size_t *size)
 {
-    _Atomic uint64_t *s = side_only ? NULL : find_slot(p);
+    _Atomic uint64_t *s = find_slot(p);
     if (s) {
         uint64_t old = atomic_exchange_explicit(s, 0, memory_order_relaxed);
         if (old) {
@@ -281,8 +271,6 @@ bool mt_livemap_remove(uintptr_t p, uint32_t *stack, size_t *size)
 
 bool mt_livemap_maybe(uintptr_t p)
 {
-    if (side_only)                      /* the sampling filter asked first */
-        return atomic_load_explicit(&big_count, memory_order_relaxed) != 0;
     _Atomic uint64_t *s = find_slot(p);
     if (s && atomic_load_explicit(s, memory_order_relaxed))
         return true;

@@ -66,9 +66,11 @@ bool mt_sample_slow(size_t size)
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         rng = ((uint64_t)syscall(SYS_gettid) << 32) ^ (uint64_t)ts.tv_nsec ^ 1;
-        bytes_left = draw() - (int64_t)size;
-        if (bytes_left > 0)
+        int64_t d = draw();
+        if ((uint64_t)d > size) {       /* unsigned, as in mt_countdown */
+            bytes_left = d - (int64_t)size;
             return false;
+        }
     }
     bytes_left = draw();
     return true;
@@ -86,7 +88,7 @@ void mt_sample_weight(size_t size, uint64_t *n, uint64_t *bytes, unsigned shift)
 /* ---- the filter of sampled addresses -------------------------------------- */
 /* The bits say "count != 0" for the counters beside them. Both change
  * together under a lock, on sampled events only: a bit is set before the
- * sampled block is returned and cleared only when its page's count drops
+ * sampled block is returned and cleared only when its granule's count drops
  * to zero, so a free that finds it clear cannot be of a sampled block. */
 _Atomic uint64_t mt_sample_pages[(1u << MT_SAMPLE_FILTER_BITS) / 64];
 const _Atomic uint64_t mt_sample_all_pages[(1u << MT_SAMPLE_FILTER_BITS) / 64] = {

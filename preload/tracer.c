@@ -32,7 +32,7 @@ struct mt_fastpath mt_fp = {                 /* slow until tracing starts */
  * every thread, and never 0 (the TCB sits at the thread pointer). */
 static intptr_t countdown_offset(void)
 {
-#if defined(__x86_64__)
+#if defined(__x86_64__) && defined(__LP64__)
     uintptr_t tp;
     __asm__("mov %%fs:0, %0" : "=r"(tp));
     return (intptr_t)((uintptr_t)&mt_sample_left - tp);
@@ -41,13 +41,26 @@ static intptr_t countdown_offset(void)
 #endif
 }
 
+/* Its inputs may change while it runs (a signal handler setting
+ * mt_pending in this thread, another thread's refresh): it writes, then
+ * reads them again, and goes round until they held still, so that the
+ * last refresh to finish leaves what they say. */
 void mt_fast_refresh(void)
 {
-    bool fast = mt_state == MT_ON && mt_opt.sample_bytes && !mt_pending;
-    const char *const *finalizing = mt_python_finalizing;
-    mt_fp.finalizing = finalizing ? finalizing : &mt_fp.zero;
-    mt_fp.pages = fast ? mt_sample_pages : mt_sample_all_pages;
-    mt_fp.countdown = fast ? countdown_offset() : 0;
+    for (;;) {
+        int state = mt_state, pending = mt_pending;
+        const char *const *finalizing = mt_python_finalizing;
+        bool fast = state == MT_ON && mt_opt.sample_bytes && !pending;
+        if (!fast)
+            mt_fp.countdown = 0;        /* allocations first: they record */
+        mt_fp.finalizing = finalizing ? finalizing : &mt_fp.zero;
+        mt_fp.pages = fast ? mt_sample_pages : mt_sample_all_pages;
+        if (fast)
+            mt_fp.countdown = countdown_offset();
+        atomic_thread_fence(memory_order_seq_cst);
+        if (state == mt_state && pending == mt_pending && finalizing == mt_python_finalizing)
+            return;
+    }
 }
 
 static pid_t cached_pid, parent_pid;

@@ -2,7 +2,8 @@
 allocated bytes with unbiased estimates. On tests/progs/sampled.c (known
 totals per site, sizes from 24 B to 8 MiB, reallocs among them) every site
 holding 1% of the bytes has its estimated bytes and allocations, and the
-live bytes at exit, within 10% of the exact figures;
+live bytes at exit, within 10% of the exact figures (also after the
+program asked for 2^63 bytes and more, which must not stall the countdown);
 the header records the interval; `on` picks the default 512 KiB; the leak
 scan is off (unsampled blocks are invisible to it) and says why only when
 the gate was asked for; a snapshot on the signal is written by the next

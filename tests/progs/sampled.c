@@ -40,6 +40,11 @@ static void grow(long n)
 
 int main(void)
 {
+    /* Requests glibc refuses (2^63 bytes and more, a malloc(-n)): they
+     * must not push this thread's next sample out of reach. */
+    static volatile size_t huge = (size_t)0xC000000000000000u;
+    for (int i = 0; i < 4; i++)
+        sink = malloc(huge + (size_t)i);
     churn(24, 4000000, 0);           /*  96,000,000 B */
     churn(1000, 200000, 1);          /* 200,000,000 B */
     churn(20000, 10000, 2);          /* 200,000,000 B */
