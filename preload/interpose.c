@@ -197,7 +197,7 @@ __attribute__((visibility("default"))) void *calloc(size_t n, size_t size)
 /* The fast paths' test for an old block: under sampling, the filter proves
  * it was never sampled, and no finalizing interpreter makes a free wait
  * (never_sampled is the slow paths' full version). Without sampling the
- * filter has every bit set. 11 instructions on x86-64. */
+ * filter has every bit set. 13 instructions on x86-64, then the jump. */
 static inline bool fast_unsampled_block(void *p)
 {
     return MT_LIKELY(!mt_sample_filter_bit(mt_fp.pages, (uintptr_t)p)) &&
