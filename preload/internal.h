@@ -346,43 +346,43 @@ MT_HIDDEN void mt_ftree_release(struct mt_ftree *t);
  * it runs out: true when this allocation is sampled. */
 extern __thread int64_t mt_sample_left __attribute__((tls_model("initial-exec"))) MT_HIDDEN;
 MT_HIDDEN bool mt_sample_slow(size_t size);
+/* In a fork child: a fresh random start, not the parent's sample points. */
+MT_HIDDEN void mt_sample_after_fork_child(void);
 /* Under sampling: true when this allocation is not sampled. */
 static inline bool mt_sample_skip(size_t size)
 {
-    uint64_t left = (uint64_t)mt_sample_left;
-    mt_sample_left = (int64_t)(left - size);
-    if (MT_LIKELY(left > size))
+    int64_t left = mt_sample_left;
+    mt_sample_left = (int64_t)((uint64_t)left - size);
+    if (MT_LIKELY(left > 0 && (uint64_t)left > size))
         return true;
     return !mt_sample_slow(size);
 }
 /* The hooks' countdown: subtracts size from the countdown at offset off
  * from the thread pointer (mt_fp.countdown, never 0 here) and says whether
- * bytes were left beyond this allocation. The comparison is unsigned, so
- * that a size of 2^63 or more (a failed malloc(-n)) cannot add to the
- * countdown and stop the thread's sampling; for that the countdown never
- * rests below 0: it runs out only into a slow path, which draws it afresh
- * or, when it cannot sample (mt_sample_owe), leaves 0. */
+ * bytes were left beyond this allocation: the countdown was above size
+ * both unsigned, so that a size of 2^63 or more (a failed malloc(-n))
+ * cannot add to it and stop the thread's sampling, and signed, so that a
+ * countdown left below 0 (a signal handler that jumped out of a hook
+ * before the slow path drew afresh) sends the next call there. */
 static inline bool mt_countdown(intptr_t off, size_t size)
 {
 #if defined(__x86_64__) && defined(__LP64__)
-    bool left;
-    __asm__("subq %[size], %%fs:(%[off])"
-            : "=@cca"(left)
-            : [size] "r"(size), [off] "r"(off)
-            : "memory");
-    return left;
+    __asm__ goto("subq %[size], %%fs:(%[off])\n\t"
+                 "jbe %l[out]\n\t"
+                 "jle %l[out]"
+                 :
+                 : [size] "r"(size), [off] "r"(off)
+                 : "memory", "cc"
+                 : out);
+    return true;
+out:
+    return false;
 #else
     (void)off;
-    uint64_t left = (uint64_t)mt_sample_left;
-    mt_sample_left = (int64_t)(left - size);
-    return left > size;
+    int64_t left = mt_sample_left;
+    mt_sample_left = (int64_t)((uint64_t)left - size);
+    return left > 0 && (uint64_t)left > size;
 #endif
-}
-/* A countdown ran out where nothing can be recorded (the tracer's own
- * call, tracing off): the next call takes the sample. */
-static inline void mt_sample_owe(void)
-{
-    mt_sample_left = 0;
 }
 /* Where sampled blocks may start: one bit per 256-byte granule number
  * modulo 64 Ki, 8 KiB in all, so that it stays in L1 (neighbouring

@@ -131,20 +131,22 @@ static inline bool skip_counted(size_t size, bool counted)
     return counted ? !mt_sample_slow(size) : unsampled(size);
 }
 
-/* Nothing can be recorded now: a countdown the fast path ran out leaves
- * the sample to the next call. */
-static inline bool untraced_now(bool counted)
+/* Nothing can be recorded now (the tracer's own call, tracing off): a
+ * countdown the fast path ran out is drawn afresh, and the sample point
+ * that fell in this allocation is skipped (handing it to the next call
+ * would weigh that call with this one's point). */
+static inline bool untraced_now(bool counted, size_t size)
 {
     if (tracing())
         return false;
     if (counted)
-        mt_sample_owe();
+        (void)mt_sample_slow(size);
     return true;
 }
 
 __attribute__((noinline)) static void *malloc_slow(size_t size, bool counted)
 {
-    if (untraced_now(counted) || skip_counted(size, counted))
+    if (untraced_now(counted, size) || skip_counted(size, counted))
         return __libc_malloc(size);
     enter();
     mt_unwind_prefetch();
@@ -157,7 +159,7 @@ __attribute__((noinline)) static void *malloc_slow(size_t size, bool counted)
  * out of line. They read mt_fp alone (internal.h): with the guard held
  * (the tracer's own calls) a call they pass goes to glibc anyway, and a
  * countdown that runs out there leaves the sample to the next call
- * outside. An allocation's fast path is 6 instructions on x86-64. */
+ * outside. An allocation's fast path is 7 instructions on x86-64. */
 __attribute__((visibility("default"))) void *malloc(size_t size)
 {
     intptr_t off = mt_fp.countdown;
@@ -173,7 +175,8 @@ __attribute__((visibility("default"))) void *malloc(size_t size)
 __attribute__((noinline)) static void *calloc_slow(size_t n, size_t size, bool counted)
 {
     size_t bytes;
-    if (untraced_now(counted) || __builtin_mul_overflow(n, size, &bytes) ||
+    /* counted: the fast path found that n * size does not overflow. */
+    if (untraced_now(counted, n * size) || __builtin_mul_overflow(n, size, &bytes) ||
         skip_counted(bytes, counted))
         return __libc_calloc(n, size);
     enter();
@@ -233,7 +236,7 @@ __attribute__((visibility("default"))) void free(void *p)
  * are each sampled or not on their own. */
 __attribute__((noinline)) static void *realloc_slow(void *p, size_t size, bool counted)
 {
-    if (untraced_now(counted))
+    if (untraced_now(counted, size))
         return __libc_realloc(p, size);
     if (!p)
         return counted ? malloc_slow(size, true) : malloc(size);
@@ -326,11 +329,14 @@ __attribute__((visibility("default"))) void *valloc(size_t size)
 
 __attribute__((visibility("default"))) void *pvalloc(size_t size)
 {
-    if (!tracing() || unsampled(size))
-        return __libc_pvalloc(size);
-    enter();
-    /* pvalloc rounds the request up to whole pages: that is what is used. */
+    /* pvalloc rounds the request up to whole pages: that is what is used,
+     * counted down and recorded. */
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     size_t used = size ? (size + page - 1) & ~(page - 1) : page;
+    if (used < size)
+        used = size;                     /* wrapped: glibc fails the call */
+    if (!tracing() || unsampled(used))
+        return __libc_pvalloc(size);
+    enter();
     return traced(__libc_pvalloc(size), used);
 }

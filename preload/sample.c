@@ -76,6 +76,12 @@ bool mt_sample_slow(size_t size)
     return true;
 }
 
+void mt_sample_after_fork_child(void)
+{
+    rng = 0;
+    bytes_left = 0;
+}
+
 void mt_sample_weight(size_t size, uint64_t *n, uint64_t *bytes, unsigned shift)
 {
     double s = size ? (double)size : 1.0;

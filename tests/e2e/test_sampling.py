@@ -1,9 +1,10 @@
 """Sampling mode (MTRACE_SAMPLE_BYTES, issue 6): Poisson sampling over
 allocated bytes with unbiased estimates. On tests/progs/sampled.c (known
-totals per site, sizes from 24 B to 8 MiB, reallocs among them) every site
-holding 1% of the bytes has its estimated bytes and allocations, and the
-live bytes at exit, within 10% of the exact figures (also after the
-program asked for 2^63 bytes and more, which must not stall the countdown);
+totals per site, sizes from 24 B to 8 MiB, reallocs and pvalloc among
+them) every site holding 1% of the bytes has its estimated bytes and
+allocations, and the live bytes at exit, within 10% of the exact figures
+(also after the program asked for 2^63 bytes and more, which must not
+stall the countdown);
 the header records the interval; `on` picks the default 512 KiB; the leak
 scan is off (unsampled blocks are invisible to it) and says why only when
 the gate was asked for; a snapshot on the signal is written by the next
@@ -22,6 +23,7 @@ SITES = {  # tag: (bytes allocated, allocations, live bytes at exit)
     "s_grow": (4000 * 50000, 50000, 0),
     "s_moved_from": (100 * 10000, 10000, 0),
     "s_moved": (4096 * 10000, 10000, 4096 * 10000),
+    "s_pvalloc": (4096 * 20000, 20000, 0),
 }
 SMALL = {"s_moved_from"}  # under 1% of the total: not held to 10%
 TOTAL = sum(v[0] for v in SITES.values())

@@ -4,6 +4,7 @@
  * reallocs, and two sites that keep 40 MB live at exit (one through
  * realloc). Each site is its own line (@tags). Blocks are
  * stored where the compiler cannot drop them. */
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,6 +52,11 @@ int main(void)
     churn(300000, 1000, 3);          /* 300,000,000 B */
     churn(8 << 20, 24, 4);           /* 201,326,592 B */
     grow(50000);                     /* 50,000,000 B, then 200,000,000 B */
+    for (int i = 0; i < 20000; i++) {
+        void *p = pvalloc(1);        /* @s_pvalloc: a whole page each */
+        sink = p;
+        free(p);
+    }
     static void *keep[20000], *moved[10000];
     for (int i = 0; i < 20000; i++)
         keep[i] = malloc(2048);      /* @s_live: 40,960,000 B live at exit */
