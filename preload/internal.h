@@ -110,7 +110,7 @@ extern volatile int mt_pending MT_HIDDEN;   /* set when trigger work waits */
  *   the thread pointer, the same in every thread (static TLS), or 0 when
  *   allocations must take the slow path. On x86-64 the hooks subtract
  *   from %fs:countdown in one instruction, without the GOT's TLS entry.
- * - pages: the filter of sampled blocks (sample.c), or all ones when frees
+ * - granules: the filter of sampled blocks (sample.c), or all ones when frees
  *   must take the slow path: the filter's word is then also the flag.
  * - finalizing: where a traced interpreter says it is finalizing (a free
  *   must then wait, python.c), else the zero beside it.
@@ -119,10 +119,10 @@ extern volatile int mt_pending MT_HIDDEN;   /* set when trigger work waits */
  * fields change one at a time: a stale or mixed view only delays pending
  * work to the next slow path, which checks everything again (a clear bit
  * in the filter is sure whichever filter it was read from), and without
- * sampling countdown and pages never leave their slow values. */
+ * sampling countdown and granules never leave their slow values. */
 struct mt_fastpath {
     volatile intptr_t countdown;
-    const _Atomic uint64_t *volatile pages;
+    const _Atomic uint64_t *volatile granules;
     const char *const *volatile finalizing;
     const char *zero;
 } __attribute__((aligned(64)));
@@ -349,21 +349,27 @@ MT_HIDDEN bool mt_sample_slow(size_t size);
 /* In a fork child: a fresh random start, not the parent's sample points. */
 MT_HIDDEN void mt_sample_after_fork_child(void);
 /* Under sampling: true when this allocation is not sampled. */
-static inline bool mt_sample_skip(size_t size)
+/* Subtracts size from this thread's countdown and says whether bytes were
+ * left beyond this allocation: the countdown was above size both
+ * unsigned, so that a size of 2^63 or more (a failed malloc(-n)) cannot
+ * add to it and stop the thread's sampling, and signed, so that a
+ * countdown left below 0 (a signal handler that jumped out of a hook
+ * before the slow path drew afresh) sends the next call there. */
+static inline bool mt_sample_count_down(size_t size)
 {
     int64_t left = mt_sample_left;
     mt_sample_left = (int64_t)((uint64_t)left - size);
-    if (MT_LIKELY(left > 0 && (uint64_t)left > size))
+    return left > 0 && (uint64_t)left > size;
+}
+static inline bool mt_sample_skip(size_t size)
+{
+    if (MT_LIKELY(mt_sample_count_down(size)))
         return true;
     return !mt_sample_slow(size);
 }
-/* The hooks' countdown: subtracts size from the countdown at offset off
- * from the thread pointer (mt_fp.countdown, never 0 here) and says whether
- * bytes were left beyond this allocation: the countdown was above size
- * both unsigned, so that a size of 2^63 or more (a failed malloc(-n))
- * cannot add to it and stop the thread's sampling, and signed, so that a
- * countdown left below 0 (a signal handler that jumped out of a hook
- * before the slow path drew afresh) sends the next call there. */
+/* The hooks' countdown, mt_sample_count_down for the countdown at offset
+ * off from the thread pointer (mt_fp.countdown, never 0 here): on x86-64
+ * one subtraction on %fs and a branch on each of its two comparisons. */
 static inline bool mt_countdown(intptr_t off, size_t size)
 {
 #if defined(__x86_64__) && defined(__LP64__)
@@ -379,9 +385,7 @@ out:
     return false;
 #else
     (void)off;
-    int64_t left = mt_sample_left;
-    mt_sample_left = (int64_t)((uint64_t)left - size);
-    return left > 0 && (uint64_t)left > size;
+    return mt_sample_count_down(size);
 #endif
 }
 /* Where sampled blocks may start: one bit per 256-byte granule number
@@ -390,18 +394,22 @@ out:
  * sampling asks. */
 #define MT_SAMPLE_FILTER_BITS 16
 #define MT_SAMPLE_FILTER_GRAIN 8        /* log2 of the bytes a bit covers */
-extern _Atomic uint64_t mt_sample_pages[(1u << MT_SAMPLE_FILTER_BITS) / 64] MT_HIDDEN;
-static inline bool mt_sample_filter_bit(const _Atomic uint64_t *pages, uintptr_t p)
+extern _Atomic uint64_t mt_sample_granules[(1u << MT_SAMPLE_FILTER_BITS) / 64] MT_HIDDEN;
+static inline uint32_t mt_sample_granule(uintptr_t p)
 {
-    uint32_t b = (uint32_t)(p >> MT_SAMPLE_FILTER_GRAIN) & ((1u << MT_SAMPLE_FILTER_BITS) - 1);
-    return (atomic_load_explicit(&pages[b / 64], memory_order_relaxed) >> (b % 64)) & 1;
+    return (uint32_t)(p >> MT_SAMPLE_FILTER_GRAIN) & ((1u << MT_SAMPLE_FILTER_BITS) - 1);
+}
+static inline bool mt_sample_filter_bit(const _Atomic uint64_t *filter, uintptr_t p)
+{
+    uint32_t b = mt_sample_granule(p);
+    return (atomic_load_explicit(&filter[b / 64], memory_order_relaxed) >> (b % 64)) & 1;
 }
 static inline bool mt_sample_filter_maybe(uintptr_t p)
 {
-    return mt_sample_filter_bit(mt_sample_pages, p);
+    return mt_sample_filter_bit(mt_sample_granules, p);
 }
-/* A filter with every bit set: mt_fp.pages when frees must go slow. */
-extern const _Atomic uint64_t mt_sample_all_pages[(1u << MT_SAMPLE_FILTER_BITS) / 64] MT_HIDDEN;
+/* A filter with every bit set: mt_fp.granules when frees must go slow. */
+extern const _Atomic uint64_t mt_sample_all_granules[(1u << MT_SAMPLE_FILTER_BITS) / 64] MT_HIDDEN;
 MT_HIDDEN void mt_sample_filter_add(uintptr_t p);
 MT_HIDDEN void mt_sample_filter_del(uintptr_t p);
 /* Around fork (tracer.c). */

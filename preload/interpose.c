@@ -158,8 +158,8 @@ __attribute__((noinline)) static void *malloc_slow(size_t size, bool counted)
  * need no registers saved and end in a jump to glibc; everything else is
  * out of line. They read mt_fp alone (internal.h): with the guard held
  * (the tracer's own calls) a call they pass goes to glibc anyway, and a
- * countdown that runs out there leaves the sample to the next call
- * outside. An allocation's fast path is 7 instructions on x86-64. */
+ * countdown that runs out there is drawn afresh (untraced_now). An
+ * allocation's fast path is 7 instructions on x86-64. */
 __attribute__((visibility("default"))) void *malloc(size_t size)
 {
     intptr_t off = mt_fp.countdown;
@@ -203,7 +203,7 @@ __attribute__((visibility("default"))) void *calloc(size_t n, size_t size)
  * filter has every bit set. 13 instructions on x86-64, then the jump. */
 static inline bool fast_unsampled_block(void *p)
 {
-    return MT_LIKELY(!mt_sample_filter_bit(mt_fp.pages, (uintptr_t)p)) &&
+    return MT_LIKELY(!mt_sample_filter_bit(mt_fp.granules, (uintptr_t)p)) &&
            MT_LIKELY(!__atomic_load_n(mt_fp.finalizing, __ATOMIC_ACQUIRE));
 }
 

@@ -96,32 +96,27 @@ void mt_sample_weight(size_t size, uint64_t *n, uint64_t *bytes, unsigned shift)
  * together under a lock, on sampled events only: a bit is set before the
  * sampled block is returned and cleared only when its granule's count drops
  * to zero, so a free that finds it clear cannot be of a sampled block. */
-_Atomic uint64_t mt_sample_pages[(1u << MT_SAMPLE_FILTER_BITS) / 64];
-const _Atomic uint64_t mt_sample_all_pages[(1u << MT_SAMPLE_FILTER_BITS) / 64] = {
+_Atomic uint64_t mt_sample_granules[(1u << MT_SAMPLE_FILTER_BITS) / 64];
+const _Atomic uint64_t mt_sample_all_granules[(1u << MT_SAMPLE_FILTER_BITS) / 64] = {
     [0 ... (1u << MT_SAMPLE_FILTER_BITS) / 64 - 1] = ~0ull};
-static uint32_t page_count[1u << MT_SAMPLE_FILTER_BITS];
+static uint32_t granule_count[1u << MT_SAMPLE_FILTER_BITS];
 static mt_lock filter_lock = MT_LOCK_INIT;
-
-static inline uint32_t bucket(uintptr_t p)
-{
-    return (uint32_t)(p >> MT_SAMPLE_FILTER_GRAIN) & ((1u << MT_SAMPLE_FILTER_BITS) - 1);
-}
 
 void mt_sample_filter_add(uintptr_t p)
 {
-    uint32_t b = bucket(p);
+    uint32_t b = mt_sample_granule(p);
     mt_lock_acquire(&filter_lock);
-    if (page_count[b]++ == 0)
-        atomic_fetch_or_explicit(&mt_sample_pages[b / 64], 1ull << (b % 64), memory_order_relaxed);
+    if (granule_count[b]++ == 0)
+        atomic_fetch_or_explicit(&mt_sample_granules[b / 64], 1ull << (b % 64), memory_order_relaxed);
     mt_lock_release(&filter_lock);
 }
 
 void mt_sample_filter_del(uintptr_t p)
 {
-    uint32_t b = bucket(p);
+    uint32_t b = mt_sample_granule(p);
     mt_lock_acquire(&filter_lock);
-    if (page_count[b] && --page_count[b] == 0)
-        atomic_fetch_and_explicit(&mt_sample_pages[b / 64], ~(1ull << (b % 64)),
+    if (granule_count[b] && --granule_count[b] == 0)
+        atomic_fetch_and_explicit(&mt_sample_granules[b / 64], ~(1ull << (b % 64)),
                                   memory_order_relaxed);
     mt_lock_release(&filter_lock);
 }

@@ -24,7 +24,7 @@
 __thread int mt_guard __attribute__((tls_model("initial-exec")));
 volatile int mt_state = MT_OFF;
 struct mt_fastpath mt_fp = {                 /* slow until tracing starts */
-    .pages = mt_sample_all_pages,
+    .granules = mt_sample_all_granules,
     .finalizing = &mt_fp.zero,
 };
 
@@ -54,7 +54,7 @@ void mt_fast_refresh(void)
         if (!fast)
             mt_fp.countdown = 0;        /* allocations first: they record */
         mt_fp.finalizing = finalizing ? finalizing : &mt_fp.zero;
-        mt_fp.pages = fast ? mt_sample_pages : mt_sample_all_pages;
+        mt_fp.granules = fast ? mt_sample_granules : mt_sample_all_granules;
         if (fast)
             mt_fp.countdown = countdown_offset();
         atomic_thread_fence(memory_order_seq_cst);

@@ -43,6 +43,14 @@ __attribute__((noinline)) static void *make_block(int round)
     return malloc(48 + (size_t)(round % 5) * 16); /* @thread_alloc */
 }
 
+/* A first malloc-family call: under the shim it opens this thread's
+ * journal, so that what follows finds the thread's ring in place. */
+static void open_journal(void)
+{
+    void *volatile w = malloc(16);
+    free(w);
+}
+
 static void *worker(void *arg)
 {
     int id = (int)(long)arg;
@@ -181,8 +189,7 @@ static void *handoff_maker(void *arg)
 {
     (void)arg;
     wait_stage(1);
-    void *volatile w = malloc(16);      /* this thread's journal opens */
-    free(w);
+    open_journal();
     handed = handoff_block();
     set_stage(2);
     wait_stage(3);
@@ -192,8 +199,7 @@ static void *handoff_maker(void *arg)
 static void *handoff_taker(void *arg)
 {
     (void)arg;
-    void *volatile w = malloc(16);
-    free(w);
+    open_journal();
     set_stage(1);
     wait_stage(2);
     free(handed);
@@ -241,8 +247,7 @@ static void *producer(void *arg)
 static void *consumer(void *arg)
 {
     (void)arg;
-    void *volatile w = malloc(16);
-    free(w);
+    open_journal();
     atomic_store(&consumer_ready, 1);
     while (!atomic_load(&stop)) {
         void *p = atomic_exchange(&slot, NULL);
@@ -257,8 +262,7 @@ static void *consumer(void *arg)
 static void *idle(void *arg)
 {
     (void)arg;
-    void *volatile w = malloc(16);
-    free(w);
+    open_journal();
     while (!atomic_load(&stop)) {
         struct timespec ts = { 0, 10000000 };
         nanosleep(&ts, NULL);
