@@ -142,15 +142,26 @@ static char *const *with_replaced(char *const envp[], char **buf, size_t cap)
     return buf;
 }
 
+/* The hooks' buffers are mapped, not on the stack: 20 KiB would overrun a
+ * small thread stack (and on one of 16 KiB jumped its guard page). They go
+ * with the image when exec succeeds. Without them (out of memory) exec runs
+ * as asked, with the environment it was given. */
+struct exec_bufs {
+    char path[4096];                     /* the snapshot written for this exec */
+    char *env[MAX_ENV + 2];
+};
+
 #define EXEC_HOOK(call)                                             \
     do {                                                            \
-        char path_[4096];                                           \
-        char *env_[MAX_ENV + 2];                                    \
-        (void)env_;                                                 \
-        before_exec(path_, sizeof path_);                           \
-        return after_exec_failed(call, path_);                      \
+        struct exec_bufs *b_ = mt_map(sizeof *b_);                  \
+        char none_[1] = "";                                         \
+        char *path_ = b_ ? b_->path : none_;                        \
+        before_exec(path_, b_ ? sizeof b_->path : sizeof none_);    \
+        int r_ = after_exec_failed(call, path_);                    \
+        mt_unmap(b_, sizeof *b_);        /* keeps errno */          \
+        return r_;                                                  \
     } while (0)
-#define ENVP(e) with_replaced((e), env_, MAX_ENV + 2)
+#define ENVP(e) (b_ ? with_replaced((e), b_->env, MAX_ENV + 2) : (e))
 
 static int missing(void)
 {

@@ -171,8 +171,10 @@ MT_HIDDEN void mt_unwind_setup(void);
  * return address lies in (stop_lo, stop_hi]. */
 /* Called before the allocator runs: warms what the unwind will read. */
 MT_HIDDEN void mt_unwind_prefetch(void);
-MT_HIDDEN int mt_unwind(uintptr_t *ips, int depth, bool *truncated,
-                        uintptr_t stop_lo, uintptr_t stop_hi, uintptr_t anchor, uint32_t **id);
+struct mt_scratch;                     /* scratch.h: the thread's buffers */
+MT_HIDDEN int mt_unwind(uintptr_t *ips, int depth, bool *truncated, uintptr_t stop_lo,
+                        uintptr_t stop_hi, uintptr_t anchor, uint32_t **id,
+                        struct mt_scratch *s);
 /* *id, when set, is the stack memo's cache of this stack's interned id + 1
  * (0: not known yet; then ips holds the frames, else they may not). */
 /* stackmemo.c: native stacks memoized per thread, validated on the stack:
@@ -196,7 +198,7 @@ MT_HIDDEN int mt_memo_lookup(uintptr_t own_lo, uintptr_t own_hi, const struct mt
                              uintptr_t *ips, int depth, bool *truncated,
                              struct mt_memo_miss *miss, uint32_t **id);
 MT_HIDDEN int mt_memo_fill(const struct mt_memo_miss *miss, uintptr_t *ips, int depth,
-                           bool *truncated, uint32_t **id);
+                           bool *truncated, uint32_t **id, struct mt_scratch *s);
 /* The same from a frame-pointer walk: ra and slot from the missed frame
  * outward (see stackmemo.c). */
 #define MT_MEMO_FRAMES 64              /* deeper stacks are not memoized */
@@ -228,7 +230,8 @@ MT_HIDDEN void mt_python_init(void);
  * (3.11 and 3.12 keep their _PyCFrame there, 3.13 its entry frame), 0 when
  * unknown: the stack memo places the native frames above the loop by their
  * distance to it. */
-MT_HIDDEN int mt_python_walk(uintptr_t *words, int max, bool *more, uintptr_t *anchor);
+MT_HIDDEN int mt_python_walk(uintptr_t *words, int max, bool *more, uintptr_t *anchor,
+                             struct mt_scratch *s);
 /* Where the interpreter's eval loop lies: native frames beyond it are
  * replaced by the Python frames. */
 MT_HIDDEN bool mt_python_eval_range(uintptr_t *lo, uintptr_t *hi);
@@ -280,7 +283,10 @@ MT_HIDDEN void mt_journal_thread_end(void);
 
 /* ---- stacks.c: interned stacks and their counters ----------------------- */
 struct mt_stackrec;
-MT_HIDDEN uint32_t mt_stacks_intern(const uintptr_t *ips, int n, bool truncated);
+struct mt_intern_slot;
+/* cache: the thread's recently interned stacks (scratch.h). */
+MT_HIDDEN uint32_t mt_stacks_intern(const uintptr_t *ips, int n, bool truncated,
+                                    struct mt_intern_slot *cache);
 /* n blocks of bytes in all, in counter units (mt_stacks_units); they reach
  * the counters through the thread's journal. */
 MT_HIDDEN void mt_stacks_on_alloc(uint32_t id, uint64_t n, uint64_t bytes, uint64_t mono);

@@ -183,7 +183,7 @@ void mt_leak_gate(const struct mt_leak_result *r, const char *snapshot)
         return;                          /* nothing known: the program's status stands */
     int guard = mt_guard;
     mt_guard = 1;                        /* the symbol tables were read before the scan */
-    struct user_supp u;
+    static struct user_supp u;           /* 8 KiB, once, at exit: not on the stack */
     memset(&u, 0, sizeof u);
     if (mt_opt.suppressions)
         load_user(&u, mt_opt.suppressions);

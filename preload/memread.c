@@ -59,7 +59,9 @@ bool mt_memread_direct(void)
 void mt_memread(const struct mt_seg *segs, int n, char *buf, bool *ok,
                 const struct mt_maps *maps)
 {
-    struct iovec remote[MT_SEG_BATCH];
+    /* 16 KiB: static, not on the stack of the thread that calls exit (a
+     * small one, maybe). The leak scan is the only caller, once, at exit. */
+    static struct iovec remote[MT_SEG_BATCH];
     for (int i = 0; i < n; i++) {
         remote[i].iov_base = (void *)segs[i].addr;
         remote[i].iov_len = segs[i].len;

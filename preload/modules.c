@@ -84,9 +84,11 @@ static int collect_one(struct dl_phdr_info *info, size_t size, void *arg)
     return 0;
 }
 
+/* Under the writer's lock (its only caller): c is static, off the stack. */
 int mt_modules_collect(struct mt_module *mods, int max, struct mt_strtab *st)
 {
-    struct collect c = { .mods = mods, .max = max, .st = st };
+    static struct collect c;
+    c = (struct collect){ .mods = mods, .max = max, .st = st };
     mt_proc_exe(c.exe, sizeof c.exe);
     dl_iterate_phdr(collect_one, &c);
     return c.n;

@@ -28,6 +28,7 @@
 #include "internal.h"
 #include "mtrace/format.h"
 #include "pylayout.h"
+#include "scratch.h"
 #include "stripes.h"
 
 #define HASH_NONFATAL_OOM 1
@@ -89,14 +90,9 @@ static struct pystr *strings;
 struct pycode {
     const struct pystr *file, *func;
 };
-struct codekey {                        /* what a code address stood for */
-    const void *code, *file_obj, *qual_obj;
-    int32_t first;
-    uint32_t id;
-};
 struct codeent {
     UT_hash_handle hh;
-    struct codekey k;
+    struct mt_codekey k;
 };
 static struct codeent *codes;           /* by code address */
 static mt_lock py_lock = MT_LOCK_INIT;  /* strings, codes, ids */
@@ -104,14 +100,6 @@ static mt_lock py_lock = MT_LOCK_INIT;  /* strings, codes, ids */
 static struct mt_iddir directory;                /* id -> record */
 static uint32_t next_id = 1;            /* 0: none */
 static uint32_t export_gen;
-
-#define CACHE_SIZE 128
-static __thread struct codekey cache[CACHE_SIZE] __attribute__((tls_model("initial-exec")));
-
-struct lineslot { uint32_t id, lasti, line; };
-#define LINE_CACHE_SIZE 512
-static __thread struct lineslot line_cache[LINE_CACHE_SIZE]
-    __attribute__((tls_model("initial-exec")));
 
 /* ---- str objects to UTF-8, reading the object in place ---------------------- */
 static size_t put_utf8(char *out, uint32_t c)
@@ -197,7 +185,7 @@ static inline struct pycode *by_id(uint32_t id)
 }
 
 /* Called with py_lock held: a new id for what the key describes. */
-static uint32_t new_code(const struct codekey *k)
+static uint32_t new_code(const struct mt_codekey *k)
 {
     uint32_t id = next_id;
     if (!mt_iddir_reserve(&directory, id))
@@ -216,7 +204,7 @@ static uint32_t new_code(const struct codekey *k)
     return id;
 }
 
-static uint32_t code_id_slow(struct codekey *k)
+static uint32_t code_id_slow(struct mt_codekey *k)
 {
     mt_lock_acquire(&py_lock);
     struct codeent *e;
@@ -240,15 +228,15 @@ static uint32_t code_id_slow(struct codekey *k)
     return k->id;
 }
 
-static inline uint32_t code_id(const char *code)
+static inline uint32_t code_id(const char *code, struct mt_scratch *s)
 {
-    struct codekey k = {
+    struct mt_codekey k = {
         .code = code,
         .file_obj = LOADP(code + L.co_filename),
         .qual_obj = LOADP(code + L.co_qualname),
         .first = *(const int32_t *)(code + L.co_firstlineno),
     };
-    struct codekey *c = &cache[((uintptr_t)code >> 4) & (CACHE_SIZE - 1)];
+    struct mt_codekey *c = &s->code[((uintptr_t)code >> 4) & (MT_CODE_CACHE - 1)];
     if (MT_LIKELY(c->code == k.code && c->file_obj == k.file_obj &&
                   c->qual_obj == k.qual_obj && c->first == k.first && c->id))
         return c->id;
@@ -259,31 +247,35 @@ static inline uint32_t code_id(const char *code)
 
 /* ---- the walk ----------------------------------------------------------------- */
 /* The line the frame is at: lasti is in code units from the first one. */
-static inline uint32_t line_of(const char *code, uint32_t id, uint32_t lasti)
+static inline uint32_t line_of(const char *code, uint32_t id, uint32_t lasti,
+                               struct mt_scratch *s)
 {
-    struct lineslot *c = &line_cache[(id * 0x9E3779B1u ^ lasti) & (LINE_CACHE_SIZE - 1)];
+    struct mt_line_slot *c = &s->line[(id * 0x9E3779B1u ^ lasti) & (MT_LINE_CACHE - 1)];
     if (MT_LIKELY(c->id == id && c->lasti == lasti))
         return c->line;
     int line = addr2line((void *)code, (int)lasti * 2);
-    *c = (struct lineslot){ id, lasti, line > 0 ? (uint32_t)line : 0 };
+    *c = (struct mt_line_slot){ id, lasti, line > 0 ? (uint32_t)line : 0 };
     return c->line;
 }
 
-static int walk(uintptr_t *words, int max, bool *more, uintptr_t *anchor);
+static int walk(uintptr_t *words, int max, bool *more, uintptr_t *anchor,
+                struct mt_scratch *s);
 
-int mt_python_walk(uintptr_t *words, int max, bool *more, uintptr_t *anchor)
+int mt_python_walk(uintptr_t *words, int max, bool *more, uintptr_t *anchor,
+                   struct mt_scratch *s)
 {
     *more = false;
     *anchor = 0;
     if (!py_on)
         return 0;
     atomic_int *c = mt_stripes_enter(&walkers);   /* pairs with mt_python_before_free */
-    int n = finalizing() ? 0 : walk(words, max, more, anchor);
+    int n = finalizing() ? 0 : walk(words, max, more, anchor, s);
     mt_stripes_leave(c);
     return n;
 }
 
-static int walk(uintptr_t *words, int max, bool *more, uintptr_t *anchor)
+static int walk(uintptr_t *words, int max, bool *more, uintptr_t *anchor,
+                struct mt_scratch *s)
 {
     const char *ts = get_this_tstate();
     if (L.rt_gil_holder != SIZE_MAX) {
@@ -330,11 +322,11 @@ static int walk(uintptr_t *words, int max, bool *more, uintptr_t *anchor)
             *more = true;
             break;
         }
-        uint32_t id = code_id(code);
+        uint32_t id = code_id(code, s);
         if (!id)
             continue;
         ptrdiff_t lasti = (instr - base) / 2;
-        uint32_t line = line_of(code, id, (uint32_t)(lasti < 0 ? 0 : lasti));
+        uint32_t line = line_of(code, id, (uint32_t)(lasti < 0 ? 0 : lasti), s);
         words[n++] = MT_PYFRAME_TAG | (uintptr_t)id << 32 | line;
     }
     return n;

@@ -28,12 +28,11 @@
  * missing) stop filling it for a while: the slow walk would only cost.
  * ------------------------------------------------------------------------- */
 #define _GNU_SOURCE
-#define UNW_LOCAL_ONLY
-#include <libunwind.h>
 #include <pthread.h>
 #include <string.h>
 
 #include "internal.h"
+#include "scratch.h"
 
 #if defined(__x86_64__)
 #include <emmintrin.h>
@@ -388,22 +387,21 @@ int mt_memo_record(const struct mt_memo_miss *miss, const uintptr_t *ra, const u
 /* The slow walk (unw_step) that fills the entry a lookup missed. The
  * caller holds the fork barrier (libunwind inside). */
 int mt_memo_fill(const struct mt_memo_miss *miss, uintptr_t *ips, int depth, bool *truncated,
-                 uint32_t **id)
+                 uint32_t **id, struct mt_scratch *s)
 {
     *id = NULL;
     if (!memo || !miss->entry)
         return -1;
     uintptr_t stop_slot = 0;
-    unw_context_t uc;
-    unw_cursor_t c;
-    if (unw_getcontext(&uc) != 0 || unw_init_local(&c, &uc) != 0)
+    unw_cursor_t *c = &s->cursor;
+    if (unw_getcontext(&s->uc) != 0 || unw_init_local(c, &s->uc) != 0)
         return -1;
-    uintptr_t ra[FRAMES + 1], slot[FRAMES + 1];
+    uintptr_t *ra = s->ra, *slot = s->slot;
     int want = mt_memo_want(depth), k = 0;
     bool end = true;
     do {
         unw_word_t ip, sp;
-        if (unw_get_reg(&c, UNW_REG_IP, &ip) != 0 || unw_get_reg(&c, UNW_REG_SP, &sp) != 0) {
+        if (unw_get_reg(c, UNW_REG_IP, &ip) != 0 || unw_get_reg(c, UNW_REG_SP, &sp) != 0) {
             k = 0;                    /* recorded as not memoizable */
             break;
         }
@@ -422,7 +420,7 @@ int mt_memo_fill(const struct mt_memo_miss *miss, uintptr_t *ips, int depth, boo
         }
         ra[k] = ip;
         slot[k++] = at;
-    } while (unw_step(&c) > 0);
+    } while (unw_step(c) > 0);
     return mt_memo_record(miss, ra, slot, k, end, stop_slot, ips, depth, truncated, id);
 }
 
@@ -442,9 +440,9 @@ int mt_memo_lookup(uintptr_t own_lo, uintptr_t own_hi, const struct mt_memo_stop
     return -1;
 }
 int mt_memo_fill(const struct mt_memo_miss *miss, uintptr_t *ips, int depth, bool *truncated,
-                 uint32_t **id)
+                 uint32_t **id, struct mt_scratch *s)
 {
-    (void)miss; (void)ips; (void)depth; (void)truncated;
+    (void)miss; (void)ips; (void)depth; (void)truncated; (void)s;
     *id = NULL;
     return -1;
 }

@@ -18,6 +18,7 @@
 #include "internal.h"
 #include "journal.h"
 #include "mtrace/format.h"
+#include "scratch.h"
 
 static bool table_oom;
 #define HASH_NONFATAL_OOM 1
@@ -143,10 +144,6 @@ void mt_stacks_thread(int64_t *current, uint64_t *allocated)
     *allocated = out_units(thread_allocated);
 }
 
-/* Per-thread cache of recently interned stacks. */
-#define CACHE_SIZE 256
-struct cache_slot { uint32_t hash; struct mt_stackrec *rec; };
-static __thread struct cache_slot cache[CACHE_SIZE] __attribute__((tls_model("initial-exec")));
 
 /* 32 bits: uthash keeps hash values as unsigned int and compares the
  * stored value with the one passed to HASH_FIND_BYHASHVALUE, so a wider
@@ -201,10 +198,11 @@ static struct mt_stackrec *add_locked(const uintptr_t *ips, int n, uint32_t h)
     return r;
 }
 
-uint32_t mt_stacks_intern(const uintptr_t *ips, int n, bool truncated)
+uint32_t mt_stacks_intern(const uintptr_t *ips, int n, bool truncated,
+                          struct mt_intern_slot *cache)
 {
     uint32_t h = hash_frames(ips, n);
-    struct cache_slot *c = &cache[h & (CACHE_SIZE - 1)];
+    struct mt_intern_slot *c = &cache[h & (MT_INTERN_CACHE - 1)];
     struct mt_stackrec *r = c->rec;
     if (MT_LIKELY(r && c->hash == h && same(r, ips, n)))
         return r->id;

@@ -11,6 +11,7 @@
 #include <pthread.h>
 
 #include "internal.h"
+#include "scratch.h"
 
 #define API __attribute__((visibility("default")))
 
@@ -59,6 +60,7 @@ static void *thunk(void *p)
     void *r = s.fn(s.arg);
     mt_memo_thread_end();               /* pthread_exit: the key destructors do it */
     mt_journal_thread_end();
+    mt_scratch_thread_end();
     return r;
 }
 

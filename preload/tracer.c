@@ -20,6 +20,7 @@
 
 #include "internal.h"
 #include "mtrace/format.h"
+#include "scratch.h"
 
 __thread int mt_guard __attribute__((tls_model("initial-exec")));
 volatile int mt_state = MT_OFF;
@@ -88,23 +89,23 @@ static void drop_event(void)
  * gets a hybrid stack: the native frames up to the interpreter's eval loop,
  * then its Python frames (the native frames further out are interpreter
  * plumbing, and skipping them keeps the unwind short). */
-static uint32_t capture_and_intern(uintptr_t *ips, bool *truncated)
+static uint32_t capture_and_intern(struct mt_scratch *s, bool *truncated)
 {
     int depth = mt_opt.depth;
-    uintptr_t py[MT_MAX_DEPTH];
+    uintptr_t *ips = s->ips, *py = s->py;
     bool py_more;
     uintptr_t anchor;
-    int npy = mt_python_walk(py, depth, &py_more, &anchor);
+    int npy = mt_python_walk(py, depth, &py_more, &anchor, s);
     uintptr_t lo = 0, hi = 0;            /* stay 0 when the loop is unknown */
     if (npy)
         mt_python_eval_range(&lo, &hi);
     uint32_t *memo_id;
-    int n = mt_unwind(ips, depth, truncated, lo, hi, hi ? anchor : 0, &memo_id);
+    int n = mt_unwind(ips, depth, truncated, lo, hi, hi ? anchor : 0, &memo_id, s);
     if (!npy && memo_id) {
         /* The memo's entry names this very stack: intern it once. */
         if (*memo_id)
             return *memo_id - 1;
-        uint32_t id = mt_stacks_intern(ips, n, *truncated);
+        uint32_t id = mt_stacks_intern(ips, n, *truncated, s->intern);
         if (id != UINT32_MAX)
             *memo_id = id + 1;
         return id;
@@ -117,7 +118,7 @@ static uint32_t capture_and_intern(uintptr_t *ips, bool *truncated)
         *truncated = *truncated || py_more || take < npy;
         n += take;
     }
-    return mt_stacks_intern(ips, n, *truncated);
+    return mt_stacks_intern(ips, n, *truncated, s->intern);
 }
 
 /* What a block of size bytes adds to the counters (stacks.c's units). */
@@ -135,10 +136,14 @@ static inline void weigh(size_t size, uint64_t *n, uint64_t *bytes)
  * sampling, only for sampled ones: interpose.c decides before). */
 void mt_on_alloc(void *p, size_t size)
 {
-    uintptr_t ips[MT_MAX_DEPTH];
     bool truncated;
     mt_livemap_prefetch((uintptr_t)p);
-    uint32_t id = capture_and_intern(ips, &truncated);
+    struct mt_scratch *s = mt_scratch_get();
+    uint32_t id = UINT32_MAX;
+    if (MT_LIKELY(s != NULL)) {
+        id = capture_and_intern(s, &truncated);
+        mt_scratch_put(s);
+    }
     if (MT_UNLIKELY(id == UINT32_MAX)) {
         drop_event();
         return;
@@ -235,6 +240,7 @@ static void fork_child(void)
 {
     mt_sample_unlock(true);
     mt_sample_after_fork_child();
+    mt_scratch_after_fork_child();
     mt_stacks_unlock_all(true);
     mt_timeline_unlock(true);
     mt_python_unlock(true);
@@ -335,6 +341,7 @@ __attribute__((constructor)) static void mt_init(void)
         mt_livemap_init();
         mt_stacks_setup(mt_opt.sample_bytes != 0);
         mt_journal_setup();
+        mt_scratch_setup();
         mt_timeline_init();
         mt_leakscan_init();
         pthread_atfork(fork_prepare, fork_parent, fork_child);

@@ -168,7 +168,7 @@ bool mt_tree_claim_file(int reason)
                  reason == MT_REASON_KILLED;
     if (is_root && final)
         return true;                     /* never counts against the cap */
-    char path[4200];
+    static char path[4200];              /* under the writer's lock, its only caller */
     counter_path(path, sizeof path);
     int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)

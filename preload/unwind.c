@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "scratch.h"
 #include "stripes.h"
 
 static uintptr_t own_lo, own_hi;
@@ -94,7 +95,7 @@ static int find_stop(void *const *buf, int from, int n, uintptr_t lo, uintptr_t 
 }
 
 static int capture_full(uintptr_t *ips, int depth, bool *truncated,
-                        uintptr_t stop_lo, uintptr_t stop_hi);
+                        uintptr_t stop_lo, uintptr_t stop_hi, void **buf);
 
 #if defined(__x86_64__) || defined(__aarch64__)
 /* The frame record of both ABIs: [fp] = caller's fp, [fp + 8] = return
@@ -158,8 +159,8 @@ void mt_unwind_prefetch(void)
         mt_memo_prefetch(own_lo, own_hi);
 }
 
-int mt_unwind(uintptr_t *ips, int depth, bool *truncated,
-              uintptr_t stop_lo, uintptr_t stop_hi, uintptr_t anchor, uint32_t **id)
+int mt_unwind(uintptr_t *ips, int depth, bool *truncated, uintptr_t stop_lo,
+              uintptr_t stop_hi, uintptr_t anchor, uint32_t **id, struct mt_scratch *s)
 {
     *id = NULL;
     /* The memo serves native stacks, and the native frames above Python's
@@ -175,18 +176,17 @@ int mt_unwind(uintptr_t *ips, int depth, bool *truncated,
         if (n >= 0)
             return n;
         /* Fill from the frame-pointer chain where it holds, else by libunwind. */
-        uintptr_t ra[MT_MEMO_FRAMES + 1], slot[MT_MEMO_FRAMES + 1];
         bool more;
         int w = miss.entry && mt_opt.unwind_fp && !stop_hi
-                    ? capture_fp(ra, slot, mt_memo_want(depth), &more, 0, 0)
+                    ? capture_fp(s->ra, s->slot, mt_memo_want(depth), &more, 0, 0)
                     : -1;
         if (w > 0) {
-            n = mt_memo_record(&miss, ra, slot, w, !more, 0, ips, depth, truncated, id);
+            n = mt_memo_record(&miss, s->ra, s->slot, w, !more, 0, ips, depth, truncated, id);
             if (n >= 0)
                 return n;
         } else if (miss.entry) {
             atomic_int *c = enter();
-            n = mt_memo_fill(&miss, ips, depth, truncated, id);
+            n = mt_memo_fill(&miss, ips, depth, truncated, id, s);
             mt_stripes_leave(c);
             if (n >= 0)
                 return n;
@@ -197,16 +197,15 @@ int mt_unwind(uintptr_t *ips, int depth, bool *truncated,
         if (n > 0)
             return n;
     }
-    return capture_full(ips, depth, truncated, stop_lo, stop_hi);
+    return capture_full(ips, depth, truncated, stop_lo, stop_hi, s->raw);
 }
 
 /* libunwind's fast trace (unw_backtrace). */
 static int capture_full(uintptr_t *ips, int depth, bool *truncated,
-                        uintptr_t stop_lo, uintptr_t stop_hi)
+                        uintptr_t stop_lo, uintptr_t stop_hi, void **buf)
 {
-    /* Room for the shim's frames (hook, tracer, this function) on top. */
-    enum { SLACK = 8, PROBE = 8 };
-    void *buf[MT_MAX_DEPTH + SLACK];
+    /* buf has room for the shim's frames (hook, tracer, this function) on top. */
+    enum { SLACK = MT_UNWIND_SLACK, PROBE = 8 };
     int want = depth + SLACK;
     int skip, n;
     if (stop_hi) {

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,7 +29,8 @@ static mt_lock writer_lock = MT_LOCK_INIT;
  * other threads: one of them may be parked inside dlopen or an unwinder's
  * dl_iterate_phdr, holding the loader lock that listing modules takes. */
 static struct {
-    bool on;
+    atomic_uintptr_t owner;              /* the thread in the exit sequence: it holds writer_lock */
+    bool on;                             /* what follows was read */
     struct mt_module *mods;
     int n;
     struct mt_strtab st;
@@ -142,9 +144,12 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* The writer's buffers are static, under writer_lock: a snapshot may be
+ * written on any of the program's threads (at exit, exec, a signal or the
+ * C API), and some run on small stacks. */
 static uint32_t add_cmdline(struct mt_strtab *st)
 {
-    char buf[8192];
+    static char buf[8192];
     size_t n = mt_proc_read("/proc/self/cmdline", buf, sizeof buf);
     while (n && buf[n - 1] == '\0')
         n--;
@@ -164,7 +169,7 @@ static void note_in_manifest(const char *path, int reason)
     int fd = open(m, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return;
-    char line[4200];
+    static char line[4200];
     int n = snprintf(line, sizeof line, "%d %d %s\n", (int)mt_pid(), reason, path);
     if (n > 0 && (size_t)n < sizeof line)
         write_all(fd, line, (size_t)n);
@@ -178,7 +183,9 @@ void mt_writer_checkin(void)
 {
     char exe[4096];
     mt_proc_exe(exe, sizeof exe);
+    mt_lock_acquire(&writer_lock);
     note_in_manifest(exe, 0);
+    mt_lock_release(&writer_lock);
 }
 
 static size_t align8(size_t n) { return (n + 7u) & ~(size_t)7u; }
@@ -322,7 +329,7 @@ static bool image_build(struct image *im, int reason, uint32_t seq,
         im->nmods = mt_modules_collect(im->mods, MAX_MODULES, &im->st);
     }
 
-    char exe[4096];
+    static char exe[4096];
     h->program = mt_strtab_add(&im->st, exe, mt_proc_exe(exe, sizeof exe));
     h->cmdline = add_cmdline(&im->st);
     mt_proc_rss(&h->rss_bytes, &h->peak_rss_bytes);
@@ -421,15 +428,23 @@ static bool image_write(int fd, const struct image *im)
     return write_zeros(fd, align8(pos) - pos) && write_all(fd, MT_FILE_TRAILER, 8);
 }
 
+/* Whether this thread runs the exit sequence, which holds writer_lock
+ * throughout (another thread's snapshot waits for the lock). */
+static bool in_exit_sequence(void)
+{
+    return atomic_load_explicit(&pre.owner, memory_order_relaxed) == (uintptr_t)pthread_self();
+}
+
 static bool write_snapshot(int reason, char *path_out, size_t path_len,
                            const struct mt_leak_result *leaks, const struct ending *end)
 {
     int guard = mt_guard;
     mt_guard = 1;
-    if (!pre.on)
+    bool lock = !in_exit_sequence();
+    if (lock)
         mt_lock_acquire(&writer_lock);
     uint32_t seq = next_sequence++;
-    char path[4096], tmp[4200];
+    static char path[4096], tmp[4200];
     bool ok = false;
     struct image im;
     const char *what = "cannot build the snapshot (out of memory)";
@@ -479,7 +494,7 @@ out:
         mt_log("mtrace: %s snapshot %s%s%s", what, path, err ? ": " : "",
                err ? strerrordesc_np(err) : "");
     }
-    if (!pre.on)
+    if (lock)
         mt_lock_release(&writer_lock);
     mt_guard = guard;
     return ok;
@@ -501,6 +516,7 @@ void mt_writer_forget_last(void)
 void mt_writer_exit_begin(int reason)
 {
     mt_lock_acquire(&writer_lock);      /* the tracer thread is not mid-write */
+    atomic_store_explicit(&pre.owner, (uintptr_t)pthread_self(), memory_order_relaxed);
     memset(&pre.mi, 0, sizeof pre.mi);
     if (reason != MT_REASON_KILLED)      /* a handler may have interrupted malloc */
         pre.mi = mallinfo2();
@@ -518,6 +534,7 @@ void mt_writer_exit_end(void)
     mt_unmap(pre.mods, MAX_MODULES * sizeof *pre.mods);
     mt_strtab_release(&pre.st);
     pre.mods = NULL;
+    atomic_store_explicit(&pre.owner, 0, memory_order_relaxed);
     mt_lock_release(&writer_lock);
 }
 

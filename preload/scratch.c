@@ -1,0 +1,96 @@
+/* ---------------------------------------------------------------------------
+ * scratch.c: each thread's working memory (scratch.h), claimed from a list
+ * of blocks on the thread's first event and given back at its end (the
+ * pthread key's destructor, or threads.c when its start routine returns).
+ * What a thread still allocates after that (later TLS destructors, glibc's
+ * own teardown) borrows a block for the one event: a block claimed then
+ * would never be given back, no destructor runs for it any more.
+ * ------------------------------------------------------------------------- */
+#define _GNU_SOURCE
+#include <pthread.h>
+
+#include "scratch.h"
+
+static _Atomic(struct mt_scratch *) blocks;
+static pthread_key_t key;
+static bool key_ok;
+static __thread struct mt_scratch *mine __attribute__((tls_model("initial-exec")));
+static __thread bool ended __attribute__((tls_model("initial-exec")));
+
+static void thread_end(void *p);
+
+void mt_scratch_setup(void)
+{
+    key_ok = pthread_key_create(&key, thread_end) == 0;
+}
+
+static struct mt_scratch *claim(void)
+{
+    struct mt_scratch *s;
+    for (s = atomic_load_explicit(&blocks, memory_order_acquire); s; s = s->next) {
+        int free_ = 0;
+        if (!atomic_load_explicit(&s->in_use, memory_order_relaxed) &&
+            atomic_compare_exchange_strong(&s->in_use, &free_, 1))
+            return s;
+    }
+    s = mt_map(sizeof *s);                    /* zeroed: empty caches */
+    if (!s)
+        return NULL;
+    atomic_store_explicit(&s->in_use, 1, memory_order_relaxed);
+    s->next = atomic_load_explicit(&blocks, memory_order_relaxed);
+    while (!atomic_compare_exchange_weak_explicit(&blocks, &s->next, s, memory_order_release,
+                                                  memory_order_relaxed))
+        ;
+    return s;
+}
+
+static void give_back(struct mt_scratch *s)
+{
+    atomic_store_explicit(&s->in_use, 0, memory_order_release);
+}
+
+struct mt_scratch *mt_scratch_get(void)
+{
+    struct mt_scratch *s = mine;
+    if (MT_LIKELY(s != NULL))
+        return s;
+    s = claim();
+    if (s && !ended) {
+        mine = s;
+        if (key_ok)
+            pthread_setspecific(key, s);       /* may calloc: the guard is held */
+    }
+    return s;
+}
+
+void mt_scratch_put(struct mt_scratch *s)
+{
+    if (MT_UNLIKELY(s != mine))
+        give_back(s);                           /* lent after the thread's end */
+}
+
+static void thread_end(void *p)
+{
+    if (!p || p != mine)
+        return;
+    mine = NULL;
+    ended = true;
+    give_back(p);
+}
+
+void mt_scratch_thread_end(void)
+{
+    struct mt_scratch *s = mine;
+    if (!s)
+        return;
+    if (key_ok)
+        pthread_setspecific(key, NULL);
+    thread_end(s);
+}
+
+void mt_scratch_after_fork_child(void)
+{
+    for (struct mt_scratch *s = atomic_load(&blocks); s; s = s->next)
+        if (s != mine)
+            give_back(s);
+}
