@@ -2,7 +2,9 @@
 stack works under the shim (its static TLS once took 14 KiB of every
 thread's stack, and the call failed with EINVAL), in every unwinding mode;
 such a thread can end the process with exit or exec, and the snapshot
-counts every thread's blocks exactly. The shim's own use of a thread's
+counts every thread's blocks exactly. A stack overflow whose SIGSEGV is
+handled on an 8 KiB signal stack still gets its final snapshot (it needed
+more than 16 KiB there). The shim's own use of a thread's
 stack is measured on a stack the program provides: an allocation's capture
 took 24 KiB beyond the program's own use (TLS included), exit 31 KiB and
 an exec hook 51 KiB (a 20 KiB frame that jumped the guard page of a 16 KiB
@@ -32,6 +34,17 @@ for unwind, env in UNWIND.items():
                   (threads * 100, threads * 100, threads * 100 * 300), f"{what}: small_keep")
             equal((t["alloc_count"], t["live_count"], t["alloc_bytes"]),
                   (threads * 1000, 0, threads * 1000 * 64), f"{what}: small_temp")
+
+    what = f"{unwind}, overflow"
+    p, d, snaps = run([prog("smallstack"), "overflow"], env=env)
+    equal(p.returncode, -11, f"{what}: ends by SIGSEGV, as untraced")
+    if check(len(snaps) == 1, f"{what}: the final snapshot ({p.stderr.strip()[-300:]})"):
+        js = report("top", "-n", "0", snaps[0])
+        h = js["snapshots"][0]
+        equal((h["reason"], h["end_signal"]), ("killed", 11), f"{what}: killed by SIGSEGV")
+        k = rows_by_line(js, "smallstack.c").get(keep)
+        if check(k is not None, f"{what}: small_keep reported"):
+            equal((k["alloc_count"], k["live_count"]), (100, 100), f"{what}: small_keep")
 
 
 def used(mode, preload, env=None):

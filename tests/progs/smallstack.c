@@ -11,10 +11,14 @@
  *                            a ninth one exec /bin/true
  *   smallstack measure MODE  one thread does the same in a forked child,
  *                            on a 1 MiB stack shared with the parent, which
- *                            prints how much of it the child used */
+ *                            prints how much of it the child used
+ *   smallstack overflow      the work on the main thread, then unbounded
+ *                            recursion: SIGSEGV, handled on an 8 KiB
+ *                            signal stack (the shim's final snapshot) */
 #define _GNU_SOURCE
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +76,22 @@ static void *last(void *arg)
     return NULL;
 }
 
+static __attribute__((noinline)) int recurse(int n)
+{
+    volatile char pad[256];
+    memset((char *)pad, n, sizeof pad);
+    return n ? recurse(n + 1) + pad[3] : 0;
+}
+
+static int overflow(void)
+{
+    stack_t ss = { .ss_sp = malloc(8192), .ss_size = 8192 };
+    if (!ss.ss_sp || sigaltstack(&ss, NULL) != 0)
+        return 1;
+    body((void *)(long)THREADS);
+    return recurse(1);
+}
+
 static int start(pthread_t *t, pthread_attr_t *a, void *(*fn)(void *), int i)
 {
     int e = pthread_create(t, a, fn, (void *)(long)i);
@@ -117,6 +137,8 @@ int main(int argc, char **argv)
         return measure();
     }
     mode = argc > 1 ? argv[1] : "join";
+    if (strcmp(mode, "overflow") == 0)
+        return overflow();
     pthread_attr_t a;
     pthread_attr_init(&a);
     pthread_attr_setstacksize(&a, PTHREAD_STACK_MIN);
