@@ -33,7 +33,9 @@ MTRACE_API unsigned mtrace_version(void);
 
 /* Writes a snapshot now (MTRACE_OUT with the next %n). Stores its path in
  * path (if not NULL, NUL-terminated, truncated to size). 0 on success, -1
- * when the tracer is off or the file could not be written. */
+ * when the tracer is off, the file could not be written, another thread is
+ * ending the process (its final snapshot has everything), or the call comes
+ * from a signal handler that interrupted the tracer on this thread. */
 MTRACE_API int mtrace_snapshot(char *path, size_t size);
 
 /* Traced heap bytes live now and at the peak (like tracemalloc's

@@ -64,7 +64,7 @@ static void write_once(int sig)
     int expected = 0;
     if (atomic_compare_exchange_strong(&writing, &expected, 1)) {
         if (mt_state == MT_ON)
-            mt_final_snapshot(MT_REASON_KILLED, sig, 0);
+            mt_final_snapshot(MT_REASON_KILLED, sig, 0, 0);
         atomic_store(&writing, 2);
         return;
     }

@@ -55,10 +55,11 @@ void mt_exits_init(void)
 }
 
 /* ---- _exit and friends ------------------------------------------------------ */
-static void before_exit(int status)
+__attribute__((noinline)) static void before_exit(int status)
 {
+    MT_STACK_BOUNDARY(from);
     if (mt_state == MT_ON && mt_is_traced_process())
-        mt_final_snapshot(MT_REASON_EXIT_NOW, 0, status);
+        mt_final_snapshot(MT_REASON_EXIT_NOW, 0, status, from);
 }
 
 API void _exit(int status)
@@ -98,7 +99,7 @@ static bool before_exec(char *path, size_t cap)
         return false;
     int saved = errno;
     mt_tree_before_exec();               /* the next image names this one */
-    const char *p = mt_final_snapshot(MT_REASON_EXEC, 0, 0);
+    const char *p = mt_final_snapshot(MT_REASON_EXEC, 0, 0, 0);
     if (p && strlen(p) < cap)
         memcpy(path, p, strlen(p) + 1);
     errno = saved;
@@ -151,9 +152,16 @@ struct exec_bufs {
     char *env[MAX_ENV + 2];
 };
 
+/* Mapped only in the traced process: a vfork child shares its parent's
+ * memory, and a mapping it made would stay behind in the parent. */
+static struct exec_bufs *exec_bufs(void)
+{
+    return mt_state == MT_ON && mt_is_traced_process() ? mt_map(sizeof(struct exec_bufs)) : NULL;
+}
+
 #define EXEC_HOOK(call)                                             \
     do {                                                            \
-        struct exec_bufs *b_ = mt_map(sizeof *b_);                  \
+        struct exec_bufs *b_ = exec_bufs();                         \
         char none_[1] = "";                                         \
         char *path_ = b_ ? b_->path : none_;                        \
         before_exec(path_, b_ ? sizeof b_->path : sizeof none_);    \

@@ -48,7 +48,19 @@ MT_HIDDEN pid_t mt_pid(void);
 /* The process's last snapshot (reason: exit, _exit, killed, exec), with
  * the leak scan and gate where they apply. Returns the path written, or
  * NULL; the caller of the exec hook unlinks it when exec fails. */
-MT_HIDDEN const char *mt_final_snapshot(int reason, int sig, int status);
+/* stack_from: where the leak scan starts reading this thread's stack,
+ * MT_STACK_BOUNDARY's, or 0 (no scan, or from the scan's own frame). */
+MT_HIDDEN const char *mt_final_snapshot(int reason, int sig, int status, uintptr_t stack_from);
+/* In a shim entry point that runs the leak scan: the program's callee-saved
+ * registers go into this frame, and the address of a local below them is
+ * where the scan reads this thread's stack from. The shim's own frames
+ * further in are left out: their stale slots hold copies of pointers the
+ * program no longer has (the allocation hook's argument: a leak read as
+ * reachable). */
+#define MT_STACK_BOUNDARY(var)                  \
+    __builtin_unwind_init();                    \
+    volatile char var##_mark = 0;               \
+    uintptr_t var = (uintptr_t)&var##_mark
 /* Whether this is the traced process itself (a vfork child runs on the
  * parent's memory and must leave the tracer alone): the raw getpid. */
 MT_HIDDEN bool mt_is_traced_process(void);
@@ -523,7 +535,7 @@ struct mt_leak_result {
  * block. After it, nothing may call into the loader (dladdr, dlsym,
  * dl_iterate_phdr): a parked thread may hold the loader's lock. */
 MT_HIDDEN void mt_leakscan_init(void);
-MT_HIDDEN bool mt_leakscan_run(struct mt_leak_result *out);
+MT_HIDDEN bool mt_leakscan_run(struct mt_leak_result *out, uintptr_t stack_from);
 MT_HIDDEN void mt_leakscan_release(struct mt_leak_result *r);
 /* livemap.c: every live block (addresses ascending), for the scan. */
 struct mt_block { uintptr_t addr; uint64_t size; uint32_t stack; uint8_t state; };

@@ -153,6 +153,7 @@ static void thread_end(void *p)
 void mt_journal_thread_end(void)
 {
     struct mt_journal *j = mt_my_journal;
+    closed = true;                      /* also when it never opened one */
     if (!j)
         return;
     if (key_ok)

@@ -266,11 +266,12 @@ static void tls_roots(struct scan *s, uintptr_t tp)
     }
 }
 
-/* A parked (or the scanning) thread: stack above its stack pointer,
- * registers, TLS. */
-static void thread_roots(struct scan *s, const struct mt_thread_ctx *t)
+/* A parked (or the scanning) thread: stack above its stack pointer (and
+ * the red zone below it, for a thread a signal interrupted), registers,
+ * TLS. */
+static void thread_roots(struct scan *s, const struct mt_thread_ctx *t, uintptr_t red_zone)
 {
-    uintptr_t sp = t->sp > RED_ZONE ? t->sp - RED_ZONE : t->sp;
+    uintptr_t sp = t->sp > red_zone ? t->sp - red_zone : t->sp;
     uintptr_t hi = 0;
     if (t->stack_lo <= t->sp && t->sp < t->stack_hi) {
         hi = t->stack_hi;
@@ -477,7 +478,7 @@ void mt_leakscan_init(void)
 
 /* noinline: the scanning thread's own stack is scanned from this frame up,
  * and the jmp_buf here holds its callee-saved registers. */
-__attribute__((noinline)) bool mt_leakscan_run(struct mt_leak_result *r)
+__attribute__((noinline)) bool mt_leakscan_run(struct mt_leak_result *r, uintptr_t stack_from)
 {
     int guard = mt_guard;
     mt_guard = 1;
@@ -512,13 +513,15 @@ __attribute__((noinline)) bool mt_leakscan_run(struct mt_leak_result *r)
         struct mt_thread_ctx self;
         memset(&self, 0, sizeof self);
         self.sp = (uintptr_t)&regs < (uintptr_t)&self ? (uintptr_t)&regs : (uintptr_t)&self;
+        if (stack_from > self.sp)
+            self.sp = stack_from;        /* the program's frames only (MT_STACK_BOUNDARY) */
         self.tp = (uintptr_t)pthread_self();
         mt_thread_stack(&self.stack_lo, &self.stack_hi);
-        thread_roots(&s, &self);
+        thread_roots(&s, &self, 0);
         int parked = 0;
         for (int i = 0; i < w.n; i++)
             if (w.t[i].state == MT_THREAD_PARKED) {
-                thread_roots(&s, &w.t[i]);
+                thread_roots(&s, &w.t[i], RED_ZONE);
                 parked++;
             }
         s.phase = 1;

@@ -45,6 +45,14 @@ static inline void mt_lock_acquire(mt_lock *l)
     }
 }
 
+static inline bool mt_lock_try_acquire(mt_lock *l)
+{
+    if (atomic_load_explicit(&l->held, memory_order_relaxed) ||
+        atomic_exchange_explicit(&l->held, 1, memory_order_acquire))
+        return false;
+    mt_locks_held++;
+    return true;
+}
 static inline void mt_lock_release(mt_lock *l)
 {
     atomic_store_explicit(&l->held, 0, memory_order_release);

@@ -30,12 +30,8 @@ size_t mt_proc_read(const char *path, char *buf, size_t cap)
     return len;
 }
 
-static uint64_t status_kib(const char *status, const char *key)
+static uint64_t kib_field(const char *p)
 {
-    const char *p = strstr(status, key);
-    if (!p)
-        return 0;
-    p += strlen(key);
     while (*p == ' ' || *p == '\t')
         p++;
     uint64_t v = 0;
@@ -44,15 +40,46 @@ static uint64_t status_kib(const char *status, const char *key)
     return v * 1024;
 }
 
+/* VmRSS and VmHWM from /proc/self/status, a line at a time through a small
+ * buffer: snapshots are written on whatever stack the program's thread
+ * has (a 16 KiB one, a signal stack). A line longer than the buffer (a
+ * long Groups list) is skipped. */
 void mt_proc_rss(uint64_t *rss, uint64_t *hwm)
 {
-    char buf[4096];
-    if (!mt_proc_read("/proc/self/status", buf, sizeof buf)) {
-        *rss = *hwm = 0;
+    *rss = *hwm = 0;
+    int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return;
+    char buf[256];
+    size_t len = 0;
+    bool skipping = false;               /* inside an overlong line */
+    for (;;) {
+        ssize_t n = read(fd, buf + len, sizeof buf - 1 - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+        buf[len] = '\0';
+        char *line = buf, *nl;
+        while ((nl = memchr(line, '\n', (size_t)(buf + len - line))) != NULL) {
+            *nl = '\0';
+            if (!skipping && strncmp(line, "VmRSS:", 6) == 0)
+                *rss = kib_field(line + 6);
+            else if (!skipping && strncmp(line, "VmHWM:", 6) == 0)
+                *hwm = kib_field(line + 6);
+            skipping = false;
+            line = nl + 1;
+        }
+        len = (size_t)(buf + len - line);
+        if (len == sizeof buf - 1) {
+            len = 0;                     /* no end in sight: skip to the next line */
+            skipping = true;
+        } else {
+            memmove(buf, line, len);
+        }
     }
-    *rss = status_kib(buf, "VmRSS:");
-    *hwm = status_kib(buf, "VmHWM:");
+    close(fd);
 }
 
 const char *mt_proc_progname(void)

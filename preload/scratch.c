@@ -81,6 +81,7 @@ static void thread_end(void *p)
 void mt_scratch_thread_end(void)
 {
     struct mt_scratch *s = mine;
+    ended = true;                             /* also when it never claimed one */
     if (!s)
         return;
     if (key_ok)

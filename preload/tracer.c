@@ -270,7 +270,7 @@ bool mt_is_traced_process(void)
  * midway through a snapshot, waiting for that lock while holding ours. A
  * killing signal gets no scan (it is not signal-safe); exec gets none
  * either (the program goes on if exec fails, with its threads). */
-const char *mt_final_snapshot(int reason, int sig, int status)
+const char *mt_final_snapshot(int reason, int sig, int status, uintptr_t stack_from)
 {
     if (mt_state != MT_ON || !mt_is_traced_process())
         return NULL;
@@ -292,27 +292,28 @@ const char *mt_final_snapshot(int reason, int sig, int status)
     struct mt_leak_result leaks;
     memset(&leaks, 0, sizeof leaks);
     if (scan)
-        mt_leakscan_run(&leaks);
+        mt_leakscan_run(&leaks, stack_from);
     static char path[4096];
     if (!mt_write_final_snapshot(reason, sig, status, &leaks, path, sizeof path))
         path[0] = '\0';
-    if (reason != MT_REASON_EXEC)
+    if (reason != MT_REASON_EXEC) {
         mt_set_state(MT_DONE);
+        mt_tree_root_done();             /* before the gate, which may end the process */
+    }
     if (gate)
         mt_leak_gate(&leaks, path);      /* may end the process with the gate's code */
     mt_leakscan_release(&leaks);
     mt_writer_exit_end();
-    if (reason != MT_REASON_EXEC)
-        mt_tree_root_done();
     mt_guard = guard;
     return path[0] ? path : NULL;
 }
 
 /* on_exit, not atexit: the status goes into the header. */
-static void exit_snapshot(int status, void *arg)
+__attribute__((noinline)) static void exit_snapshot(int status, void *arg)
 {
+    MT_STACK_BOUNDARY(from);
     (void)arg;
-    mt_final_snapshot(MT_REASON_EXIT, 0, status);
+    mt_final_snapshot(MT_REASON_EXIT, 0, status, from);
 }
 
 __attribute__((destructor)) static void mt_fini(void)

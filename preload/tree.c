@@ -80,9 +80,11 @@ static char replaced_entry[4200];         /* "MTRACE_REPLACED=PID:PATH" */
 
 void mt_tree_before_exec(void)
 {
-    char exe[4096];
-    mt_proc_exe(exe, sizeof exe);
-    snprintf(replaced_entry, sizeof replaced_entry, "MTRACE_REPLACED=%d:%s", (int)mt_pid(), exe);
+    /* The path straight into the entry: no 4 KiB buffer on the stack of
+     * the thread that execs (it may be a small one). */
+    int n = snprintf(replaced_entry, sizeof replaced_entry, "MTRACE_REPLACED=%d:", (int)mt_pid());
+    if (n > 0 && (size_t)n < sizeof replaced_entry)
+        mt_proc_exe(replaced_entry + n, sizeof replaced_entry - (size_t)n);
 }
 
 /* The entry the exec hooks add to the environment they pass (exits.c):
@@ -193,7 +195,7 @@ void mt_tree_root_done(void)
 {
     if (!is_root || !mt_opt.max_files)
         return;
-    char path[4200];
+    static char path[4200];              /* once, at the end of the exit sequence */
     counter_path(path, sizeof path);
     unlink(path);
 }

@@ -37,12 +37,30 @@ static struct {
     struct mallinfo2 mi;                 /* read before the scan: it takes arena locks */
 } pre;
 
+/* The thread in write_snapshot's critical section: a snapshot asked for
+ * on it from a signal handler is refused (the buffers are static, and
+ * writer_lock is not recursive). */
+static atomic_uintptr_t writing;
+
+static uintptr_t self(void)
+{
+    return (uintptr_t)pthread_self();
+}
+
+/* Whether this thread runs the exit sequence, which holds writer_lock
+ * throughout and has read what needs the loader and the arena locks
+ * before the leak scan parked the other threads. */
+static bool in_exit_sequence(void)
+{
+    return atomic_load_explicit(&pre.owner, memory_order_relaxed) == self();
+}
+
 /* glibc's own view of the heap, for the gap between traced bytes and RSS.
  * Not from a signal handler or with threads parked: it takes arena locks. */
 static void malloc_figures(int reason, struct mt_file_header *h)
 {
     struct mallinfo2 mi;
-    if (pre.on)
+    if (in_exit_sequence())
         mi = pre.mi;
     else if (reason != MT_REASON_KILLED)
         mi = mallinfo2();
@@ -318,13 +336,15 @@ static bool image_build(struct image *im, int reason, uint32_t seq,
     if (!im->mods)
         return false;
     mt_strtab_add(&im->st, "", 0);
-    if (pre.on) {
-        for (int i = 0; i < pre.n; i++) {
+    if (in_exit_sequence()) {
+        /* Listed before the scan (none if that failed: the loader's lock
+         * may be held by a parked thread now). */
+        for (int i = 0; pre.on && i < pre.n; i++) {
             const char *path = pre.st.buf + pre.mods[i].path;
             im->mods[i] = pre.mods[i];
             im->mods[i].path = mt_strtab_add(&im->st, path, strlen(path));
         }
-        im->nmods = pre.n;
+        im->nmods = pre.on ? pre.n : 0;
     } else {
         im->nmods = mt_modules_collect(im->mods, MAX_MODULES, &im->st);
     }
@@ -428,21 +448,37 @@ static bool image_write(int fd, const struct image *im)
     return write_zeros(fd, align8(pos) - pos) && write_all(fd, MT_FILE_TRAILER, 8);
 }
 
-/* Whether this thread runs the exit sequence, which holds writer_lock
- * throughout (another thread's snapshot waits for the lock). */
-static bool in_exit_sequence(void)
-{
-    return atomic_load_explicit(&pre.owner, memory_order_relaxed) == (uintptr_t)pthread_self();
-}
-
 static bool write_snapshot(int reason, char *path_out, size_t path_len,
                            const struct mt_leak_result *leaks, const struct ending *end)
 {
+    /* Refused from a signal handler that interrupted the tracer on this
+     * thread: inside a write (static buffers), or holding a lock that the
+     * lock's holder may be waiting for. */
+    bool lock = !in_exit_sequence();
+    if (atomic_load_explicit(&writing, memory_order_relaxed) == self() ||
+        (lock && mt_locks_held > 0))
+        return false;
     int guard = mt_guard;
     mt_guard = 1;
-    bool lock = !in_exit_sequence();
-    if (lock)
-        mt_lock_acquire(&writer_lock);
+    if (lock) {
+        /* Not while another thread runs the exit sequence: its final
+         * snapshot has everything, and a thread waiting here with the
+         * guard held would not be parked by the leak scan (counted as
+         * missed: every leak only "possible"). */
+        while (!mt_lock_try_acquire(&writer_lock)) {
+            if (atomic_load_explicit(&pre.owner, memory_order_relaxed) || mt_state != MT_ON) {
+                mt_guard = guard;
+                return false;
+            }
+            sched_yield();
+        }
+        if (mt_state != MT_ON) {         /* the final snapshot was written */
+            mt_lock_release(&writer_lock);
+            mt_guard = guard;
+            return false;
+        }
+    }
+    atomic_store_explicit(&writing, self(), memory_order_relaxed);
     uint32_t seq = next_sequence++;
     static char path[4096], tmp[4200];
     bool ok = false;
@@ -494,6 +530,7 @@ out:
         mt_log("mtrace: %s snapshot %s%s%s", what, path, err ? ": " : "",
                err ? strerrordesc_np(err) : "");
     }
+    atomic_store_explicit(&writing, 0, memory_order_relaxed);
     if (lock)
         mt_lock_release(&writer_lock);
     mt_guard = guard;
@@ -516,7 +553,7 @@ void mt_writer_forget_last(void)
 void mt_writer_exit_begin(int reason)
 {
     mt_lock_acquire(&writer_lock);      /* the tracer thread is not mid-write */
-    atomic_store_explicit(&pre.owner, (uintptr_t)pthread_self(), memory_order_relaxed);
+    atomic_store_explicit(&pre.owner, self(), memory_order_relaxed);
     memset(&pre.mi, 0, sizeof pre.mi);
     if (reason != MT_REASON_KILLED)      /* a handler may have interrupted malloc */
         pre.mi = mallinfo2();
