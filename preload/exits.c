@@ -42,8 +42,14 @@ static struct {
     execveat_fn execveat;
 } real;
 
+static int quick_status;
+static void quick_exit_snapshot(void);
+
 void mt_exits_init(void)
 {
+    /* Ours runs last (registered first): after the program's handlers,
+     * which must not find their threads parked by the leak scan. */
+    at_quick_exit(quick_exit_snapshot);
     /* The guard is held: whatever dlsym allocates is not traced. */
     real.exit_ = (exit_fn)dlsym(RTLD_NEXT, "_exit");
     real.exit_big = (exit_fn)dlsym(RTLD_NEXT, "_Exit");
@@ -80,9 +86,14 @@ API void _Exit(int status)
     __builtin_unreachable();
 }
 
+__attribute__((noinline)) static void quick_exit_snapshot(void)
+{
+    before_exit(quick_status);
+}
+
 API void quick_exit(int status)
 {
-    before_exit(status);
+    quick_status = status;               /* for quick_exit_snapshot, the last handler */
     if (real.quick)
         real.quick(status);
     syscall(SYS_exit_group, status);
@@ -95,8 +106,8 @@ API void quick_exit(int status)
 static bool before_exec(char *path, size_t cap)
 {
     path[0] = '\0';
-    if (mt_state != MT_ON || !mt_is_traced_process())
-        return false;
+    if (mt_state != MT_ON || !mt_is_traced_process() || mt_locks_held > 0)
+        return false;                    /* mt_locks_held: see mt_final_snapshot */
     int saved = errno;
     mt_tree_before_exec();               /* the next image names this one */
     const char *p = mt_final_snapshot(MT_REASON_EXEC, 0, 0, 0);

@@ -57,10 +57,12 @@ MT_HIDDEN const char *mt_final_snapshot(int reason, int sig, int status, uintptr
  * further in are left out: their stale slots hold copies of pointers the
  * program no longer has (the allocation hook's argument: a leak read as
  * reachable). */
-#define MT_STACK_BOUNDARY(var)                  \
-    __builtin_unwind_init();                    \
-    volatile char var##_mark = 0;               \
-    uintptr_t var = (uintptr_t)&var##_mark
+#define MT_STACK_BOUNDARY(var)                                          \
+    __builtin_unwind_init();                                            \
+    volatile char var##_mark = 0;                                       \
+    uintptr_t var = (uintptr_t)&var##_mark;                             \
+    if ((uintptr_t)__builtin_frame_address(0) < var)                    \
+        var = (uintptr_t)__builtin_frame_address(0)  /* saves above the frame record (AArch64 GCC) */
 /* Whether this is the traced process itself (a vfork child runs on the
  * parent's memory and must leave the tracer alone): the raw getpid. */
 MT_HIDDEN bool mt_is_traced_process(void);

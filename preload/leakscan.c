@@ -280,6 +280,14 @@ static void thread_roots(struct scan *s, const struct mt_thread_ctx *t, uintptr_
         hi = m ? m->hi : 0;              /* a signal stack, a stack we never saw */
         if (m && sp < m->lo)
             sp = m->lo;
+        /* On a signal stack (exit from a handler): the frames the signal
+         * interrupted are on the thread's own stack, below a stack pointer
+         * we do not know. All of its mapped part, then: a stale word there
+         * can only hide a leak, where leaving the frames out would report
+         * blocks they still point to. */
+        const struct mt_map_range *own = t->stack_hi ? mt_maps_find(&s->maps, t->stack_hi - 1) : NULL;
+        if (own && own != m)
+            add_root(s, own->lo > t->stack_lo ? own->lo : t->stack_lo, t->stack_hi);
     }
     add_root(s, sp, hi);
     for (int i = 0; i < t->nregs; i++)

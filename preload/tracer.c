@@ -274,6 +274,13 @@ const char *mt_final_snapshot(int reason, int sig, int status, uintptr_t stack_f
 {
     if (mt_state != MT_ON || !mt_is_traced_process())
         return NULL;
+    if (mt_locks_held > 0) {
+        /* _exit or exec from a signal handler that interrupted the tracer
+         * on this thread: the lock it holds would wait for itself. */
+        mt_log("mtrace: %s from a signal handler inside the tracer: no final snapshot",
+               reason == MT_REASON_EXEC ? "exec" : "exit");
+        return NULL;
+    }
     int guard = mt_guard;
     mt_guard = 1;
     uint64_t allocs;

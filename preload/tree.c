@@ -78,13 +78,22 @@ static void read_replaced(void)
 
 static char replaced_entry[4200];         /* "MTRACE_REPLACED=PID:PATH" */
 
+/* Built once per process (a fork child builds its own), under a lock:
+ * threads may exec at once. The path goes straight into the entry, not
+ * through 4 KiB on the stack of the thread that execs (a small one maybe). */
 void mt_tree_before_exec(void)
 {
-    /* The path straight into the entry: no 4 KiB buffer on the stack of
-     * the thread that execs (it may be a small one). */
-    int n = snprintf(replaced_entry, sizeof replaced_entry, "MTRACE_REPLACED=%d:", (int)mt_pid());
-    if (n > 0 && (size_t)n < sizeof replaced_entry)
-        mt_proc_exe(replaced_entry + n, sizeof replaced_entry - (size_t)n);
+    static mt_lock entry_lock = MT_LOCK_INIT;
+    static pid_t built_for;
+    mt_lock_acquire(&entry_lock);
+    pid_t pid = mt_pid();
+    if (built_for != pid) {
+        int n = snprintf(replaced_entry, sizeof replaced_entry, "MTRACE_REPLACED=%d:", (int)pid);
+        if (n > 0 && (size_t)n < sizeof replaced_entry)
+            mt_proc_exe(replaced_entry + n, sizeof replaced_entry - (size_t)n);
+        built_for = pid;
+    }
+    mt_lock_release(&entry_lock);
 }
 
 /* The entry the exec hooks add to the environment they pass (exits.c):

@@ -30,6 +30,7 @@ static mt_lock writer_lock = MT_LOCK_INIT;
  * dl_iterate_phdr, holding the loader lock that listing modules takes. */
 static struct {
     atomic_uintptr_t owner;              /* the thread in the exit sequence: it holds writer_lock */
+    _Atomic bool final;                  /* the process ends (not an exec, which may fail) */
     bool on;                             /* what follows was read */
     struct mt_module *mods;
     int n;
@@ -456,17 +457,20 @@ static bool write_snapshot(int reason, char *path_out, size_t path_len,
      * lock's holder may be waiting for. */
     bool lock = !in_exit_sequence();
     if (atomic_load_explicit(&writing, memory_order_relaxed) == self() ||
-        (lock && mt_locks_held > 0))
+        (lock && mt_locks_held > 0) || (!lock && !end))
         return false;
     int guard = mt_guard;
     mt_guard = 1;
     if (lock) {
-        /* Not while another thread runs the exit sequence: its final
-         * snapshot has everything, and a thread waiting here with the
-         * guard held would not be parked by the leak scan (counted as
-         * missed: every leak only "possible"). */
+        /* Not while another thread ends the process: its final snapshot
+         * has everything, and a thread waiting here with the guard held
+         * would not be parked by the leak scan (counted as missed: every
+         * leak only "possible"). An exec's sequence is waited for: the
+         * exec may fail and the program go on. */
         while (!mt_lock_try_acquire(&writer_lock)) {
-            if (atomic_load_explicit(&pre.owner, memory_order_relaxed) || mt_state != MT_ON) {
+            if ((atomic_load_explicit(&pre.owner, memory_order_relaxed) &&
+                 atomic_load_explicit(&pre.final, memory_order_relaxed)) ||
+                mt_state != MT_ON) {
                 mt_guard = guard;
                 return false;
             }
@@ -553,6 +557,7 @@ void mt_writer_forget_last(void)
 void mt_writer_exit_begin(int reason)
 {
     mt_lock_acquire(&writer_lock);      /* the tracer thread is not mid-write */
+    atomic_store_explicit(&pre.final, reason != MT_REASON_EXEC, memory_order_relaxed);
     atomic_store_explicit(&pre.owner, self(), memory_order_relaxed);
     memset(&pre.mi, 0, sizeof pre.mi);
     if (reason != MT_REASON_KILLED)      /* a handler may have interrupted malloc */

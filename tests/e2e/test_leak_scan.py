@@ -105,6 +105,16 @@ if scan:
     check((1, 777) in got["possible"] and (1, 888) in got["possible"],
           f"blocked: main's leak and the thread's block are possibly lost: {got['possible']}")
 
+# exit from a handler on a signal stack: main's frames, which hold the only
+# pointer to 6000 bytes, are on the thread's own stack (they were left out,
+# and the block read as definitely lost).
+scan, per, stacks, p = one_snapshot([LEAKS, "altstack"], "altstack")
+if scan:
+    equal((scan["status"], scan["missed"]), (SCAN_DONE, 0), "altstack: complete scan")
+    got = classes_by_size(per, stacks)
+    equal(got["definite"], [(1, 1000)], "altstack: only the overwritten pointer definitely lost")
+    check((1, 6000) in got["reachable"], f"altstack: main's block reachable: {got['reachable']}")
+
 # ---- the scan switched off ---------------------------------------------------------
 scan, per, stacks, p = one_snapshot([LEAKS], "MTRACE_LEAK_SCAN=0", env={"MTRACE_LEAK_SCAN": "0"})
 if scan is not None:

@@ -3,9 +3,12 @@
  *   leaks           every class below, then exit(0)
  *   leaks clean     frees what it allocates, keeps some reachable
  *   leaks definite  only the overwritten pointer (for the exit-code gate)
+ *   leaks altstack  that one too, then exit(0) from a signal handler on a
+ *                   signal stack while main's stack alone holds 6000 bytes
  * Sizes are distinct so each class can be recognised by its bytes. */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +72,25 @@ static void *holder(void *arg)
     return (void *)mine;
 }
 
+static void exit_on_signal_stack(int sig)
+{
+    (void)sig;
+    exit(0);
+}
+
+/* The only pointer to 6000 bytes is in main's frame; the handler runs on
+ * another stack. */
+__attribute__((noinline)) static void altstack_exit(void)
+{
+    void *volatile mine = malloc(6000);
+    stack_t ss = { .ss_sp = malloc(65536), .ss_size = 65536 };
+    sigaltstack(&ss, NULL);
+    struct sigaction sa = { .sa_handler = exit_on_signal_stack, .sa_flags = SA_ONSTACK };
+    sigaction(SIGUSR1, &sa, NULL);
+    raise(SIGUSR1);
+    sink = mine;
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "all";
@@ -85,6 +107,8 @@ int main(int argc, char **argv)
     leak_definite();
     if (strcmp(mode, "definite") == 0)
         return 0;
+    if (strcmp(mode, "altstack") == 0)
+        altstack_exit();
     leak_list(4);
     keep_middle();
     keep_global();
