@@ -205,6 +205,7 @@ struct mt_memo_miss {
 MT_HIDDEN void mt_memo_setup(void);
 MT_HIDDEN void mt_memo_thread_start(uintptr_t lo, uintptr_t hi);
 MT_HIDDEN void mt_memo_thread_end(void);
+MT_HIDDEN void mt_memo_after_fork_child(void);   /* the other threads' memos go back */
 /* The memoized stack (its frame count), or -1; then miss->entry, when set,
  * asks mt_memo_fill (inside the libunwind fork barrier) to fill it. */
 MT_HIDDEN void mt_memo_prefetch(uintptr_t own_lo, uintptr_t own_hi);

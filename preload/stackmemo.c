@@ -26,6 +26,15 @@
  * another stack (coroutines, sigaltstack) is outside the bounds and takes
  * the libunwind path. Workloads where most stacks are new (the memo keeps
  * missing) stop filling it for a while: the slow walk would only cost.
+ *
+ * A memo outlives its thread: it goes back to a list when the thread ends
+ * and the next thread takes it, entries and all (a new thread often runs
+ * the same code, on a stack glibc reuses at the same place). Whoever
+ * recorded an entry, a hit is proven on the current stack; a memo taken
+ * by a thread whose stack lies elsewhere starts empty (its sets' keys are
+ * cleared, 32 KiB), since an entry's slots must lie inside the stack.
+ * Mapping 4 MiB per thread and unmapping it at the end cost a TLB
+ * shootdown on every CPU the process ran on, per thread.
  * ------------------------------------------------------------------------- */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -83,17 +92,48 @@ struct memo {
     uint32_t pause;                   /* events left without filling */
     uint32_t next_way;                /* round-robin replacement */
     struct entry e[ENTRIES];
+    struct memo *next;                /* every memo made, for the next threads */
+    atomic_int in_use;
 };
 
 static __thread struct memo *memo __attribute__((tls_model("initial-exec")));
+static _Atomic(struct memo *) memos;
 static pthread_key_t memo_key;
 static bool key_ok;
 
+static struct memo *claim(void)
+{
+    struct memo *m;
+    for (m = atomic_load_explicit(&memos, memory_order_acquire); m; m = m->next) {
+        int free_ = 0;
+        if (!atomic_load_explicit(&m->in_use, memory_order_relaxed) &&
+            atomic_compare_exchange_strong(&m->in_use, &free_, 1))
+            return m;
+    }
+    m = mt_map(sizeof *m);
+    if (!m)
+        return NULL;
+    atomic_store_explicit(&m->in_use, 1, memory_order_relaxed);
+    m->next = atomic_load_explicit(&memos, memory_order_relaxed);
+    while (!atomic_compare_exchange_weak_explicit(&memos, &m->next, m, memory_order_release,
+                                                  memory_order_relaxed))
+        ;
+    return m;
+}
+
 static void release(void *p)
 {
-    if (memo == p)
+    struct memo *m = p;
+    if (memo == m)
         memo = NULL;
-    mt_unmap(p, sizeof(struct memo));
+    atomic_store_explicit(&m->in_use, 0, memory_order_release);
+}
+
+void mt_memo_after_fork_child(void)
+{
+    for (struct memo *m = atomic_load(&memos); m; m = m->next)
+        if (m != memo)
+            atomic_store_explicit(&m->in_use, 0, memory_order_relaxed);
 }
 
 void mt_memo_setup(void)
@@ -105,11 +145,14 @@ void mt_memo_thread_start(uintptr_t lo, uintptr_t hi)
 {
     if (!mt_opt.unwind_memo || memo || hi <= lo)
         return;
-    struct memo *m = mt_map(sizeof *m);
+    struct memo *m = claim();
     if (!m)
         return;
+    if (m->hi && (m->lo != lo || m->hi != hi))
+        memset(m->sets, 0, sizeof m->sets);  /* entries of another stack: none found */
     m->lo = lo;
     m->hi = hi;
+    m->lookups = m->misses = m->pause = 0;   /* this thread's window */
     memo = m;
     if (key_ok)
         pthread_setspecific(memo_key, m);
@@ -427,6 +470,7 @@ int mt_memo_fill(const struct mt_memo_miss *miss, uintptr_t *ips, int depth, boo
 #else /* no memo: the libunwind path always */
 
 void mt_memo_setup(void) {}
+void mt_memo_after_fork_child(void) {}
 void mt_memo_prefetch(uintptr_t own_lo, uintptr_t own_hi) { (void)own_lo; (void)own_hi; }
 void mt_memo_thread_start(uintptr_t lo, uintptr_t hi) { (void)lo; (void)hi; }
 void mt_memo_thread_end(void) {}

@@ -241,6 +241,7 @@ static void fork_child(void)
     mt_sample_unlock(true);
     mt_sample_after_fork_child();
     mt_scratch_after_fork_child();
+    mt_memo_after_fork_child();
     mt_stacks_unlock_all(true);
     mt_timeline_unlock(true);
     mt_python_unlock(true);

@@ -46,6 +46,24 @@ for unwind, env in UNWIND.items():
         if check(k is not None, f"{what}: small_keep reported"):
             equal((k["alloc_count"], k["live_count"]), (100, 100), f"{what}: small_keep")
 
+    # Threads of three stack sizes, 1 to 4 frames deep, each taking the
+    # memo (and scratch block) an ended thread gave back.
+    what = f"{unwind}, reuse"
+    p, d, snaps = run([prog("smallstack"), "reuse"], env=env)
+    equal((p.returncode, p.stdout.strip()), (0, "reuse done"), f"{what}: 400 threads")
+    if check(len(snaps) == 1, f"{what}: one snapshot ({p.stderr.strip()[-300:]})"):
+        rows = rows_by_line(report("top", "-n", "0", snaps[0]), "smallstack.c")
+        k, t = rows.get(keep), rows.get(temp)
+        if check(k is not None and t is not None, f"{what}: both sites reported"):
+            equal((k["alloc_count"], k["live_count"]), (40000, 40000), f"{what}: small_keep")
+            equal((t["alloc_count"], t["live_count"]), (400000, 0), f"{what}: small_temp")
+        # Every depth is its own stack: depth 1 + round % 4 over 50 rounds
+        # of 8 threads, 1,000 blocks each.
+        s = report("top", "--group-by", "stack", "-n", "0", snaps[0])
+        depths = sorted(r["alloc_count"] for r in s["rows"]
+                        if r.get("file") and r["file"].endswith("smallstack.c") and r.get("line") == temp)
+        equal(depths, [96000, 96000, 104000, 104000], f"{what}: small_temp by stack (one per depth)")
+
 
 def used(mode, preload, env=None):
     p, _, _ = run([prog("smallstack"), "measure", mode], env=env, preload=preload)

@@ -12,6 +12,9 @@
  *   smallstack measure MODE  one thread does the same in a forked child,
  *                            on a 1 MiB stack shared with the parent, which
  *                            prints how much of it the child used
+ *   smallstack reuse         50 rounds of 8 threads on stacks of 16 KiB,
+ *                            64 KiB and 1 MiB in turn, 1 to 4 frames deep:
+ *                            each takes the stack memo an earlier one left
  *   smallstack overflow      the work on the main thread, then unbounded
  *                            recursion: SIGSEGV, handled on an 8 KiB
  *                            signal stack (the shim's final snapshot) */
@@ -62,6 +65,13 @@ static void *body(void *arg)
     return NULL;
 }
 
+static void *body_at(void *arg)
+{
+    long v = (long)arg;
+    descend((int)(v % THREADS), 1 + (int)(v / THREADS) % 4);
+    return NULL;
+}
+
 /* The thread that ends the process, after the same work. */
 static void *last(void *arg)
 {
@@ -90,6 +100,28 @@ static int overflow(void)
         return 1;
     body((void *)(long)THREADS);
     return recurse(1);
+}
+
+static int start(pthread_t *t, pthread_attr_t *a, void *(*fn)(void *), int i);
+
+static int reuse(void)
+{
+    static const size_t sizes[] = { 0, 64 << 10, 1 << 20 };   /* 0: PTHREAD_STACK_MIN */
+    for (int round = 0; round < 50; round++) {
+        pthread_attr_t a;
+        pthread_attr_init(&a);
+        size_t size = sizes[round % 3];
+        pthread_attr_setstacksize(&a, size ? size : PTHREAD_STACK_MIN);
+        pthread_t t[THREADS];
+        for (int i = 0; i < THREADS; i++)
+            if (start(&t[i], &a, body_at, round * THREADS + i))
+                return 1;
+        for (int i = 0; i < THREADS; i++)
+            pthread_join(t[i], NULL);
+        pthread_attr_destroy(&a);
+    }
+    puts("reuse done");
+    return 0;
 }
 
 static int start(pthread_t *t, pthread_attr_t *a, void *(*fn)(void *), int i)
@@ -139,6 +171,8 @@ int main(int argc, char **argv)
     mode = argc > 1 ? argv[1] : "join";
     if (strcmp(mode, "overflow") == 0)
         return overflow();
+    if (strcmp(mode, "reuse") == 0)
+        return reuse();
     pthread_attr_t a;
     pthread_attr_init(&a);
     pthread_attr_setstacksize(&a, PTHREAD_STACK_MIN);
