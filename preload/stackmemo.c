@@ -129,11 +129,15 @@ static void release(void *p)
     atomic_store_explicit(&m->in_use, 0, memory_order_release);
 }
 
+/* Another thread's memo may have been copied midway through an entry's
+ * fill: bounds no stack has make its next owner start it empty. */
 void mt_memo_after_fork_child(void)
 {
     for (struct memo *m = atomic_load(&memos); m; m = m->next)
-        if (m != memo)
+        if (m != memo) {
+            m->lo = m->hi = 1;
             atomic_store_explicit(&m->in_use, 0, memory_order_relaxed);
+        }
 }
 
 void mt_memo_setup(void)
