@@ -11,7 +11,7 @@
 
 #include "scratch.h"
 
-static _Atomic(struct mt_scratch *) blocks;
+static _Atomic(struct mt_reuse *) blocks;
 static pthread_key_t key;
 static bool key_ok;
 static __thread struct mt_scratch *mine __attribute__((tls_model("initial-exec")));
@@ -26,27 +26,12 @@ void mt_scratch_setup(void)
 
 static struct mt_scratch *claim(void)
 {
-    struct mt_scratch *s;
-    for (s = atomic_load_explicit(&blocks, memory_order_acquire); s; s = s->next) {
-        int free_ = 0;
-        if (!atomic_load_explicit(&s->in_use, memory_order_relaxed) &&
-            atomic_compare_exchange_strong(&s->in_use, &free_, 1))
-            return s;
-    }
-    s = mt_map(sizeof *s);                    /* zeroed: empty caches */
-    if (!s)
-        return NULL;
-    atomic_store_explicit(&s->in_use, 1, memory_order_relaxed);
-    s->next = atomic_load_explicit(&blocks, memory_order_relaxed);
-    while (!atomic_compare_exchange_weak_explicit(&blocks, &s->next, s, memory_order_release,
-                                                  memory_order_relaxed))
-        ;
-    return s;
+    return mt_reuse_claim(&blocks, sizeof(struct mt_scratch));   /* zeroed: empty caches */
 }
 
 static void give_back(struct mt_scratch *s)
 {
-    atomic_store_explicit(&s->in_use, 0, memory_order_release);
+    mt_reuse_give_back(&s->link);
 }
 
 struct mt_scratch *mt_scratch_get(void)
@@ -91,7 +76,7 @@ void mt_scratch_thread_end(void)
 
 void mt_scratch_after_fork_child(void)
 {
-    for (struct mt_scratch *s = atomic_load(&blocks); s; s = s->next)
-        if (s != mine)
-            give_back(s);
+    for (struct mt_reuse *r = atomic_load(&blocks); r; r = r->next)
+        if (r != (struct mt_reuse *)mine)   /* link is the first member */
+            mt_reuse_give_back(r);
 }

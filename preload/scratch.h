@@ -19,6 +19,7 @@
 #include <libunwind.h>
 
 #include "internal.h"
+#include "reuse.h"
 
 #define MT_UNWIND_SLACK 8            /* the shim's own frames above a capture */
 #define MT_INTERN_CACHE 256
@@ -37,6 +38,7 @@ struct mt_codekey {
 struct mt_line_slot { uint32_t id, lasti, line; };
 
 struct mt_scratch {
+    struct mt_reuse link;                        /* first: the list of blocks */
     uintptr_t ips[MT_MAX_DEPTH];                 /* the stack being captured */
     uintptr_t py[MT_MAX_DEPTH];                  /* its Python frames */
     void *raw[MT_MAX_DEPTH + MT_UNWIND_SLACK];   /* unw_backtrace's, shim frames first */
@@ -47,8 +49,6 @@ struct mt_scratch {
     struct mt_intern_slot intern[MT_INTERN_CACHE];
     struct mt_codekey code[MT_CODE_CACHE];
     struct mt_line_slot line[MT_LINE_CACHE];
-    struct mt_scratch *next;                     /* every block made, for reuse */
-    atomic_int in_use;
 };
 
 MT_HIDDEN void mt_scratch_setup(void);

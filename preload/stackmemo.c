@@ -41,6 +41,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "reuse.h"
 #include "scratch.h"
 
 #if defined(__x86_64__)
@@ -86,57 +87,37 @@ struct set {
 _Static_assert(sizeof(struct set) == 128, "a set's tags fill two cache lines");
 
 struct memo {
+    struct mt_reuse link;             /* first: the list of memos */
     struct set sets[1 << SET_BITS];
     uintptr_t lo, hi;                 /* this thread's stack */
     uint32_t lookups, misses;         /* over the current window */
     uint32_t pause;                   /* events left without filling */
     uint32_t next_way;                /* round-robin replacement */
     struct entry e[ENTRIES];
-    struct memo *next;                /* every memo made, for the next threads */
-    atomic_int in_use;
 };
 
 static __thread struct memo *memo __attribute__((tls_model("initial-exec")));
-static _Atomic(struct memo *) memos;
+static _Atomic(struct mt_reuse *) memos;
 static pthread_key_t memo_key;
 static bool key_ok;
-
-static struct memo *claim(void)
-{
-    struct memo *m;
-    for (m = atomic_load_explicit(&memos, memory_order_acquire); m; m = m->next) {
-        int free_ = 0;
-        if (!atomic_load_explicit(&m->in_use, memory_order_relaxed) &&
-            atomic_compare_exchange_strong(&m->in_use, &free_, 1))
-            return m;
-    }
-    m = mt_map(sizeof *m);
-    if (!m)
-        return NULL;
-    atomic_store_explicit(&m->in_use, 1, memory_order_relaxed);
-    m->next = atomic_load_explicit(&memos, memory_order_relaxed);
-    while (!atomic_compare_exchange_weak_explicit(&memos, &m->next, m, memory_order_release,
-                                                  memory_order_relaxed))
-        ;
-    return m;
-}
 
 static void release(void *p)
 {
     struct memo *m = p;
     if (memo == m)
         memo = NULL;
-    atomic_store_explicit(&m->in_use, 0, memory_order_release);
+    mt_reuse_give_back(&m->link);
 }
 
 /* Another thread's memo may have been copied midway through an entry's
  * fill: bounds no stack has make its next owner start it empty. */
 void mt_memo_after_fork_child(void)
 {
-    for (struct memo *m = atomic_load(&memos); m; m = m->next)
-        if (m != memo) {
+    for (struct mt_reuse *r = atomic_load(&memos); r; r = r->next)
+        if (r != (struct mt_reuse *)memo) {  /* link is the first member */
+            struct memo *m = (struct memo *)r;
             m->lo = m->hi = 1;
-            atomic_store_explicit(&m->in_use, 0, memory_order_relaxed);
+            mt_reuse_give_back(r);
         }
 }
 
@@ -149,7 +130,7 @@ void mt_memo_thread_start(uintptr_t lo, uintptr_t hi)
 {
     if (!mt_opt.unwind_memo || memo || hi <= lo)
         return;
-    struct memo *m = claim();
+    struct memo *m = mt_reuse_claim(&memos, sizeof(struct memo));
     if (!m)
         return;
     if (m->hi && (m->lo != lo || m->hi != hi))
