@@ -38,11 +38,6 @@ static struct {
     struct mallinfo2 mi;                 /* read before the scan: it takes arena locks */
 } pre;
 
-/* The thread in write_snapshot's critical section: a snapshot asked for
- * on it from a signal handler is refused (the buffers are static, and
- * writer_lock is not recursive). */
-static atomic_uintptr_t writing;
-
 static uintptr_t self(void)
 {
     return (uintptr_t)pthread_self();
@@ -453,11 +448,11 @@ static bool write_snapshot(int reason, char *path_out, size_t path_len,
                            const struct mt_leak_result *leaks, const struct ending *end)
 {
     /* Refused from a signal handler that interrupted the tracer on this
-     * thread: inside a write (static buffers), or holding a lock that the
-     * lock's holder may be waiting for. */
+     * thread: one holding any tracer lock (writer_lock itself inside a
+     * write: static buffers, and the lock is not recursive), or any but
+     * the final write in the exit sequence, which holds writer_lock. */
     bool lock = !in_exit_sequence();
-    if (atomic_load_explicit(&writing, memory_order_relaxed) == self() ||
-        (lock && mt_locks_held > 0) || (!lock && !end))
+    if ((lock && mt_locks_held > 0) || (!lock && !end))
         return false;
     int guard = mt_guard;
     mt_guard = 1;
@@ -482,7 +477,6 @@ static bool write_snapshot(int reason, char *path_out, size_t path_len,
             return false;
         }
     }
-    atomic_store_explicit(&writing, self(), memory_order_relaxed);
     uint32_t seq = next_sequence++;
     static char path[4096], tmp[4200];
     bool ok = false;
@@ -534,7 +528,6 @@ out:
         mt_log("mtrace: %s snapshot %s%s%s", what, path, err ? ": " : "",
                err ? strerrordesc_np(err) : "");
     }
-    atomic_store_explicit(&writing, 0, memory_order_relaxed);
     if (lock)
         mt_lock_release(&writer_lock);
     mt_guard = guard;
