@@ -49,7 +49,8 @@ void mt_exits_init(void)
 {
     /* Ours runs last (registered first): after the program's handlers,
      * which must not find their threads parked by the leak scan. */
-    at_quick_exit(quick_exit_snapshot);
+    if (mt_opt.enabled)
+        at_quick_exit(quick_exit_snapshot);
     /* The guard is held: whatever dlsym allocates is not traced. */
     real.exit_ = (exit_fn)dlsym(RTLD_NEXT, "_exit");
     real.exit_big = (exit_fn)dlsym(RTLD_NEXT, "_Exit");

@@ -146,8 +146,7 @@ void mt_options_load(void)
         mt_opt.python = parse_bool(v);
     if ((v = getenv("MTRACE_PYMALLOC")))
         mt_opt.keep_pymalloc = parse_bool(v);
-    bool memo_set = (v = getenv("MTRACE_UNWIND_MEMO")) != NULL;
-    if (memo_set)
+    if ((v = getenv("MTRACE_UNWIND_MEMO")))
         mt_opt.unwind_memo = parse_bool(v);
     if ((v = getenv("MTRACE_FOLLOW")))
         mt_opt.follow = parse_bool(v);
@@ -186,11 +185,6 @@ void mt_options_load(void)
         else if (strcasecmp(v, "libunwind") != 0 && *v)
             mt_log("mtrace: ignoring MTRACE_UNWIND=%s (expected fp or libunwind)", v);
     }
-    /* Under sampling a call path recurs rarely: the memo's fills (a libunwind
-     * step walk, two sigprocmask calls per frame it looks up) would cost more
-     * than unw_backtrace's own cache. */
-    if (mt_opt.sample_bytes && !memo_set)
-        mt_opt.unwind_memo = false;
     if (mt_opt.sample_bytes && (mt_opt.leak_scan || mt_opt.leak_check)) {
         /* Unsampled blocks are invisible: a scan could not tell lost from
          * reachable, and the gate would judge an estimate. */

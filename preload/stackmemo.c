@@ -43,6 +43,7 @@
 #include "internal.h"
 #include "reuse.h"
 #include "scratch.h"
+#include "sigmask.h"
 
 #if defined(__x86_64__)
 #include <emmintrin.h>
@@ -412,6 +413,9 @@ int mt_memo_record(const struct mt_memo_miss *miss, const uintptr_t *ra, const u
     return k;
 }
 
+static int fill(const struct mt_memo_miss *miss, uintptr_t *ips, int depth, bool *truncated,
+                uint32_t **id, struct mt_scratch *s);
+
 /* The slow walk (unw_step) that fills the entry a lookup missed. The
  * caller holds the fork barrier (libunwind inside). */
 int mt_memo_fill(const struct mt_memo_miss *miss, uintptr_t *ips, int depth, bool *truncated,
@@ -420,6 +424,18 @@ int mt_memo_fill(const struct mt_memo_miss *miss, uintptr_t *ips, int depth, boo
     *id = NULL;
     if (!memo || !miss->entry)
         return -1;
+    /* Every unw_step would block and unblock signals (sigmask.c). */
+    sigset_t saved;
+    bool held = mt_signals_hold(&saved);
+    int n = fill(miss, ips, depth, truncated, id, s);
+    if (held)
+        mt_signals_release(&saved);
+    return n;
+}
+
+static int fill(const struct mt_memo_miss *miss, uintptr_t *ips, int depth, bool *truncated,
+                uint32_t **id, struct mt_scratch *s)
+{
     uintptr_t stop_slot = 0;
     unw_cursor_t *c = &s->cursor;
     if (unw_getcontext(&s->uc) != 0 || unw_init_local(c, &s->uc) != 0)

@@ -11,9 +11,13 @@
  * at SIG_DFL when the scan starts) and the handler is installed only then,
  * at exit. A thread inside the tracer (its guard set: it may hold a block
  * taken out of the live map by realloc) does not park; it is asked again a
- * millisecond later, by which time its call has returned. Threads that do
- * not park within the deadline (all signals blocked, stuck in the kernel)
- * are counted as missed: the scan then reports nothing as definitely lost.
+ * millisecond later, by which time its call has returned. A thread that
+ * blocks the signal is asked once it unblocks it, if that happens within
+ * BLOCKED_GRACE_MS or while it may be the shim's own hold around a stack
+ * memo fill (sigmask.c); one that blocks it for good (a sigwait thread,
+ * which must never receive it) is not waited for longer. Threads that do not park within the deadline (signals
+ * blocked, stuck in the kernel) are counted as missed: the scan then
+ * reports nothing as definitely lost.
  * The tracer's own thread blocks every signal and holds no program data.
  * ------------------------------------------------------------------------- */
 #define _GNU_SOURCE
@@ -32,8 +36,10 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "sigmask.h"
 
 #define PARK_DEADLINE_MS 1000
+#define BLOCKED_GRACE_MS 20
 #define RESEND_MS 1
 
 static struct mt_world *world;           /* the request being served */
@@ -225,12 +231,26 @@ bool mt_world_stop(struct mt_world *w)
     pid_t pid = mt_pid();
     for (int i = 0; i < w->n; i++)
         atomic_store(&w->t[i].state, task_state(w->t[i].tid, park_signal));
-    uint64_t deadline = mono_ms() + PARK_DEADLINE_MS;
+    uint64_t start = mono_ms(), deadline = start + PARK_DEADLINE_MS;
     for (;;) {
         int waiting = 0;
+        bool grace = mono_ms() < start + BLOCKED_GRACE_MS;
         for (int i = 0; i < w->n; i++) {
             struct mt_thread_ctx *t = &w->t[i];
-            if (atomic_load(&t->state) != MT_THREAD_ASKED)
+            int st = atomic_load(&t->state);
+            if (st == MT_THREAD_BLOCKED) {
+                uint64_t before = mt_signals_holds();
+                st = task_state(t->tid, park_signal);
+                atomic_store(&t->state, st);
+                /* Blocked by the program, not by a hold of the shim's:
+                 * no hold inside or begun around the look. */
+                bool program = before == mt_signals_holds() && (uint32_t)before == 0;
+                if (st == MT_THREAD_BLOCKED && (grace || !program)) {
+                    waiting++;
+                    continue;
+                }
+            }
+            if (st != MT_THREAD_ASKED)
                 continue;
             if (syscall(SYS_tgkill, pid, t->tid, park_signal) != 0 && errno == ESRCH) {
                 atomic_store(&t->state, MT_THREAD_GONE);

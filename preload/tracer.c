@@ -21,6 +21,7 @@
 #include "internal.h"
 #include "mtrace/format.h"
 #include "scratch.h"
+#include "sigmask.h"
 
 __thread int mt_guard __attribute__((tls_model("initial-exec")));
 volatile int mt_state = MT_OFF;
@@ -334,6 +335,9 @@ __attribute__((constructor)) static void mt_init(void)
 {
     mt_guard = 1;
     mt_options_load();
+    /* Interposed whether or not tracing is on: their real ones first. */
+    mt_exits_init();
+    mt_sigmask_init();
     if (mt_opt.enabled) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
@@ -341,7 +345,6 @@ __attribute__((constructor)) static void mt_init(void)
         cached_pid = getpid();
         parent_pid = getppid();
         mt_interpose_init();
-        mt_exits_init();
         mt_tree_init();
         mt_unwind_setup();
         mt_python_init();

@@ -95,6 +95,16 @@ for i in range(3):
         equal((t["definite"], t["indirect"]), ((1, 777), (0, 0)),
               f"busy run {i}: only main's leak is lost (the workers' lists are on their stacks)")
 
+# Threads inside a stack memo fill block signals for its walk (sigmask.c):
+# the scan asks them again once they unblock (it counted them missed).
+for i in range(3):
+    scan, per, stacks, p = one_snapshot([LT, "filling"], f"filling run {i}")
+    if scan:
+        equal((scan["status"], scan["missed"], scan["threads"]), (SCAN_DONE, 0, 5),
+              f"filling run {i}: all five threads parked and scanned")
+        t = totals(per)
+        equal(t["definite"], (1, 777), f"filling run {i}: main's leak is definitely lost")
+
 scan, per, stacks, p = one_snapshot([LT, "blocked"], "blocked")
 if scan:
     equal((scan["status"], scan["missed"]), (SCAN_PARTIAL, 1), "blocked: a partial scan")

@@ -93,4 +93,10 @@ equal(p.returncode, 0, f"[vfork] 200 children ran /bin/true ({p.stderr.strip()[-
 if p.returncode == 0:
     grew = int(p.stdout.split()[2])
     check(grew < 1024, f"[vfork] the parent's address space grew by {grew} KiB (limit 1 MiB)")
+
+# MTRACE_DISABLE=1 loads the shim but traces nothing: its exec and exit
+# hooks still reach glibc (env's execvp failed with ENOSYS: the real
+# functions were resolved only when tracing was on).
+p, d, snaps = run(["/usr/bin/env", "/bin/sh", "-c", "echo ran; exit 3"], env={"MTRACE_DISABLE": "1"})
+equal((p.returncode, p.stdout, snaps), (3, "ran\n", []), f"[disabled] exec and exit work ({p.stderr.strip()})")
 done()

@@ -2,6 +2,11 @@
  *   leak_threads busy     4 threads malloc/realloc/free in a loop, each
  *                         keeping a list only its stack and registers point
  *                         to; main leaks 777 bytes and exits under them
+ *   leak_threads filling  the same with threads that allocate through 256
+ *                         call paths sharing one stack-memo key, so that
+ *                         most of their time is a memo fill, with signals
+ *                         held by the shim (sigmask.c): they must still be
+ *                         parked
  *   leak_threads blocked  a thread that blocks every signal holds the only
  *                         pointer to 888 bytes; main leaks 777 bytes. The
  *                         thread cannot be parked, so nothing may be called
@@ -49,6 +54,34 @@ static void *busy(void *arg)
     return NULL;
 }
 
+#define LEVELS 8
+static void walk(unsigned path, int level);
+__attribute__((noinline)) static void left(unsigned path, int level) { walk(path, level + 1); __asm__ volatile(""); }
+__attribute__((noinline)) static void right(unsigned path, int level) { walk(path, level + 1); __asm__ volatile(""); }
+
+__attribute__((noinline)) static void walk(unsigned path, int level)
+{
+    if (level == LEVELS) {
+        void *p = malloc(64);             /* not through sink: another thread's store would lose it */
+        __asm__ volatile("" : : "r"(p) : "memory");
+        free(p);
+        return;
+    }
+    if (path >> level & 1)
+        right(path, level);
+    else
+        left(path, level);
+}
+
+static void *filling(void *arg)
+{
+    (void)arg;
+    pthread_barrier_wait(&ready);
+    for (unsigned path = 0;; path++)
+        walk(path % (1u << LEVELS), 0);
+    return NULL;
+}
+
 static void *blocked(void *arg)
 {
     (void)arg;
@@ -64,16 +97,17 @@ static void *blocked(void *arg)
 
 int main(int argc, char **argv)
 {
-    int busy_mode = argc > 1 && strcmp(argv[1], "busy") == 0;
-    int n = busy_mode ? 4 : 1;
+    const char *mode = argc > 1 ? argv[1] : "blocked";
+    int busy_mode = strcmp(mode, "busy") == 0, fill_mode = strcmp(mode, "filling") == 0;
+    int n = busy_mode || fill_mode ? 4 : 1;
     pthread_barrier_init(&ready, NULL, (unsigned)n + 1);
     for (int i = 0; i < n; i++) {
         pthread_t t;
-        pthread_create(&t, NULL, busy_mode ? busy : blocked, NULL);
+        pthread_create(&t, NULL, busy_mode ? busy : fill_mode ? filling : blocked, NULL);
     }
     pthread_barrier_wait(&ready);
     leak_777();
-    if (busy_mode)
+    if (busy_mode || fill_mode)
         usleep(20000);                   /* let them run */
     exit(0);
 }
