@@ -46,6 +46,7 @@ static mask_fn real_sigprocmask, real_pthread_sigmask;
 static __thread bool held __attribute__((tls_model("initial-exec")));
 /* Holds begun (high 32 bits) and threads inside one now (low 32 bits). */
 static _Atomic uint64_t holds;
+static atomic_bool closed;                     /* mt_signals_close: no new holds */
 static sigset_t held_mask;                     /* what mt_signals_hold installs */
 
 void mt_sigmask_init(void)
@@ -117,7 +118,7 @@ API int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
 
 bool mt_signals_hold(sigset_t *saved)
 {
-    if (held)
+    if (held || atomic_load_explicit(&closed, memory_order_relaxed))
         return false;
     mask_fn real = __atomic_load_n(&real_pthread_sigmask, __ATOMIC_ACQUIRE);
     atomic_fetch_add(&holds, (1ull << 32) + 1);
@@ -139,4 +140,9 @@ void mt_signals_release(const sigset_t *saved)
 uint64_t mt_signals_holds(void)
 {
     return atomic_load(&holds);
+}
+
+void mt_signals_close(void)
+{
+    atomic_store(&closed, true);
 }

@@ -16,5 +16,9 @@ MT_HIDDEN void mt_signals_release(const sigset_t *saved);
  * the same value read before and after a look at a thread's blocked
  * signals, with none inside, proves no hold of the shim's was seen. */
 MT_HIDDEN uint64_t mt_signals_holds(void);
+/* No new holds from now on (the exit-time leak scan: threads that keep
+ * filling must not keep its wait for blocked threads going; libunwind
+ * then masks signals per step itself). */
+MT_HIDDEN void mt_signals_close(void);
 
 #endif

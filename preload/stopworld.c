@@ -6,18 +6,23 @@
  * shim cannot count on ptrace (Yama, containers), so each thread gets a
  * real-time signal whose handler saves the interrupted context and waits on
  * a futex. The scan runs in the last exit handler, so they are never let
- * go: a thread returning from the handler would see an interrupted pause(),
- * poll() or nanosleep() fail with EINTR, which the program could notice. The signal is one nobody handles (found
- * at SIG_DFL when the scan starts) and the handler is installed only then,
- * at exit. A thread inside the tracer (its guard set: it may hold a block
- * taken out of the live map by realloc) does not park; it is asked again a
+ * go: a thread returning from the handler would see an interrupted
+ * pause(), poll() or nanosleep() fail with EINTR, which the program could
+ * notice. The signal is one nobody handles (found at SIG_DFL when the scan
+ * starts) and the handler is installed only then, at exit.
+ *
+ * A thread inside the tracer (its guard set: it may hold a block taken
+ * out of the live map by realloc) does not park; it is asked again a
  * millisecond later, by which time its call has returned. A thread that
  * blocks the signal is asked once it unblocks it, if that happens within
- * BLOCKED_GRACE_MS or while it may be the shim's own hold around a stack
- * memo fill (sigmask.c); one that blocks it for good (a sigwait thread,
- * which must never receive it) is not waited for longer. Threads that do not park within the deadline (signals
- * blocked, stuck in the kernel) are counted as missed: the scan then
- * reports nothing as definitely lost.
+ * BLOCKED_GRACE_MS or while it may be inside the shim's own hold around a
+ * stack memo fill (sigmask.c; no new hold starts once the scan has begun).
+ * One that blocks it for good is not waited for longer, nor is a thread
+ * waiting in sigwait (or sigwaitinfo, sigtimedwait): the kernel unblocks
+ * the signals it waits for, and the park signal would be handed to the
+ * program. Threads that do not park within the deadline (signals blocked,
+ * stuck in the kernel) are counted as missed: the scan then reports
+ * nothing as definitely lost.
  * The tracer's own thread blocks every signal and holds no program data.
  * ------------------------------------------------------------------------- */
 #define _GNU_SOURCE
@@ -173,7 +178,20 @@ static void check_task(struct mt_world *w, pid_t tid)
 
 /* What /proc/self/task/TID/status says about parking tid: a zombie (a
  * main thread that called pthread_exit) is gone; a thread that blocks sig
- * cannot be parked, and waiting out the deadline would only delay the exit. */
+ * or waits in sigwait cannot be parked. */
+/* Whether tid waits in rt_sigtimedwait, which every sigwait variant is. */
+static bool in_sigwait(pid_t tid)
+{
+    char path[64], buf[32];
+    snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)tid);
+    if (!mt_proc_read(path, buf, sizeof buf) || buf[0] < '0' || buf[0] > '9')
+        return false;                    /* "running", or -1: not in a call */
+    long nr = 0;
+    for (const char *p = buf; *p >= '0' && *p <= '9'; p++)
+        nr = nr * 10 + (*p - '0');
+    return nr == SYS_rt_sigtimedwait;
+}
+
 static int task_state(pid_t tid, int sig)
 {
     char path[64], buf[4096];
@@ -197,7 +215,9 @@ static int task_state(pid_t tid, int sig)
     uint64_t mask = 0;
     for (; (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'); p++)
         mask = mask << 4 | (uint64_t)(*p <= '9' ? *p - '0' : *p - 'a' + 10);
-    return (mask >> (sig - 1)) & 1 ? MT_THREAD_BLOCKED : MT_THREAD_ASKED;
+    if ((mask >> (sig - 1)) & 1 || in_sigwait(tid))
+        return MT_THREAD_BLOCKED;
+    return MT_THREAD_ASKED;
 }
 
 static uint64_t mono_ms(void)
@@ -229,6 +249,7 @@ bool mt_world_stop(struct mt_world *w)
         return true;
     }
     pid_t pid = mt_pid();
+    mt_signals_close();
     for (int i = 0; i < w->n; i++)
         atomic_store(&w->t[i].state, task_state(w->t[i].tid, park_signal));
     uint64_t start = mono_ms(), deadline = start + PARK_DEADLINE_MS;
@@ -252,6 +273,11 @@ bool mt_world_stop(struct mt_world *w)
             }
             if (st != MT_THREAD_ASKED)
                 continue;
+            if (in_sigwait(t->tid)) {            /* went into sigwait since */
+                atomic_store(&t->state, MT_THREAD_BLOCKED);
+                waiting += grace;
+                continue;
+            }
             if (syscall(SYS_tgkill, pid, t->tid, park_signal) != 0 && errno == ESRCH) {
                 atomic_store(&t->state, MT_THREAD_GONE);
                 continue;

@@ -7,6 +7,10 @@
  *                         most of their time is a memo fill, with signals
  *                         held by the shim (sigmask.c): they must still be
  *                         parked
+ *   leak_threads sigwait  a thread waits in sigwaitinfo for every signal
+ *                         (the kernel unblocks what it waits for) and says
+ *                         on stderr which one it got: the scan must not
+ *                         hand it the park signal. main leaks 777 bytes
  *   leak_threads blocked  a thread that blocks every signal holds the only
  *                         pointer to 888 bytes; main leaks 777 bytes. The
  *                         thread cannot be parked, so nothing may be called
@@ -14,6 +18,7 @@
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -93,6 +98,23 @@ static void *filling(void *arg)
     return NULL;
 }
 
+static void *waiter(void *arg)
+{
+    (void)arg;
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    pthread_barrier_wait(&ready);
+    for (;;) {
+        siginfo_t info;
+        int sig = sigwaitinfo(&all, &info);
+        char line[48];
+        int n = snprintf(line, sizeof line, "sigwait got signal %d\n", sig);
+        if (write(2, line, (size_t)n) < 0)
+            return NULL;
+    }
+}
+
 static void *blocked(void *arg)
 {
     (void)arg;
@@ -110,16 +132,18 @@ int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "blocked";
     int busy_mode = strcmp(mode, "busy") == 0, fill_mode = strcmp(mode, "filling") == 0;
+    int wait_mode = strcmp(mode, "sigwait") == 0;
     int n = busy_mode || fill_mode ? 4 : 1;
     pthread_barrier_init(&ready, NULL, (unsigned)n + 1);
     for (int i = 0; i < n; i++) {
         pthread_t t;
-        pthread_create(&t, NULL, busy_mode ? busy : fill_mode ? filling : blocked, NULL);
+        pthread_create(&t, NULL, busy_mode ? busy : fill_mode ? filling : wait_mode ? waiter : blocked,
+                       NULL);
     }
     pthread_barrier_wait(&ready);
     leak_777();
     scrub();
-    if (busy_mode || fill_mode)
-        usleep(20000);                   /* let them run */
+    if (busy_mode || fill_mode || wait_mode)
+        usleep(20000);                   /* let them run, or wait */
     exit(0);
 }
