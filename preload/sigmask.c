@@ -78,10 +78,11 @@ static int direct(int how, const sigset_t *set, sigset_t *old)
     return err;
 }
 
-/* Inside mt_signals_hold: the mask stays what the hold installed. */
-static int answer_held(int how, sigset_t *old)
+/* Inside mt_signals_hold: the mask stays what the hold installed. As
+ * the kernel, `how` is checked only when there is a set. */
+static int answer_held(int how, const sigset_t *set, sigset_t *old)
 {
-    if (how != SIG_BLOCK && how != SIG_UNBLOCK && how != SIG_SETMASK)
+    if (set && how != SIG_BLOCK && how != SIG_UNBLOCK && how != SIG_SETMASK)
         return EINVAL;
     if (old)
         *old = held_mask;
@@ -92,7 +93,7 @@ API int sigprocmask(int how, const sigset_t *set, sigset_t *old)
 {
     int r;
     if (MT_UNLIKELY(held))
-        r = answer_held(how, old);
+        r = answer_held(how, set, old);
     else {
         mask_fn real = __atomic_load_n(&real_sigprocmask, __ATOMIC_ACQUIRE);
         if (MT_LIKELY(real != NULL))
@@ -109,7 +110,7 @@ API int sigprocmask(int how, const sigset_t *set, sigset_t *old)
 API int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
 {
     if (MT_UNLIKELY(held))
-        return answer_held(how, old);
+        return answer_held(how, set, old);
     mask_fn real = __atomic_load_n(&real_pthread_sigmask, __ATOMIC_ACQUIRE);
     if (MT_LIKELY(real != NULL))
         return real(how, set, old);
