@@ -15,7 +15,7 @@ import re
 from mtlib import *
 
 COUNT = prog("libsigcount.so")
-ALLOC = line_of("sigmask.c", "alloc")
+ALLOC = line_of("callpaths.h", "alloc")
 STACKS = 256
 
 
@@ -40,7 +40,7 @@ for mode, env in MODES.items():
     if not check(len(snaps) == 1, f"[{mode}] one snapshot"):
         continue
     js = report("top", "--group-by", "stack", "-n", "0", snaps[0])
-    rows = [r for r in js["rows"] if r["stack"] and (r["stack"][0].get("file") or "").endswith("sigmask.c")
+    rows = [r for r in js["rows"] if r["stack"] and (r["stack"][0].get("file") or "").endswith("callpaths.h")
             and r["stack"][0]["line"] == ALLOC]
     if mode != "sampled":
         equal((len(rows), sum(r["alloc_count"] for r in rows)), (STACKS, 4 * STACKS),

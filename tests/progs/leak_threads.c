@@ -23,6 +23,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "callpaths.h"
+
 void *volatile sink;
 static pthread_barrier_t ready;
 
@@ -70,31 +72,12 @@ static void *busy(void *arg)
     return NULL;
 }
 
-#define LEVELS 8
-static void walk(unsigned path, int level);
-__attribute__((noinline)) static void left(unsigned path, int level) { walk(path, level + 1); __asm__ volatile(""); }
-__attribute__((noinline)) static void right(unsigned path, int level) { walk(path, level + 1); __asm__ volatile(""); }
-
-__attribute__((noinline)) static void walk(unsigned path, int level)
-{
-    if (level == LEVELS) {
-        void *p = malloc(64);             /* not through sink: another thread's store would lose it */
-        __asm__ volatile("" : : "r"(p) : "memory");
-        free(p);
-        return;
-    }
-    if (path >> level & 1)
-        right(path, level);
-    else
-        left(path, level);
-}
-
 static void *filling(void *arg)
 {
     (void)arg;
     pthread_barrier_wait(&ready);
     for (unsigned path = 0;; path++)
-        walk(path % (1u << LEVELS), 0);
+        callpath(path % CALLPATHS, 0);
     return NULL;
 }
 

@@ -19,22 +19,25 @@
 typedef int (*mask_fn)(int, const sigset_t *, sigset_t *);
 static atomic_long calls;
 
+/* Counts the call and passes it to the next definition of name. */
+static int counted(mask_fn *real, const char *name, int how, const sigset_t *set, sigset_t *old)
+{
+    if (!*real)
+        *real = (mask_fn)dlsym(RTLD_NEXT, name);
+    atomic_fetch_add(&calls, 1);
+    return (*real)(how, set, old);
+}
+
 int sigprocmask(int how, const sigset_t *set, sigset_t *old)
 {
     static mask_fn real;
-    if (!real)
-        real = (mask_fn)dlsym(RTLD_NEXT, "sigprocmask");
-    atomic_fetch_add(&calls, 1);
-    return real(how, set, old);
+    return counted(&real, "sigprocmask", how, set, old);
 }
 
 int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
 {
     static mask_fn real;
-    if (!real)
-        real = (mask_fn)dlsym(RTLD_NEXT, "pthread_sigmask");
-    atomic_fetch_add(&calls, 1);
-    return real(how, set, old);
+    return counted(&real, "pthread_sigmask", how, set, old);
 }
 
 static void say(const char *line)

@@ -2,8 +2,8 @@
  * and pthread_sigmask (sigmask.c): both still block, unblock, report the
  * old mask and refuse a bad `how`, and the mask the program set survives
  * allocations whose stacks the shim unwinds with signals held. The
- * allocations come from 256 call paths 8 levels deep (each its own stack
- * for the memo to fill), and a signal the program blocked and raised is
+ * allocations come from 256 call paths 8 levels deep (callpaths.h: each
+ * a memo fill), and a signal the program blocked and raised is
  * delivered once when it unblocks it. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -12,28 +12,11 @@
 #include <stdlib.h>
 #include <pthread.h>
 
-#define LEVELS 8
-static void *volatile sink;
+#include "callpaths.h"
+
 static volatile sig_atomic_t delivered;
 
 static void on_usr1(int sig) { (void)sig; delivered++; }
-
-static void walk(unsigned path, int level);
-__attribute__((noinline)) static void left(unsigned path, int level) { walk(path, level + 1); __asm__ volatile(""); }
-__attribute__((noinline)) static void right(unsigned path, int level) { walk(path, level + 1); __asm__ volatile(""); }
-
-__attribute__((noinline)) static void walk(unsigned path, int level)
-{
-    if (level == LEVELS) {
-        sink = malloc(64);                           /* @alloc */
-        free(sink);
-        return;
-    }
-    if (path >> level & 1)
-        right(path, level);
-    else
-        left(path, level);
-}
 
 static int fail(const char *what)
 {
@@ -67,8 +50,8 @@ int main(void)
         return fail("a blocked signal waits");
 
     for (int round = 0; round < 4; round++)
-        for (unsigned path = 0; path < 1u << LEVELS; path++)
-            walk(path, 0);
+        for (unsigned path = 0; path < CALLPATHS; path++)
+            callpath(path, 0);
     if (!blocked(SIGUSR1) || !blocked(SIGUSR2) || blocked(SIGTERM))
         return fail("the program's mask survives the allocations");
 
