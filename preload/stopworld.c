@@ -253,19 +253,22 @@ bool mt_world_stop(struct mt_world *w)
     for (int i = 0; i < w->n; i++)
         atomic_store(&w->t[i].state, task_state(w->t[i].tid, park_signal));
     uint64_t start = mono_ms(), deadline = start + PARK_DEADLINE_MS;
-    for (;;) {
+    for (bool first = true;; first = false) {
         int waiting = 0;
         bool grace = mono_ms() < start + BLOCKED_GRACE_MS;
         for (int i = 0; i < w->n; i++) {
             struct mt_thread_ctx *t = &w->t[i];
             int st = atomic_load(&t->state);
             if (st == MT_THREAD_BLOCKED) {
-                uint64_t before = mt_signals_holds();
-                st = task_state(t->tid, park_signal);
-                atomic_store(&t->state, st);
-                /* Blocked by the program, not by a hold of the shim's:
-                 * no hold inside or begun around the look. */
-                bool program = before == mt_signals_holds() && (uint32_t)before == 0;
+                bool program = true;      /* the first round just looked */
+                if (!first) {
+                    uint64_t before = mt_signals_holds();
+                    st = task_state(t->tid, park_signal);
+                    atomic_store(&t->state, st);
+                    /* Blocked by the program, not by a hold of the
+                     * shim's: no hold inside or begun around the look. */
+                    program = before == mt_signals_holds() && (uint32_t)before == 0;
+                }
                 if (st == MT_THREAD_BLOCKED && (grace || !program)) {
                     waiting++;
                     continue;
@@ -273,7 +276,7 @@ bool mt_world_stop(struct mt_world *w)
             }
             if (st != MT_THREAD_ASKED)
                 continue;
-            if (in_sigwait(t->tid)) {            /* went into sigwait since */
+            if (!first && in_sigwait(t->tid)) {  /* went into sigwait since */
                 atomic_store(&t->state, MT_THREAD_BLOCKED);
                 waiting += grace;
                 continue;
