@@ -413,26 +413,7 @@ int mt_memo_record(const struct mt_memo_miss *miss, const uintptr_t *ra, const u
     return k;
 }
 
-static int fill(const struct mt_memo_miss *miss, uintptr_t *ips, int depth, bool *truncated,
-                uint32_t **id, struct mt_scratch *s);
-
-/* The slow walk (unw_step) that fills the entry a lookup missed. The
- * caller holds the fork barrier (libunwind inside). */
-int mt_memo_fill(const struct mt_memo_miss *miss, uintptr_t *ips, int depth, bool *truncated,
-                 uint32_t **id, struct mt_scratch *s)
-{
-    *id = NULL;
-    if (!memo || !miss->entry)
-        return -1;
-    /* Every unw_step would block and unblock signals (sigmask.c). */
-    sigset_t saved;
-    bool held = mt_signals_hold(&saved);
-    int n = fill(miss, ips, depth, truncated, id, s);
-    if (held)
-        mt_signals_release(&saved);
-    return n;
-}
-
+/* The slow walk (unw_step) that fills the entry a lookup missed. */
 static int fill(const struct mt_memo_miss *miss, uintptr_t *ips, int depth, bool *truncated,
                 uint32_t **id, struct mt_scratch *s)
 {
@@ -466,6 +447,23 @@ static int fill(const struct mt_memo_miss *miss, uintptr_t *ips, int depth, bool
         slot[k++] = at;
     } while (unw_step(c) > 0);
     return mt_memo_record(miss, ra, slot, k, end, stop_slot, ips, depth, truncated, id);
+}
+
+/* fill, with signals held for the whole walk. The caller holds the fork
+ * barrier (libunwind inside). */
+int mt_memo_fill(const struct mt_memo_miss *miss, uintptr_t *ips, int depth, bool *truncated,
+                 uint32_t **id, struct mt_scratch *s)
+{
+    *id = NULL;
+    if (!memo || !miss->entry)
+        return -1;
+    /* Every unw_step would block and unblock signals (sigmask.c). */
+    sigset_t saved;
+    bool held = mt_signals_hold(&saved);
+    int n = fill(miss, ips, depth, truncated, id, s);
+    if (held)
+        mt_signals_release(&saved);
+    return n;
 }
 
 #else /* no memo: the libunwind path always */

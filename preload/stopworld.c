@@ -176,9 +176,6 @@ static void check_task(struct mt_world *w, pid_t tid)
     w->missed++;
 }
 
-/* What /proc/self/task/TID/status says about parking tid: a zombie (a
- * main thread that called pthread_exit) is gone; a thread that blocks sig
- * or waits in sigwait cannot be parked. */
 /* Whether tid waits in rt_sigtimedwait, which every sigwait variant is. */
 static bool in_sigwait(pid_t tid)
 {
@@ -192,6 +189,9 @@ static bool in_sigwait(pid_t tid)
     return nr == SYS_rt_sigtimedwait;
 }
 
+/* What /proc/self/task/TID/status says about parking tid: a zombie (a
+ * main thread that called pthread_exit) is gone; a thread that blocks sig
+ * or waits in sigwait cannot be parked. */
 static int task_state(pid_t tid, int sig)
 {
     char path[64], buf[4096];
@@ -259,12 +259,14 @@ bool mt_world_stop(struct mt_world *w)
         for (int i = 0; i < w->n; i++) {
             struct mt_thread_ctx *t = &w->t[i];
             int st = atomic_load(&t->state);
+            bool looked = first;          /* task_state read it just now */
             if (st == MT_THREAD_BLOCKED) {
-                bool program = true;      /* the first round just looked */
-                if (!first) {
+                bool program = true;
+                if (!looked) {
                     uint64_t before = mt_signals_holds();
                     st = task_state(t->tid, park_signal);
                     atomic_store(&t->state, st);
+                    looked = true;
                     /* Blocked by the program, not by a hold of the
                      * shim's: no hold inside or begun around the look. */
                     program = before == mt_signals_holds() && (uint32_t)before == 0;
@@ -276,7 +278,7 @@ bool mt_world_stop(struct mt_world *w)
             }
             if (st != MT_THREAD_ASKED)
                 continue;
-            if (!first && in_sigwait(t->tid)) {  /* went into sigwait since */
+            if (!looked && in_sigwait(t->tid)) { /* went into sigwait since */
                 atomic_store(&t->state, MT_THREAD_BLOCKED);
                 waiting += grace;
                 continue;

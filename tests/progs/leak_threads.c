@@ -81,12 +81,17 @@ static void *filling(void *arg)
     return NULL;
 }
 
+static void block_all(sigset_t *all)
+{
+    sigfillset(all);
+    pthread_sigmask(SIG_BLOCK, all, NULL);
+}
+
 static void *waiter(void *arg)
 {
     (void)arg;
     sigset_t all;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    block_all(&all);
     pthread_barrier_wait(&ready);
     for (;;) {
         siginfo_t info;
@@ -102,8 +107,7 @@ static void *blocked(void *arg)
 {
     (void)arg;
     sigset_t all;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    block_all(&all);
     void *volatile mine = malloc(888);
     pthread_barrier_wait(&ready);
     for (;;)
