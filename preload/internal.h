@@ -126,6 +126,11 @@ extern volatile int mt_pending MT_HIDDEN;   /* set when trigger work waits */
  *   from %fs:countdown in one instruction, without the GOT's TLS entry.
  * - granules: the filter of sampled blocks (sample.c), or all ones when frees
  *   must take the slow path: the filter's word is then also the flag.
+ * - marks: the chunk-size bits that prove a block unsampled (sample.c's
+ *   marks), or 0 when frees must ask the filter. Set once at start-up and
+ *   cleared for good, never recomputed here: a free it proves unsampled
+ *   has nothing to record in any state (a pending snapshot then waits for
+ *   the next allocation, which the countdown sends to the slow path).
  * - finalizing: where a traced interpreter says it is finalizing (a free
  *   must then wait, python.c), else the zero beside it.
  * mt_state and mt_pending are written only through the setters below,
@@ -137,6 +142,7 @@ extern volatile int mt_pending MT_HIDDEN;   /* set when trigger work waits */
 struct mt_fastpath {
     volatile intptr_t countdown;
     const _Atomic uint64_t *volatile granules;
+    volatile size_t marks;
     const char *const *volatile finalizing;
     const char *zero;
 } __attribute__((aligned(64)));
@@ -429,6 +435,42 @@ static inline bool mt_sample_filter_maybe(uintptr_t p)
 {
     return mt_sample_filter_bit(mt_sample_granules, p);
 }
+/* Marks: a sampled block is padded so that the size of glibc's chunk, the
+ * word before the block, falls in [960, 1024) modulo 1024 (sample.c); a free
+ * whose chunk size is elsewhere, and not mmapped, was not sampled. x86-64
+ * only (no tagged pointers); under sampling at MT_SAMPLE_SPARSE_BYTES or
+ * sparser, where the padding (under 1 KiB a sample) stays under 2% of the
+ * heap. */
+#if defined(__x86_64__) && defined(__LP64__)
+#define MT_SAMPLE_MARKS 1
+#else
+#define MT_SAMPLE_MARKS 0
+#endif
+#define MT_SAMPLE_SPARSE_BYTES (64u * 1024u)
+#define MT_SAMPLE_MARK_BITS ((size_t)0x3C0)     /* chunk size bits 6..9 */
+#define MT_CHUNK_IS_MMAPPED ((size_t)2)
+static inline bool mt_sample_unmarked(const void *p, size_t marks)
+{
+    size_t head = ((const size_t *)p)[-1];
+    return ((head + 64) & marks) != 0 && !(head & MT_CHUNK_IS_MMAPPED);
+}
+/* The request that gives a block of size bytes a marked chunk (glibc:
+ * chunk = max(32, size + 8 rounded up to 16)); size itself past 2^48. */
+static inline size_t mt_sample_mark_request(size_t size)
+{
+    if (size > ((size_t)1 << 48))
+        return size;
+    size_t chunk = size + 23 < 32 ? 32 : (size + 23) & ~(size_t)15;
+    return ((chunk + 64 + 1023) & ~(size_t)1023) - 64 - 8;
+}
+/* What a sampled allocation asks glibc for: marked while marks are on. */
+static inline size_t mt_sample_padded(size_t size)
+{
+    return __atomic_load_n(&mt_fp.marks, __ATOMIC_RELAXED) ? mt_sample_mark_request(size) : size;
+}
+MT_HIDDEN void mt_sample_marks_init(void);
+/* A sampled block that glibc gave an unmarked chunk turns marks off. */
+MT_HIDDEN void mt_sample_check_mark(const void *p);
 /* A filter with every bit set: mt_fp.granules when frees must go slow. */
 extern const _Atomic uint64_t mt_sample_all_granules[(1u << MT_SAMPLE_FILTER_BITS) / 64] MT_HIDDEN;
 MT_HIDDEN void mt_sample_filter_add(uintptr_t p);

@@ -14,7 +14,12 @@
  * Leaves are created once per heap page and kept (the allocator reuses its
  * pages). Large blocks (mmap'd, scattered, few) and sizes that do not fit
  * 32 bits go to a small locked side table instead, so they do not leave a
- * leaf behind at every address they ever had.
+ * leaf behind at every address they ever had. Under sampling at 64 KiB
+ * (MT_SAMPLE_SPARSE_BYTES) or sparser every block does: sampled blocks are few and scattered too,
+ * and in the table they left a 2 KiB leaf on nearly every heap page
+ * (churn-anysize at 512 KiB: 4 MiB, 1,000 page faults, a leaf's cold line
+ * per lookup), against one lock per sampled event. Denser sampling, where
+ * that lock would be taken as often as in exact mode, keeps the table.
  *
  * Generations (mtrace_mark, mtrace_live_since): a table entry's size needs
  * 18 bits (BIG_BLOCK), so the 14 bits above it carry the epoch the block
@@ -69,6 +74,7 @@ struct big_block {
 static struct big_block *bigs;
 static mt_lock big_lock = MT_LOCK_INIT;
 static atomic_uint big_count;
+static bool side_only;                         /* sparse sampling: every block */
 
 /* The current epoch (what inserts stamp), and the generation that epoch 0
  * of this cycle stands for: generation = base + epoch. */
@@ -78,13 +84,14 @@ static mt_lock mark_lock = MT_LOCK_INIT;       /* marks, sweeps, live_since */
 
 bool mt_livemap_init(void)
 {
+    side_only = mt_opt.sample_bytes >= MT_SAMPLE_SPARSE_BYTES;
     return true;
 }
 
 /* ---- the page table ---------------------------------------------------------- */
 static inline bool in_table(uintptr_t p, size_t size)
 {
-    return size < BIG_BLOCK && (p >> ADDR_BITS) == 0;
+    return size < BIG_BLOCK && (p >> ADDR_BITS) == 0 && !side_only;
 }
 
 static inline _Atomic uint64_t *find_slot(uintptr_t p)
@@ -202,7 +209,8 @@ static inline size_t chunk_size(uintptr_t p)
 
 static bool big_remove(uintptr_t p, uint32_t *stack, size_t *size)
 {
-    if (!atomic_load_explicit(&big_count, memory_order_relaxed) || chunk_size(p) < BIG_BLOCK)
+    if (!atomic_load_explicit(&big_count, memory_order_relaxed) ||
+        (!side_only && chunk_size(p) < BIG_BLOCK))
         return false;
     struct big_block *b;
     mt_lock_acquire(&big_lock);
@@ -274,7 +282,9 @@ bool mt_livemap_maybe(uintptr_t p)
     _Atomic uint64_t *s = find_slot(p);
     if (s && atomic_load_explicit(s, memory_order_relaxed))
         return true;
-    return atomic_load_explicit(&big_count, memory_order_relaxed) && chunk_size(p) >= BIG_BLOCK;
+    /* Under side_only the removal's own lookup answers: one lookup, not two. */
+    return atomic_load_explicit(&big_count, memory_order_relaxed) &&
+           (side_only || chunk_size(p) >= BIG_BLOCK);
 }
 
 /* Calls fn for every leaf of the page table, in address order, with the

@@ -10,20 +10,22 @@
  * every sample, which the memoryless distribution allows. The countdown is
  * inlined into the hooks (internal.h), before anything else they do.
  *
- * A free must cost next to nothing when its block was not sampled. A
- * lookup in the live map costs a cache miss per free (its slots spread
- * over 2 KiB per heap page), so the 256-byte granules where sampled blocks
- * start are also marked in a small filter: one bit per granule number
- * modulo 64 Ki (8 KiB, which stays in L1 beside the program's data; its
- * counters, 32 bits per granule, are read only on sampled events), so that
+ * A free must cost next to nothing when its block was not sampled. First
+ * glibc's chunk header, which its free reads next anyway, answers for most
+ * blocks: sampled ones are padded to chunk sizes in a window that others
+ * fall in rarely (marks, below). The rest ask a small filter: the 256-byte
+ * granules where sampled blocks start, one bit per granule number modulo
+ * 64 Ki (8 KiB; its counters are read only on sampled events), so that
  * frees of neighbouring blocks read the same word. A clear bit proves the
  * block was not sampled. A set bit sends the free to the live map: the
  * blocks that share the sampled one's granule, and a few percent of the
  * rest once thousands of sampled blocks are live. (With 16-bit counters,
  * 32 KiB, read by every free, churn-anysize took 620,000 more L1 misses
- * per million calls than untraced; with the bits, 330,000. With a bit per
- * 4 KiB page, 1,689 frees per million calls went to the live map, each a
- * miss there and 0.7% of the run's time in all; per 256 bytes, 530.)
+ * per million calls than untraced; with the bits, 330,000. Later, at the
+ * bench's full input: 480,000 with the bits, 190,000 with the marks in
+ * front of them, most of those per sample. With a bit per 4 KiB page,
+ * 1,689 frees per million calls went to the live map, each a miss there
+ * and 0.7% of the run's time in all; per 256 bytes, 530.)
  *
  * A sampled block stands for 1/p blocks and s/p bytes: unbiased estimates
  * whatever the sizes. The weight depends on the size alone, so a free
@@ -99,14 +101,17 @@ void mt_sample_weight(size_t size, uint64_t *n, uint64_t *bytes, unsigned shift)
 _Atomic uint64_t mt_sample_granules[(1u << MT_SAMPLE_FILTER_BITS) / 64];
 const _Atomic uint64_t mt_sample_all_granules[(1u << MT_SAMPLE_FILTER_BITS) / 64] = {
     [0 ... (1u << MT_SAMPLE_FILTER_BITS) / 64 - 1] = ~0ull};
-static uint32_t granule_count[1u << MT_SAMPLE_FILTER_BITS];
+/* Live sampled blocks per granule, saturating: a count that reached 255
+ * keeps its bit set for good (a clear bit must stay sure). A byte each,
+ * 64 KiB, of which a sampled event touches one cold line. */
+static uint8_t granule_count[1u << MT_SAMPLE_FILTER_BITS];
 static mt_lock filter_lock = MT_LOCK_INIT;
 
 void mt_sample_filter_add(uintptr_t p)
 {
     uint32_t b = mt_sample_granule(p);
     mt_lock_acquire(&filter_lock);
-    if (granule_count[b]++ == 0)
+    if (granule_count[b] < UINT8_MAX && granule_count[b]++ == 0)
         atomic_fetch_or_explicit(&mt_sample_granules[b / 64], 1ull << (b % 64), memory_order_relaxed);
     mt_lock_release(&filter_lock);
 }
@@ -115,7 +120,7 @@ void mt_sample_filter_del(uintptr_t p)
 {
     uint32_t b = mt_sample_granule(p);
     mt_lock_acquire(&filter_lock);
-    if (granule_count[b] && --granule_count[b] == 0)
+    if (granule_count[b] && granule_count[b] < UINT8_MAX && --granule_count[b] == 0)
         atomic_fetch_and_explicit(&mt_sample_granules[b / 64], ~(1ull << (b % 64)),
                                   memory_order_relaxed);
     mt_lock_release(&filter_lock);
@@ -129,4 +134,63 @@ void mt_sample_lock(void)
 void mt_sample_unlock(bool child)
 {
     mt_lock_after_fork(&filter_lock, child);
+}
+
+/* ---- marks in glibc's chunk headers --------------------------------------
+ * The filter costs a free one read of its 8 KiB, which the program's own
+ * data keeps evicting from L1 (churn-anysize: a miss on 43% of frees).
+ * glibc's chunk header, the size word just before the block, is read by its
+ * free right after the hook anyway. A sampled block is asked for padded so
+ * that its chunk size falls in [960, 1024) modulo 1024: a chunk size
+ * elsewhere proves the block unsampled, and only 1 free in 16 (when sizes
+ * spread evenly; sizes under 937 bytes never) goes on to the filter. The
+ * window holds what glibc may add to a request: 16 bytes when a remainder is
+ * too small to split, 32 from memalign's tail. mmapped chunks (page sized,
+ * or cut by memalign) always ask. The padding, under 1 KiB, is paid once
+ * per sample: under 0.2% of the heap at the default 512 KiB, which is why
+ * denser sampling (under MT_SAMPLE_SPARSE_BYTES) goes without marks.
+ *
+ * The layout is checked at start-up on glibc's own malloc. A sampled block
+ * that comes back unmarked anyway (a glibc that splits differently) clears
+ * mt_fp.marks for good before it is returned, and frees ask the filter as
+ * before. Only that store ever follows the one that set it: a thread that
+ * read 0 when it padded or checked its block has also ordered every later
+ * read of it, so whoever frees that block reads 0 too. */
+extern void *__libc_malloc(size_t);
+extern void __libc_free(void *);
+
+static size_t chunk_head(const void *p)
+{
+    return ((const size_t *)p)[-1];
+}
+
+void mt_sample_marks_init(void)
+{
+    if (!MT_SAMPLE_MARKS || mt_opt.sample_bytes < MT_SAMPLE_SPARSE_BYTES)
+        return;
+    static const size_t sizes[] = {1, 24, 100, 1000, 4000, 20000, 100000};
+    bool ok = true;
+    for (size_t i = 0; ok && i < sizeof sizes / sizeof *sizes; i++) {
+        size_t n = sizes[i], want = n + 23 < 32 ? 32 : (n + 23) & ~(size_t)15;
+        void *plain = __libc_malloc(n), *padded = __libc_malloc(mt_sample_mark_request(n));
+        if (!plain || !padded) {
+            ok = false;
+        } else {
+            size_t h = chunk_head(plain), size = h & ~(size_t)7;
+            ok = ((h & MT_CHUNK_IS_MMAPPED) || size == want || size == want + 16) &&
+                 !mt_sample_unmarked(padded, MT_SAMPLE_MARK_BITS);
+        }
+        __libc_free(plain);
+        __libc_free(padded);
+    }
+    if (ok)
+        __atomic_store_n(&mt_fp.marks, MT_SAMPLE_MARK_BITS, __ATOMIC_SEQ_CST);
+}
+
+void mt_sample_check_mark(const void *p)
+{
+    if (MT_LIKELY(!__atomic_load_n(&mt_fp.marks, __ATOMIC_RELAXED) ||
+                  !mt_sample_unmarked(p, MT_SAMPLE_MARK_BITS)))
+        return;
+    __atomic_store_n(&mt_fp.marks, 0, __ATOMIC_SEQ_CST);   /* before the block is returned */
 }

@@ -156,8 +156,11 @@ void mt_on_alloc(void *p, size_t size)
         drop_event();
         return;
     }
-    if (mt_opt.sample_bytes && r == 0)   /* r > 0: the stale entry's count is this one's */
-        mt_sample_filter_add((uintptr_t)p);
+    if (mt_opt.sample_bytes) {
+        mt_sample_check_mark(p);
+        if (r == 0)                     /* r > 0: the stale entry's count is this one's */
+            mt_sample_filter_add((uintptr_t)p);
+    }
     uint64_t n, bytes;
     if (MT_UNLIKELY(r > 0)) {
         weigh(stale_size, &n, &bytes);
@@ -352,6 +355,8 @@ __attribute__((constructor)) static void mt_init(void)
         mt_writer_checkin();
         mt_livemap_init();
         mt_stacks_setup(mt_opt.sample_bytes != 0);
+        if (mt_opt.sample_bytes)
+            mt_sample_marks_init();
         mt_journal_setup();
         mt_scratch_setup();
         mt_timeline_init();
