@@ -463,10 +463,14 @@ static inline size_t mt_sample_mark_request(size_t size)
     size_t chunk = size + 23 < 32 ? 32 : (size + 23) & ~(size_t)15;
     return ((chunk + 64 + 1023) & ~(size_t)1023) - 64 - 8;
 }
-/* What a sampled allocation asks glibc for: marked while marks are on. */
+/* What a sampled allocation asks glibc for: marked while marks are on. Out
+ * of line, so that exact mode's slow paths pay a test, not the arithmetic. */
+MT_HIDDEN size_t mt_sample_padded_on(size_t size);
 static inline size_t mt_sample_padded(size_t size)
 {
-    return __atomic_load_n(&mt_fp.marks, __ATOMIC_RELAXED) ? mt_sample_mark_request(size) : size;
+    if (MT_LIKELY(!__atomic_load_n(&mt_fp.marks, __ATOMIC_RELAXED)))
+        return size;
+    return mt_sample_padded_on(size);
 }
 MT_HIDDEN void mt_sample_marks_init(void);
 /* A sampled block that glibc gave an unmarked chunk turns marks off. */

@@ -187,6 +187,11 @@ void mt_sample_marks_init(void)
         __atomic_store_n(&mt_fp.marks, MT_SAMPLE_MARK_BITS, __ATOMIC_SEQ_CST);
 }
 
+__attribute__((noinline)) size_t mt_sample_padded_on(size_t size)
+{
+    return mt_sample_mark_request(size);
+}
+
 void mt_sample_check_mark(const void *p)
 {
     if (MT_LIKELY(!__atomic_load_n(&mt_fp.marks, __ATOMIC_RELAXED) ||

@@ -6,7 +6,9 @@
  * The signal handler only sets a flag (and posts a semaphore, which is
  * async-signal-safe). The snapshot is written outside any handler: by the
  * tracer thread when one runs, otherwise by the next malloc-family call of
- * any thread, which also starts the tracer thread so that later signals are
+ * any thread (under sampling, a free that glibc's chunk header proves
+ * unsampled goes straight to glibc: the next allocation serves it), which
+ * also starts the tracer thread so that later signals are
  * served even while the program sleeps. No thread exists until a signal or
  * a timer asks for one: a thread in every traced process would break
  * unshare(CLONE_NEWUSER) and make CPython 3.12+ warn on every fork. After
