@@ -435,6 +435,23 @@ static inline bool mt_sample_filter_maybe(uintptr_t p)
 {
     return mt_sample_filter_bit(mt_sample_granules, p);
 }
+/* glibc's chunk header: the size word just before a block, flags in its low
+ * 3 bits (the block's own, read by glibc's free right after the hook). */
+#define MT_CHUNK_IS_MMAPPED ((size_t)2)
+static inline size_t mt_chunk_head(const void *p)
+{
+    return ((const size_t *)p)[-1];
+}
+static inline size_t mt_chunk_size(const void *p)
+{
+    return mt_chunk_head(p) & ~(size_t)7;
+}
+/* The chunk glibc carves for a request of size bytes: max(32, size + 8
+ * rounded up to 16). */
+static inline size_t mt_chunk_for(size_t size)
+{
+    return size + 23 < 32 ? 32 : (size + 23) & ~(size_t)15;
+}
 /* Marks: a sampled block is padded so that the size of glibc's chunk, the
  * word before the block, falls in [960, 1024) modulo 1024 (sample.c); a free
  * whose chunk size is elsewhere, and not mmapped, was not sampled. x86-64
@@ -448,24 +465,16 @@ static inline bool mt_sample_filter_maybe(uintptr_t p)
 #endif
 #define MT_SAMPLE_SPARSE_BYTES (64u * 1024u)
 #define MT_SAMPLE_MARK_BITS ((size_t)0x3C0)     /* chunk size bits 6..9 */
-#define MT_CHUNK_IS_MMAPPED ((size_t)2)
 static inline bool mt_sample_unmarked(const void *p, size_t marks)
 {
-    size_t head = ((const size_t *)p)[-1];
+    size_t head = mt_chunk_head(p);
     return ((head + 64) & marks) != 0 && !(head & MT_CHUNK_IS_MMAPPED);
 }
-/* The request that gives a block of size bytes a marked chunk (glibc:
- * chunk = max(32, size + 8 rounded up to 16)); size itself past 2^48. */
-static inline size_t mt_sample_mark_request(size_t size)
-{
-    if (size > ((size_t)1 << 48))
-        return size;
-    size_t chunk = size + 23 < 32 ? 32 : (size + 23) & ~(size_t)15;
-    return ((chunk + 64 + 1023) & ~(size_t)1023) - 64 - 8;
-}
-/* What a sampled allocation asks glibc for: marked while marks are on. Out
- * of line, so that exact mode's slow paths pay a test, not the arithmetic. */
+/* The request that gives a block of size bytes a marked chunk (size itself
+ * past 2^48). Out of line, so that exact mode's slow paths pay a test, not
+ * the arithmetic. */
 MT_HIDDEN size_t mt_sample_padded_on(size_t size);
+/* What a sampled allocation asks glibc for: marked while marks are on. */
 static inline size_t mt_sample_padded(size_t size)
 {
     if (MT_LIKELY(!__atomic_load_n(&mt_fp.marks, __ATOMIC_RELAXED)))

@@ -15,11 +15,12 @@
  * pages). Large blocks (mmap'd, scattered, few) and sizes that do not fit
  * 32 bits go to a small locked side table instead, so they do not leave a
  * leaf behind at every address they ever had. Under sampling at 64 KiB
- * (MT_SAMPLE_SPARSE_BYTES) or sparser every block does: sampled blocks are few and scattered too,
- * and in the table they left a 2 KiB leaf on nearly every heap page
- * (churn-anysize at 512 KiB: 4 MiB, 1,000 page faults, a leaf's cold line
- * per lookup), against one lock per sampled event. Denser sampling, where
- * that lock would be taken as often as in exact mode, keeps the table.
+ * (MT_SAMPLE_SPARSE_BYTES) or sparser every block does: sampled blocks
+ * are few and scattered too, and in the table they left a 2 KiB leaf on
+ * nearly every heap page (churn-anysize at 512 KiB: 4 MiB, 1,000 page
+ * faults, a leaf's cold line per lookup), against one lock per sampled
+ * event. Denser sampling, where that lock would be taken as often as in
+ * exact mode, keeps the table.
  *
  * Generations (mtrace_mark, mtrace_live_since): a table entry's size needs
  * 18 bits (BIG_BLOCK), so the 14 bits above it carry the epoch the block
@@ -200,17 +201,12 @@ static int big_insert(uintptr_t p, uint32_t stack, size_t size, uint32_t epoch,
     return b ? stale : -1;
 }
 
-/* glibc's chunk size, in the word before the block (flags in the low bits):
- * at least the size asked for, so a smaller chunk is no side-table block. */
-static inline size_t chunk_size(uintptr_t p)
-{
-    return ((const size_t *)p)[-1] & ~(size_t)7;
-}
-
 static bool big_remove(uintptr_t p, uint32_t *stack, size_t *size)
 {
     if (!atomic_load_explicit(&big_count, memory_order_relaxed) ||
-        (!side_only && chunk_size(p) < BIG_BLOCK))
+        /* A chunk is at least the size asked for: a smaller one is no
+         * side-table block. */
+        (!side_only && mt_chunk_size((const void *)p) < BIG_BLOCK))
         return false;
     struct big_block *b;
     mt_lock_acquire(&big_lock);
@@ -284,7 +280,7 @@ bool mt_livemap_maybe(uintptr_t p)
         return true;
     /* Under side_only the removal's own lookup answers: one lookup, not two. */
     return atomic_load_explicit(&big_count, memory_order_relaxed) &&
-           (side_only || chunk_size(p) >= BIG_BLOCK);
+           (side_only || mt_chunk_size((const void *)p) >= BIG_BLOCK);
 }
 
 /* Calls fn for every leaf of the page table, in address order, with the

@@ -159,11 +159,6 @@ void mt_sample_unlock(bool child)
 extern void *__libc_malloc(size_t);
 extern void __libc_free(void *);
 
-static size_t chunk_head(const void *p)
-{
-    return ((const size_t *)p)[-1];
-}
-
 void mt_sample_marks_init(void)
 {
     if (!MT_SAMPLE_MARKS || mt_opt.sample_bytes < MT_SAMPLE_SPARSE_BYTES)
@@ -171,13 +166,14 @@ void mt_sample_marks_init(void)
     static const size_t sizes[] = {1, 24, 100, 1000, 4000, 20000, 100000};
     bool ok = true;
     for (size_t i = 0; ok && i < sizeof sizes / sizeof *sizes; i++) {
-        size_t n = sizes[i], want = n + 23 < 32 ? 32 : (n + 23) & ~(size_t)15;
-        void *plain = __libc_malloc(n), *padded = __libc_malloc(mt_sample_mark_request(n));
+        size_t n = sizes[i], want = mt_chunk_for(n);
+        void *plain = __libc_malloc(n), *padded = __libc_malloc(mt_sample_padded_on(n));
         if (!plain || !padded) {
             ok = false;
         } else {
-            size_t h = chunk_head(plain), size = h & ~(size_t)7;
-            ok = ((h & MT_CHUNK_IS_MMAPPED) || size == want || size == want + 16) &&
+            size_t size = mt_chunk_size(plain);
+            ok = ((mt_chunk_head(plain) & MT_CHUNK_IS_MMAPPED) || size == want ||
+                  size == want + 16) &&
                  !mt_sample_unmarked(padded, MT_SAMPLE_MARK_BITS);
         }
         __libc_free(plain);
@@ -189,7 +185,9 @@ void mt_sample_marks_init(void)
 
 __attribute__((noinline)) size_t mt_sample_padded_on(size_t size)
 {
-    return mt_sample_mark_request(size);
+    if (size > ((size_t)1 << 48))
+        return size;
+    return ((mt_chunk_for(size) + 64 + 1023) & ~(size_t)1023) - 64 - 8;
 }
 
 void mt_sample_check_mark(const void *p)
