@@ -641,6 +641,9 @@ MT_HIDDEN void mt_writer_unlock(bool child);
 /* ---- procfs.c: facts about this process ---------------------------------- */
 MT_HIDDEN void mt_proc_rss(uint64_t *rss, uint64_t *hwm);
 MT_HIDDEN size_t mt_proc_read(const char *path, char *buf, size_t cap);
+/* The digits at p as a number (no locale, no errno: async-signal-safe);
+ * *end (when given) is where they stop, p itself when there are none. */
+MT_HIDDEN uint64_t mt_parse_decimal(const char *p, const char **end);
 MT_HIDDEN const char *mt_proc_progname(void);
 MT_HIDDEN size_t mt_proc_exe(char *buf, size_t cap);
 

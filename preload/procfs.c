@@ -30,14 +30,21 @@ size_t mt_proc_read(const char *path, char *buf, size_t cap)
     return len;
 }
 
+uint64_t mt_parse_decimal(const char *p, const char **end)
+{
+    uint64_t v = 0;
+    for (; *p >= '0' && *p <= '9'; p++)
+        v = v * 10 + (uint64_t)(*p - '0');
+    if (end)
+        *end = p;
+    return v;
+}
+
 static uint64_t kib_field(const char *p)
 {
     while (*p == ' ' || *p == '\t')
         p++;
-    uint64_t v = 0;
-    while (*p >= '0' && *p <= '9')
-        v = v * 10 + (uint64_t)(*p++ - '0');
-    return v * 1024;
+    return mt_parse_decimal(p, NULL) * 1024;
 }
 
 /* VmRSS and VmHWM from /proc/self/status, a line at a time through a small

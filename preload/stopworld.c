@@ -133,13 +133,10 @@ static bool each_task(void (*fn)(struct mt_world *, pid_t), struct mt_world *w)
             struct { uint64_t ino; int64_t off; unsigned short reclen; unsigned char type;
                      char name[]; } *d = (void *)(buf + off);
             off += d->reclen;
-            pid_t tid = 0;
-            const char *c = d->name;
-            if (*c < '0' || *c > '9')
-                continue;
-            for (; *c >= '0' && *c <= '9'; c++)
-                tid = tid * 10 + (*c - '0');
-            fn(w, tid);
+            const char *end;
+            pid_t tid = (pid_t)mt_parse_decimal(d->name, &end);
+            if (end != d->name)
+                fn(w, tid);
         }
     }
     close(fd);
@@ -181,12 +178,11 @@ static bool in_sigwait(pid_t tid)
 {
     char path[64], buf[32];
     snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)tid);
-    if (!mt_proc_read(path, buf, sizeof buf) || buf[0] < '0' || buf[0] > '9')
-        return false;                    /* "running", or -1: not in a call */
-    long nr = 0;
-    for (const char *p = buf; *p >= '0' && *p <= '9'; p++)
-        nr = nr * 10 + (*p - '0');
-    return nr == SYS_rt_sigtimedwait;
+    if (!mt_proc_read(path, buf, sizeof buf))
+        return false;
+    const char *end;
+    uint64_t nr = mt_parse_decimal(buf, &end);
+    return end != buf && nr == SYS_rt_sigtimedwait;   /* "running", -1: not in a call */
 }
 
 /* What /proc/self/task/TID/status says about parking tid: a zombie (a

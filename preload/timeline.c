@@ -102,9 +102,7 @@ static uint64_t statm_rss(void)
     const char *s = strchr(buf, ' ');
     if (!s)
         return 0;
-    uint64_t pages = 0;
-    for (s++; *s >= '0' && *s <= '9'; s++)
-        pages = pages * 10 + (uint64_t)(*s - '0');
+    uint64_t pages = mt_parse_decimal(s + 1, NULL);
     static uint64_t page;
     if (!page)
         page = (uint64_t)sysconf(_SC_PAGESIZE);
