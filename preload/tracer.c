@@ -355,8 +355,7 @@ __attribute__((constructor)) static void mt_init(void)
         mt_writer_checkin();
         mt_livemap_init();
         mt_stacks_setup(mt_opt.sample_bytes != 0);
-        if (mt_opt.sample_bytes)
-            mt_sample_marks_init();
+        mt_sample_marks_init();             /* sparse sampling only: it checks */
         mt_journal_setup();
         mt_scratch_setup();
         mt_timeline_init();
