@@ -486,11 +486,10 @@ MT_HIDDEN void mt_sample_marks_init(void);
 MT_HIDDEN void mt_sample_check_mark(const void *p);
 /* A filter with every bit set: mt_fp.granules when frees must go slow. */
 extern const _Atomic uint64_t mt_sample_all_granules[(1u << MT_SAMPLE_FILTER_BITS) / 64] MT_HIDDEN;
+/* A sampled block's entry came or went: the live map calls these with its
+ * side-table lock held, the filter's lock too. */
 MT_HIDDEN void mt_sample_filter_add(uintptr_t p);
 MT_HIDDEN void mt_sample_filter_del(uintptr_t p);
-/* Around fork (tracer.c). */
-MT_HIDDEN void mt_sample_lock(void);
-MT_HIDDEN void mt_sample_unlock(bool child);
 /* What a sampled block of size bytes stands for, with shift fractional bits. */
 MT_HIDDEN void mt_sample_weight(size_t size, uint64_t *n, uint64_t *bytes, unsigned shift);
 
@@ -517,7 +516,8 @@ MT_HIDDEN void mt_timeline_unlock(bool child);
 /* ---- livemap.c: pointer -> (size, stack) for live blocks ---------------- */
 MT_HIDDEN bool mt_livemap_init(void);
 /* Inserts p. Returns 0, or 1 when p was already present (freed behind our
- * back) with the stale entry in *stale_*, or -1 when out of memory. */
+ * back) with the stale entry in *stale_*, or -1 when out of memory. Under
+ * sampling, insert and remove keep sample.c's filter in step with them. */
 MT_HIDDEN int mt_livemap_insert(uintptr_t p, uint32_t stack, size_t size,
                                  uint32_t *stale_stack, size_t *stale_size);
 MT_HIDDEN void mt_livemap_prefetch(uintptr_t p);

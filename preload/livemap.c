@@ -41,6 +41,13 @@
 #define uthash_malloc(sz) mt_pool_alloc(sz)
 #define uthash_free(p, sz) mt_pool_free((p), (sz))
 #define uthash_nonfatal_oom(obj) (big_oom = true)
+/* The side table's keys are addresses: a multiply mixes them into the
+ * bucket index's low bits, and they compare as one word. uthash's Jenkins
+ * hash and memcmp were 10 cache lines of code more on every sampled event
+ * (sparse sampling keeps all sampled blocks here). */
+#define HASH_FUNCTION(keyptr, keylen, hashv) \
+    ((hashv) = (unsigned)((*(const uintptr_t *)(keyptr) * 0x9E3779B97F4A7C15ull) >> 32))
+#define HASH_KEYCMP(a, b, n) (*(const uintptr_t *)(a) != *(const uintptr_t *)(b))
 static bool big_oom;
 #include <uthash.h>
 
@@ -75,7 +82,7 @@ struct big_block {
 static struct big_block *bigs;
 static mt_lock big_lock = MT_LOCK_INIT;
 static atomic_uint big_count;
-static bool side_only;                         /* sparse sampling: every block */
+static bool side_only;                         /* sparse sampling: every block, the table stays empty */
 
 /* The current epoch (what inserts stamp), and the generation that epoch 0
  * of this cycle stands for: generation = base + epoch. */
@@ -169,8 +176,32 @@ static inline uint32_t current_epoch(void)
 }
 
 /* ---- the side table for large blocks ------------------------------------------ */
+/* Entries removed, kept for the next insert (under big_lock): the pool's
+ * lock and its zeroing are two more cold lines and a call per sampled
+ * event under sparse sampling. At most the table's peak size. */
+static struct big_block *spare_bigs;
+
+static struct big_block *new_big(void)
+{
+    struct big_block *b = spare_bigs;
+    if (b)
+        spare_bigs = b->hh.next;
+    else if (!(b = mt_pool_alloc(sizeof *b)))
+        return NULL;
+    memset(b, 0, sizeof *b);
+    return b;
+}
+
+static void spare_big(struct big_block *b)
+{
+    b->hh.next = spare_bigs;
+    spare_bigs = b;
+}
+
+/* filter: a new entry is a sampled block the filter must count (sample.c),
+ * under this same lock. */
 static int big_insert(uintptr_t p, uint32_t stack, size_t size, uint32_t epoch,
-                      uint32_t *stale_stack, size_t *stale_size)
+                      uint32_t *stale_stack, size_t *stale_size, bool filter)
 {
     struct big_block *b;
     int stale = 0;
@@ -180,16 +211,17 @@ static int big_insert(uintptr_t p, uint32_t stack, size_t size, uint32_t epoch,
         stale = 1;
         *stale_stack = b->stack;
         *stale_size = b->size;
-    } else if ((b = mt_pool_alloc(sizeof *b))) {
-        memset(b, 0, sizeof *b);
+    } else if ((b = new_big())) {
         b->ptr = p;
         big_oom = false;
         HASH_ADD(hh, bigs, ptr, sizeof b->ptr, b);
         if (big_oom) {
-            mt_pool_free(b, sizeof *b);
+            spare_big(b);
             b = NULL;
         } else {
             atomic_fetch_add_explicit(&big_count, 1, memory_order_relaxed);
+            if (filter)
+                mt_sample_filter_add(p);
         }
     }
     if (b) {
@@ -215,11 +247,24 @@ static bool big_remove(uintptr_t p, uint32_t *stack, size_t *size)
         *stack = b->stack;
         *size = b->size;
         HASH_DEL(bigs, b);
-        mt_pool_free(b, sizeof *b);
+        spare_big(b);
         atomic_fetch_sub_explicit(&big_count, 1, memory_order_relaxed);
+        if (mt_opt.sample_bytes)
+            mt_sample_filter_del(p);
     }
     mt_lock_release(&big_lock);
     return b != NULL;
+}
+
+/* A page-table entry of a sampled block came or went (dense sampling). */
+static void filter_change(uintptr_t p, bool add)
+{
+    mt_lock_acquire(&big_lock);
+    if (add)
+        mt_sample_filter_add(p);
+    else
+        mt_sample_filter_del(p);
+    mt_lock_release(&big_lock);
 }
 
 /* ---- the interface --------------------------------------------------------------- */
@@ -227,10 +272,13 @@ int mt_livemap_insert(uintptr_t p, uint32_t stack, size_t size,
                       uint32_t *stale_stack, size_t *stale_size)
 {
     if (!in_table(p, size)) {
-        /* A block freed behind our back may have left a small entry here. */
-        _Atomic uint64_t *s = find_slot(p);
+        /* A block freed behind our back may have left a small entry here
+         * (never under side_only: the page table stays empty). */
+        _Atomic uint64_t *s = side_only ? NULL : find_slot(p);
         uint64_t old = s ? atomic_exchange_explicit(s, 0, memory_order_relaxed) : 0;
-        int r = big_insert(p, stack, size, current_epoch(), stale_stack, stale_size);
+        /* A stale entry's filter count is the new one's. */
+        int r = big_insert(p, stack, size, current_epoch(), stale_stack, stale_size,
+                           mt_opt.sample_bytes && !old);
         if (old && r == 0) {
             unpack(old, stale_stack, stale_size);
             r = 1;
@@ -242,8 +290,11 @@ int mt_livemap_insert(uintptr_t p, uint32_t stack, size_t size,
         return -1;
     uint64_t old = atomic_exchange_explicit(s, pack(stack, size, current_epoch()),
                                             memory_order_relaxed);
-    if (MT_LIKELY(!old))
+    if (MT_LIKELY(!old)) {
+        if (mt_opt.sample_bytes)
+            filter_change(p, true);
         return 0;
+    }
     /* Freed behind our back (glibc frees some blocks internally, past the
      * interposed free) and handed out again: report the old block as gone.
      * A large block lost that way is not looked for here: that would put
@@ -255,18 +306,20 @@ int mt_livemap_insert(uintptr_t p, uint32_t stack, size_t size,
 /* Brings a fresh block's slot into cache while its stack is captured. */
 void mt_livemap_prefetch(uintptr_t p)
 {
-    _Atomic uint64_t *s = find_slot(p);
+    _Atomic uint64_t *s = side_only ? NULL : find_slot(p);
     if (s)
         __builtin_prefetch((const void *)s, 1);
 }
 
 bool mt_livemap_remove(uintptr_t p, uint32_t *stack, size_t *size)
 {
-    _Atomic uint64_t *s = find_slot(p);
+    _Atomic uint64_t *s = side_only ? NULL : find_slot(p);
     if (s) {
         uint64_t old = atomic_exchange_explicit(s, 0, memory_order_relaxed);
         if (old) {
             unpack(old, stack, size);
+            if (mt_opt.sample_bytes)
+                filter_change(p, false);
             return true;
         }
     }
@@ -275,7 +328,7 @@ bool mt_livemap_remove(uintptr_t p, uint32_t *stack, size_t *size)
 
 bool mt_livemap_maybe(uintptr_t p)
 {
-    _Atomic uint64_t *s = find_slot(p);
+    _Atomic uint64_t *s = side_only ? NULL : find_slot(p);
     if (s && atomic_load_explicit(s, memory_order_relaxed))
         return true;
     /* Under side_only the removal's own lookup answers: one lookup, not two. */

@@ -34,6 +34,7 @@
 #define _GNU_SOURCE
 #include <math.h>
 #include <stdatomic.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/syscall.h>
@@ -53,10 +54,36 @@ static uint64_t next_random(void)
     return z ^ (z >> 31);
 }
 
+/* The sampled path's arithmetic stays inline: libm's log, expm1 and
+ * llround are three more cold code regions (20 instruction cache lines,
+ * 3 pages) for every sample, after the program's own work between samples
+ * has evicted them. */
+
+/* ln(u) for u in (0, 1], relative error under 1e-12: u = m * 2^e with m in
+ * [sqrt(1/2), sqrt(2)), ln(m) = 2 atanh(f) with f = (m - 1) / (m + 1),
+ * |f| < 0.172, by its series to f^15. */
+static inline double ln_unit(double u)
+{
+    uint64_t bits;
+    memcpy(&bits, &u, sizeof bits);
+    int e = (int)((bits >> 52) & 0x7ff) - 1023;     /* u >= 2^-53: normal */
+    bits = (bits & ((1ull << 52) - 1)) | (1023ull << 52);
+    double m;
+    memcpy(&m, &bits, sizeof m);                     /* [1, 2) */
+    if (m > 1.4142135623730951) {
+        m *= 0.5;
+        e++;
+    }
+    double f = (m - 1.0) / (m + 1.0), f2 = f * f;
+    double series = 1.0 + f2 * (1.0 / 3 + f2 * (1.0 / 5 + f2 * (1.0 / 7 + f2 * (1.0 / 9 +
+                    f2 * (1.0 / 11 + f2 * (1.0 / 13 + f2 * (1.0 / 15)))))));
+    return (double)e * 0.6931471805599453 + 2.0 * f * series;
+}
+
 static int64_t draw(void)
 {
     double u = (double)((next_random() >> 11) + 1) * 0x1p-53;      /* (0, 1] */
-    double d = -log(u) * (double)mt_opt.sample_bytes;
+    double d = -ln_unit(u) * (double)mt_opt.sample_bytes;
     return d < 1.0 ? 1 : d > 0x1p62 ? INT64_MAX / 2 : (int64_t)d;
 }
 
@@ -84,20 +111,41 @@ void mt_sample_after_fork_child(void)
     bytes_left = 0;
 }
 
+/* 1 / (1 - exp(-x)) for x > 0. Below 1/8 (every block under an eighth of
+ * the interval) its Laurent series, 1/x + 1/2 + x/12 - x^3/720 + x^5/30240,
+ * whose next term is under 4e-13; above, libm. */
+static inline double inverse_probability(double x)
+{
+    if (x < 0.125) {
+        double x2 = x * x;
+        return 1.0 / x + 0.5 + x * (1.0 / 12 + x2 * (-1.0 / 720 + x2 * (1.0 / 30240)));
+    }
+    return -1.0 / expm1(-x);
+}
+
+/* llround for v >= 0, saturating where a counter could not hold it. */
+static inline uint64_t round_weight(double v)
+{
+    return v < 0x1p63 ? (uint64_t)(v + 0.5) : INT64_MAX;
+}
+
 void mt_sample_weight(size_t size, uint64_t *n, uint64_t *bytes, unsigned shift)
 {
     double s = size ? (double)size : 1.0;
-    double p = -expm1(-s / (double)mt_opt.sample_bytes);
-    double one = (double)(1u << shift);
-    *n = (uint64_t)llround(one / p);
-    *bytes = (uint64_t)llround(one * (double)size / p);
+    double w = (double)(1u << shift) * inverse_probability(s / (double)mt_opt.sample_bytes);
+    *n = round_weight(w);
+    *bytes = round_weight(w * (double)size);
 }
 
 /* ---- the filter of sampled addresses -------------------------------------- */
 /* The bits say "count != 0" for the counters beside them. Both change
- * together under a lock, on sampled events only: a bit is set before the
- * sampled block is returned and cleared only when its granule's count drops
- * to zero, so a free that finds it clear cannot be of a sampled block. */
+ * together, on sampled events only, under the live map's side-table lock
+ * (livemap.c calls these as it adds and removes a sampled block's entry):
+ * a bit is set before the sampled block is returned and cleared only when
+ * its granule's count drops to zero, so a free that finds it clear cannot
+ * be of a sampled block. Under sparse sampling every sampled entry takes
+ * that lock anyway; a lock of the filter's own was one more cold line and
+ * atomic exchange per sampled event. */
 _Atomic uint64_t mt_sample_granules[(1u << MT_SAMPLE_FILTER_BITS) / 64];
 const _Atomic uint64_t mt_sample_all_granules[(1u << MT_SAMPLE_FILTER_BITS) / 64] = {
     [0 ... (1u << MT_SAMPLE_FILTER_BITS) / 64 - 1] = ~0ull};
@@ -105,35 +153,20 @@ const _Atomic uint64_t mt_sample_all_granules[(1u << MT_SAMPLE_FILTER_BITS) / 64
  * keeps its bit set for good (a clear bit must stay sure). A byte each,
  * 64 KiB, of which a sampled event touches one cold line. */
 static uint8_t granule_count[1u << MT_SAMPLE_FILTER_BITS];
-static mt_lock filter_lock = MT_LOCK_INIT;
 
 void mt_sample_filter_add(uintptr_t p)
 {
     uint32_t b = mt_sample_granule(p);
-    mt_lock_acquire(&filter_lock);
     if (granule_count[b] < UINT8_MAX && granule_count[b]++ == 0)
         atomic_fetch_or_explicit(&mt_sample_granules[b / 64], 1ull << (b % 64), memory_order_relaxed);
-    mt_lock_release(&filter_lock);
 }
 
 void mt_sample_filter_del(uintptr_t p)
 {
     uint32_t b = mt_sample_granule(p);
-    mt_lock_acquire(&filter_lock);
     if (granule_count[b] && granule_count[b] < UINT8_MAX && --granule_count[b] == 0)
         atomic_fetch_and_explicit(&mt_sample_granules[b / 64], ~(1ull << (b % 64)),
                                   memory_order_relaxed);
-    mt_lock_release(&filter_lock);
-}
-
-void mt_sample_lock(void)
-{
-    mt_lock_acquire(&filter_lock);
-}
-
-void mt_sample_unlock(bool child)
-{
-    mt_lock_after_fork(&filter_lock, child);
 }
 
 /* ---- marks in glibc's chunk headers --------------------------------------

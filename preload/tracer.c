@@ -156,11 +156,8 @@ void mt_on_alloc(void *p, size_t size)
         drop_event();
         return;
     }
-    if (mt_opt.sample_bytes) {
+    if (mt_opt.sample_bytes)
         mt_sample_check_mark(p);
-        if (r == 0)                     /* r > 0: the stale entry's count is this one's */
-            mt_sample_filter_add((uintptr_t)p);
-    }
     uint64_t n, bytes;
     if (MT_UNLIKELY(r > 0)) {
         weigh(stale_size, &n, &bytes);
@@ -186,11 +183,7 @@ bool mt_on_free(void *p)
 bool mt_take(void *p, struct mt_taken *t)
 {
     mt_python_before_free();
-    if (!mt_livemap_remove((uintptr_t)p, &t->stack, &t->size))
-        return false;
-    if (mt_opt.sample_bytes)
-        mt_sample_filter_del((uintptr_t)p);
-    return true;
+    return mt_livemap_remove((uintptr_t)p, &t->stack, &t->size);
 }
 
 void mt_account_free(const struct mt_taken *t)
@@ -205,8 +198,6 @@ void mt_restore(void *p, const struct mt_taken *t)
     uint32_t sid;
     size_t sz;
     int r = mt_livemap_insert((uintptr_t)p, t->stack, t->size, &sid, &sz);
-    if (mt_opt.sample_bytes && r == 0)
-        mt_sample_filter_add((uintptr_t)p);
     if (r < 0) {
         /* Cannot keep tracking it: account it as gone rather than lie later. */
         mt_account_free(t);
@@ -226,12 +217,10 @@ static void fork_prepare(void)
     mt_python_lock();
     mt_timeline_lock();
     mt_stacks_lock_all();
-    mt_sample_lock();
 }
 
 static void fork_parent(void)
 {
-    mt_sample_unlock(false);
     mt_stacks_unlock_all(false);
     mt_timeline_unlock(false);
     mt_python_unlock(false);
@@ -242,7 +231,6 @@ static void fork_parent(void)
 
 static void fork_child(void)
 {
-    mt_sample_unlock(true);
     mt_sample_after_fork_child();
     mt_scratch_after_fork_child();
     mt_memo_after_fork_child();
