@@ -72,10 +72,10 @@ API int mtrace_label(const char *text)
 {
     if (mt_state != MT_ON || !text)
         return -1;
-    int guard = mt_guard;
-    mt_guard = 1;
+    int guard = mt_self.guard;
+    mt_self.guard = 1;
     bool ok = mt_timeline_label(text);
-    mt_guard = guard;
+    mt_self.guard = guard;
     return ok ? 0 : -1;
 }
 

@@ -30,8 +30,6 @@
 #include "internal.h"
 #include "mtrace/format.h"
 
-__thread int mt_locks_held __attribute__((tls_model("initial-exec")));
-__thread int mt_death_deferred __attribute__((tls_model("initial-exec")));
 
 static const int death_signals[] = {
     SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT,
@@ -83,12 +81,12 @@ static void on_death(int sig, siginfo_t *si, void *uc)
     bool fault = is_fault(sig, si);
     if ((pid_t)syscall(SYS_getpid) != mt_pid() || mt_state != MT_ON) {
         finish(sig, fault);              /* a vfork child, or already done */
-    } else if (mt_locks_held > 0) {
+    } else if (mt_self.locks_held > 0) {
         if (fault) {
             mt_log("mtrace: signal %d inside the tracer; no final snapshot", sig);
             finish(sig, true);
         } else {
-            mt_death_deferred = sig;     /* written when this thread leaves the lock */
+            mt_self.death_deferred = sig;     /* written when this thread leaves the lock */
         }
     } else {
         write_once(sig);
@@ -101,8 +99,8 @@ static void on_death(int sig, siginfo_t *si, void *uc)
  * on it: the snapshot, then the signal. */
 void mt_death_resume(void)
 {
-    int sig = mt_death_deferred;
-    mt_death_deferred = 0;
+    int sig = mt_self.death_deferred;
+    mt_self.death_deferred = 0;
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);

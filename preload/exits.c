@@ -107,7 +107,7 @@ API void quick_exit(int status)
 static bool before_exec(char *path, size_t cap)
 {
     path[0] = '\0';
-    if (mt_state != MT_ON || !mt_is_traced_process() || mt_locks_held > 0)
+    if (mt_state != MT_ON || !mt_is_traced_process() || mt_self.locks_held > 0)
         return false;                    /* mt_locks_held: see mt_final_snapshot */
     int saved = errno;
     mt_tree_before_exec();               /* the next image names this one */

@@ -23,10 +23,6 @@
 
 /* ---- tracer.c: state, guard, event entry points ------------------------- */
 
-/* The re-entrancy guard: set while the tracer itself runs on this thread, so
- * that anything it calls (libunwind, dlsym, stdio) reaches the real malloc
- * untraced. Initial-exec TLS: no allocation, valid until the thread is gone. */
-extern __thread int mt_guard __attribute__((tls_model("initial-exec"))) MT_HIDDEN;
 
 enum mt_state { MT_OFF = 0, MT_ON = 1, MT_DONE = 2 };
 extern volatile int mt_state MT_HIDDEN;
@@ -120,7 +116,7 @@ MT_HIDDEN void mt_options_load(void);
 extern volatile int mt_pending MT_HIDDEN;   /* set when trigger work waits */
 /* The hooks' fast paths under sampling (sampling, tracing on, nothing
  * pending) read one cache line, mt_fastpath:
- * - countdown: where this thread's countdown (mt_sample_left) lies from
+ * - countdown: where this thread's countdown (mt_self.sample_left) lies from
  *   the thread pointer, the same in every thread (static TLS), or 0 when
  *   allocations must take the slow path. On x86-64 the hooks subtract
  *   from %fs:countdown in one instruction, without the GOT's TLS entry.
@@ -291,7 +287,6 @@ struct mt_jevent {
 };
 struct mt_journal;
 typedef void mt_jevent_fn(const struct mt_jevent *e, uint32_t n);
-extern __thread struct mt_journal *mt_my_journal __attribute__((tls_model("initial-exec"))) MT_HIDDEN;
 MT_HIDDEN void mt_journal_setup(void);
 MT_HIDDEN struct mt_journal *mt_journal_open(void);
 /* With the stats lock held: */
@@ -369,9 +364,8 @@ MT_HIDDEN void mt_ftree_drop_index(struct mt_ftree *t);
 MT_HIDDEN void mt_ftree_release(struct mt_ftree *t);
 
 /* ---- sample.c: MTRACE_SAMPLE_BYTES -------------------------------------- */
-/* The countdown to the next sample (bytes), per thread; mt_sample_slow when
- * it runs out: true when this allocation is sampled. */
-extern __thread int64_t mt_sample_left __attribute__((tls_model("initial-exec"))) MT_HIDDEN;
+/* When the thread's countdown to the next sample (mt_self.sample_left,
+ * bytes) runs out: true when this allocation is sampled. */
 MT_HIDDEN bool mt_sample_slow(size_t size);
 /* In a fork child: a fresh random start, not the parent's sample points. */
 MT_HIDDEN void mt_sample_after_fork_child(void);
@@ -384,8 +378,8 @@ MT_HIDDEN void mt_sample_after_fork_child(void);
  * before the slow path drew afresh) sends the next call there. */
 static inline bool mt_sample_count_down(size_t size)
 {
-    int64_t left = mt_sample_left;
-    mt_sample_left = (int64_t)((uint64_t)left - size);
+    int64_t left = mt_self.sample_left;
+    mt_self.sample_left = (int64_t)((uint64_t)left - size);
     return left > 0 && (uint64_t)left > size;
 }
 static inline bool mt_sample_skip(size_t size)

@@ -64,16 +64,16 @@ void mt_interpose_init(void)
 
 static inline bool tracing(void)
 {
-    return MT_LIKELY(!mt_guard) && MT_LIKELY(mt_state == MT_ON);
+    return MT_LIKELY(!mt_self.guard) && MT_LIKELY(mt_state == MT_ON);
 }
 
 /* A snapshot asked for while no tracer thread runs (see enter). */
 static void serve_pending(void)
 {
     int saved = errno;
-    mt_guard = 1;
+    mt_self.guard = 1;
     mt_trigger_slow();
-    mt_guard = 0;
+    mt_self.guard = 0;
     errno = saved;
 }
 
@@ -107,7 +107,7 @@ static inline void *traced(void *p, size_t size)
         mt_on_alloc(p, size);
         errno = saved;
     }
-    mt_guard = 0;
+    mt_self.guard = 0;
     return p;
 }
 
@@ -116,7 +116,7 @@ static inline void *traced(void *p, size_t size)
  * the heap as it was when the signal came. */
 static inline void enter(void)
 {
-    mt_guard = 1;
+    mt_self.guard = 1;
     if (MT_UNLIKELY(mt_pending)) {
         int saved = errno;
         mt_trigger_slow();
@@ -220,7 +220,7 @@ __attribute__((noinline)) static void free_slow(void *p)
         int saved = errno;
         enter();
         mt_on_free(p);
-        mt_guard = 0;
+        mt_self.guard = 0;
         errno = saved;
     }
     __libc_free(p);
@@ -265,7 +265,7 @@ __attribute__((noinline)) static void *realloc_slow(void *p, size_t size, bool c
             mt_restore(p, &t);       /* failed: p is still the caller's */
     }
     if (new_out) {
-        mt_guard = 0;
+        mt_self.guard = 0;
         return q;
     }
     return traced(q, size);

@@ -40,12 +40,10 @@ static atomic_uint in_use_count;
 static pthread_key_t ring_key;
 static bool key_ok;
 
-__thread struct mt_journal *mt_my_journal __attribute__((tls_model("initial-exec")));
-/* Set when the thread's ring went back: what the thread still allocates
- * or frees (later TLS destructors, glibc's own teardown of the thread)
- * goes straight to the counters. A ring claimed then would never be
- * released: no destructor runs for it any more. */
-static __thread bool closed __attribute__((tls_model("initial-exec")));
+/* mt_self.journal_closed: set when the thread's ring went back. What the
+ * thread still allocates or frees (later TLS destructors, glibc's own
+ * teardown of the thread) goes straight to the counters: a ring claimed
+ * then would never be released, no destructor runs for it any more. */
 _Atomic uint64_t mt_journal_cap = UINT64_MAX;
 
 static void thread_end(void *p);
@@ -62,7 +60,7 @@ void mt_journal_setup(void)
  * a thread that ran alone hold any number of events. */
 struct mt_journal *mt_journal_open(void)
 {
-    if (closed)
+    if (mt_self.journal_closed)
         return NULL;
     struct mt_journal *j;
     for (j = atomic_load_explicit(&rings, memory_order_acquire); j; j = j->next) {
@@ -85,7 +83,7 @@ struct mt_journal *mt_journal_open(void)
     }
     j->held = 0;
     atomic_fetch_add_explicit(&in_use_count, 1, memory_order_relaxed);
-    mt_my_journal = j;
+    mt_self.journal = j;
     if (key_ok)
         pthread_setspecific(ring_key, j);   /* may calloc: the caller holds the guard */
     return j;
@@ -110,7 +108,7 @@ static void drain(struct mt_journal *j, mt_jevent_fn *apply)
 
 void mt_journal_drain_mine(mt_jevent_fn *apply)
 {
-    struct mt_journal *j = mt_my_journal;
+    struct mt_journal *j = mt_self.journal;
     if (j) {
         drain(j, apply);
         j->held = 0;
@@ -141,19 +139,19 @@ void mt_journal_set_cap(uint64_t peak)
 static void thread_end(void *p)
 {
     struct mt_journal *j = p;
-    if (!j || j != mt_my_journal)
+    if (!j || j != mt_self.journal)
         return;
     mt_stacks_flush_mine();
-    mt_my_journal = NULL;
-    closed = true;
+    mt_self.journal = NULL;
+    mt_self.journal_closed = true;
     atomic_fetch_sub_explicit(&in_use_count, 1, memory_order_relaxed);
     atomic_store_explicit(&j->in_use, 0, memory_order_release);
 }
 
 void mt_journal_thread_end(void)
 {
-    struct mt_journal *j = mt_my_journal;
-    closed = true;                      /* also when it never opened one */
+    struct mt_journal *j = mt_self.journal;
+    mt_self.journal_closed = true;          /* also when it never opened one */
     if (!j)
         return;
     if (key_ok)
@@ -167,7 +165,7 @@ void mt_journal_fork_child(void)
 {
     unsigned n = 0;
     for (struct mt_journal *j = atomic_load_explicit(&rings, memory_order_acquire); j; j = j->next) {
-        bool mine = j == mt_my_journal;
+        bool mine = j == mt_self.journal;
         atomic_store_explicit(&j->in_use, mine, memory_order_relaxed);
         if (mine)
             j->held = 0;

@@ -181,8 +181,8 @@ void mt_leak_gate(const struct mt_leak_result *r, const char *snapshot)
 {
     if (r->status == MT_SCAN_NONE)
         return;                          /* nothing known: the program's status stands */
-    int guard = mt_guard;
-    mt_guard = 1;                        /* the symbol tables were read before the scan */
+    int guard = mt_self.guard;
+    mt_self.guard = 1;                        /* the symbol tables were read before the scan */
     static struct user_supp u;           /* 8 KiB, once, at exit: not on the stack */
     memset(&u, 0, sizeof u);
     if (mt_opt.suppressions)
@@ -214,7 +214,7 @@ void mt_leak_gate(const struct mt_leak_result *r, const char *snapshot)
     }
     mt_unmap(u.text, u.text_bytes);
     if (!blocks) {
-        mt_guard = guard;
+        mt_self.guard = guard;
         return;
     }
     if (reported > MAX_REPORTED)

@@ -488,8 +488,8 @@ void mt_leakscan_init(void)
  * and the jmp_buf here holds its callee-saved registers. */
 __attribute__((noinline)) bool mt_leakscan_run(struct mt_leak_result *r, uintptr_t stack_from)
 {
-    int guard = mt_guard;
-    mt_guard = 1;
+    int guard = mt_self.guard;
+    mt_self.guard = 1;
     memset(r, 0, sizeof *r);
     uint64_t t0 = mono_ns();
     static struct scan s;                /* once, at exit; too big for the stack */
@@ -561,7 +561,7 @@ __attribute__((noinline)) bool mt_leakscan_run(struct mt_leak_result *r, uintptr
     r->ms = (uint32_t)((mono_ns() - t0) / 1000000u);
     if (r->status == MT_SCAN_NONE)
         mt_log("mtrace: the leak scan could not run; the exit snapshot has no leak classes");
-    mt_guard = guard;
+    mt_self.guard = guard;
     return r->status != MT_SCAN_NONE;
 }
 

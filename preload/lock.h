@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stdatomic.h>
 
+#include "tls.h"
+
 #if defined(__x86_64__) || defined(__i386__)
 #define mt_cpu_relax() __builtin_ia32_pause()
 #elif defined(__aarch64__)
@@ -21,11 +23,10 @@
 
 typedef struct { atomic_int held; } mt_lock;
 
-/* How many tracer locks this thread holds, and whether a fatal signal
- * waits for it to hold none (deathsig.c: a snapshot written from a signal
- * handler that interrupted a critical section would wait for itself). */
-extern __thread int mt_locks_held __attribute__((tls_model("initial-exec")));
-extern __thread int mt_death_deferred __attribute__((tls_model("initial-exec")));
+/* mt_self.locks_held: how many tracer locks this thread holds;
+ * death_deferred: a fatal signal waits for it to hold none (deathsig.c: a
+ * snapshot written from a signal handler that interrupted a critical
+ * section would wait for itself). */
 void mt_death_resume(void);
 
 #define MT_LOCK_INIT { 0 }
@@ -35,7 +36,7 @@ static inline void mt_lock_acquire(mt_lock *l)
     for (unsigned spins = 0;; spins++) {
         if (!atomic_load_explicit(&l->held, memory_order_relaxed) &&
             !atomic_exchange_explicit(&l->held, 1, memory_order_acquire)) {
-            mt_locks_held++;
+            mt_self.locks_held++;
             return;
         }
         if (spins > 64)
@@ -50,13 +51,13 @@ static inline bool mt_lock_try_acquire(mt_lock *l)
     if (atomic_load_explicit(&l->held, memory_order_relaxed) ||
         atomic_exchange_explicit(&l->held, 1, memory_order_acquire))
         return false;
-    mt_locks_held++;
+    mt_self.locks_held++;
     return true;
 }
 static inline void mt_lock_release(mt_lock *l)
 {
     atomic_store_explicit(&l->held, 0, memory_order_release);
-    if (--mt_locks_held == 0 && __builtin_expect(mt_death_deferred, 0))
+    if (--mt_self.locks_held == 0 && __builtin_expect(mt_self.death_deferred, 0))
         mt_death_resume();
 }
 
@@ -65,8 +66,8 @@ static inline void mt_lock_release(mt_lock *l)
 static inline void mt_lock_reinit(mt_lock *l)
 {
     atomic_store_explicit(&l->held, 0, memory_order_relaxed);
-    if (mt_locks_held > 0)
-        mt_locks_held--;
+    if (mt_self.locks_held > 0)
+        mt_self.locks_held--;
 }
 
 /* After fork, for a lock its thread took in the atfork prepare handler:

@@ -14,10 +14,10 @@
 static void vlog(const char *fmt, va_list ap)
 {
     char buf[1024];
-    int guard = mt_guard;
-    mt_guard = 1;
+    int guard = mt_self.guard;
+    mt_self.guard = 1;
     int n = vsnprintf(buf, sizeof buf - 1, fmt, ap);
-    mt_guard = guard;
+    mt_self.guard = guard;
     if (n < 0)
         return;
     if ((size_t)n > sizeof buf - 2)

@@ -41,14 +41,12 @@
 
 #include "internal.h"
 
-__thread int64_t mt_sample_left __attribute__((tls_model("initial-exec")));
-#define bytes_left mt_sample_left
-static __thread uint64_t rng __attribute__((tls_model("initial-exec")));
+#define bytes_left mt_self.sample_left
 
 static uint64_t next_random(void)
 {
     /* splitmix64: tiny state, good enough for spacing samples. */
-    uint64_t z = (rng += 0x9E3779B97F4A7C15ull);
+    uint64_t z = (mt_self.rng += 0x9E3779B97F4A7C15ull);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     return z ^ (z >> 31);
@@ -89,12 +87,12 @@ static int64_t draw(void)
 
 bool mt_sample_slow(size_t size)
 {
-    if (!rng) {
+    if (!mt_self.rng) {
         /* First event of this thread: start at a random point too, or the
          * first block of every thread would always be sampled. */
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
-        rng = ((uint64_t)syscall(SYS_gettid) << 32) ^ (uint64_t)ts.tv_nsec ^ 1;
+        mt_self.rng = ((uint64_t)syscall(SYS_gettid) << 32) ^ (uint64_t)ts.tv_nsec ^ 1;
         int64_t d = draw();
         if ((uint64_t)d > size) {       /* unsigned, as in mt_countdown */
             bytes_left = d - (int64_t)size;
@@ -107,7 +105,7 @@ bool mt_sample_slow(size_t size)
 
 void mt_sample_after_fork_child(void)
 {
-    rng = 0;
+    mt_self.rng = 0;
     bytes_left = 0;
 }
 

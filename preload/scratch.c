@@ -14,8 +14,6 @@
 static _Atomic(struct mt_reuse *) blocks;
 static pthread_key_t key;
 static bool key_ok;
-static __thread struct mt_scratch *mine __attribute__((tls_model("initial-exec")));
-static __thread bool ended __attribute__((tls_model("initial-exec")));
 
 static void thread_end(void *p);
 
@@ -36,12 +34,12 @@ static void give_back(struct mt_scratch *s)
 
 struct mt_scratch *mt_scratch_get(void)
 {
-    struct mt_scratch *s = mine;
+    struct mt_scratch *s = mt_self.scratch;
     if (MT_LIKELY(s != NULL))
         return s;
     s = claim();
-    if (s && !ended) {
-        mine = s;
+    if (s && !mt_self.scratch_ended) {
+        mt_self.scratch = s;
         if (key_ok)
             pthread_setspecific(key, s);       /* may calloc: the guard is held */
     }
@@ -50,23 +48,23 @@ struct mt_scratch *mt_scratch_get(void)
 
 void mt_scratch_put(struct mt_scratch *s)
 {
-    if (MT_UNLIKELY(s != mine))
+    if (MT_UNLIKELY(s != mt_self.scratch))
         give_back(s);                           /* lent after the thread's end */
 }
 
 static void thread_end(void *p)
 {
-    if (!p || p != mine)
+    if (!p || p != mt_self.scratch)
         return;
-    mine = NULL;
-    ended = true;
+    mt_self.scratch = NULL;
+    mt_self.scratch_ended = true;
     give_back(p);
 }
 
 void mt_scratch_thread_end(void)
 {
-    struct mt_scratch *s = mine;
-    ended = true;                             /* also when it never claimed one */
+    struct mt_scratch *s = mt_self.scratch;
+    mt_self.scratch_ended = true;           /* also when it never claimed one */
     if (!s)
         return;
     if (key_ok)
@@ -77,6 +75,6 @@ void mt_scratch_thread_end(void)
 void mt_scratch_after_fork_child(void)
 {
     for (struct mt_reuse *r = atomic_load(&blocks); r; r = r->next)
-        if (r != (struct mt_reuse *)mine)   /* link is the first member */
+        if (r != (struct mt_reuse *)mt_self.scratch)   /* link is the first member */
             mt_reuse_give_back(r);
 }

@@ -42,8 +42,6 @@
 typedef int (*mask_fn)(int, const sigset_t *, sigset_t *);
 static mask_fn real_sigprocmask, real_pthread_sigmask;
 
-/* Set while the thread's signals are blocked by mt_signals_hold. */
-static __thread bool held __attribute__((tls_model("initial-exec")));
 /* Holds begun (high 32 bits) and threads inside one now (low 32 bits). */
 static _Atomic uint64_t holds;
 static atomic_bool closed;                     /* mt_signals_close: no new holds */
@@ -92,7 +90,7 @@ static int answer_held(int how, const sigset_t *set, sigset_t *old)
 API int sigprocmask(int how, const sigset_t *set, sigset_t *old)
 {
     int r;
-    if (MT_UNLIKELY(held))
+    if (MT_UNLIKELY(mt_self.signals_held))
         r = answer_held(how, set, old);
     else {
         mask_fn real = __atomic_load_n(&real_sigprocmask, __ATOMIC_ACQUIRE);
@@ -109,7 +107,7 @@ API int sigprocmask(int how, const sigset_t *set, sigset_t *old)
 
 API int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
 {
-    if (MT_UNLIKELY(held))
+    if (MT_UNLIKELY(mt_self.signals_held))
         return answer_held(how, set, old);
     mask_fn real = __atomic_load_n(&real_pthread_sigmask, __ATOMIC_ACQUIRE);
     if (MT_LIKELY(real != NULL))
@@ -119,7 +117,7 @@ API int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
 
 bool mt_signals_hold(sigset_t *saved)
 {
-    if (held || atomic_load_explicit(&closed, memory_order_relaxed))
+    if (mt_self.signals_held || atomic_load_explicit(&closed, memory_order_relaxed))
         return false;
     mask_fn real = __atomic_load_n(&real_pthread_sigmask, __ATOMIC_ACQUIRE);
     atomic_fetch_add(&holds, (1ull << 32) + 1);
@@ -127,13 +125,13 @@ bool mt_signals_hold(sigset_t *saved)
         atomic_fetch_sub(&holds, 1);
         return false;
     }
-    held = true;
+    mt_self.signals_held = true;
     return true;
 }
 
 void mt_signals_release(const sigset_t *saved)
 {
-    held = false;
+    mt_self.signals_held = false;
     __atomic_load_n(&real_pthread_sigmask, __ATOMIC_ACQUIRE)(SIG_SETMASK, saved, NULL);
     atomic_fetch_sub(&holds, 1);
 }

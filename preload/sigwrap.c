@@ -38,8 +38,8 @@ static void resolve(void)
 {
     if (__atomic_load_n(&real_sigaction, __ATOMIC_ACQUIRE))
         return;
-    int guard = mt_guard;
-    mt_guard = 1;
+    int guard = mt_self.guard;
+    mt_self.guard = 1;
     void *s = dlsym(RTLD_NEXT, "signal");
     void *v = dlsym(RTLD_NEXT, "sysv_signal");
     void *t = dlsym(RTLD_NEXT, "sigset");
@@ -48,7 +48,7 @@ static void resolve(void)
     __atomic_store_n(&real_sigset, (handler_fn)t, __ATOMIC_RELAXED);
     __atomic_store_n(&real_sigaction, (sigaction_fn)dlsym(RTLD_NEXT, "sigaction"),
                      __ATOMIC_RELEASE);
-    mt_guard = guard;
+    mt_self.guard = guard;
 }
 
 int mt_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old)

@@ -97,7 +97,6 @@ struct memo {
     struct entry e[ENTRIES];
 };
 
-static __thread struct memo *memo __attribute__((tls_model("initial-exec")));
 static _Atomic(struct mt_reuse *) memos;
 static pthread_key_t memo_key;
 static bool key_ok;
@@ -105,8 +104,8 @@ static bool key_ok;
 static void release(void *p)
 {
     struct memo *m = p;
-    if (memo == m)
-        memo = NULL;
+    if (mt_self.memo == m)
+        mt_self.memo = NULL;
     mt_reuse_give_back(&m->link);
 }
 
@@ -115,7 +114,7 @@ static void release(void *p)
 void mt_memo_after_fork_child(void)
 {
     for (struct mt_reuse *r = atomic_load(&memos); r; r = r->next)
-        if (r != (struct mt_reuse *)memo) {  /* link is the first member */
+        if (r != (struct mt_reuse *)mt_self.memo) {  /* link is the first member */
             struct memo *m = (struct memo *)r;
             m->lo = m->hi = 1;
             mt_reuse_give_back(r);
@@ -129,7 +128,7 @@ void mt_memo_setup(void)
 
 void mt_memo_thread_start(uintptr_t lo, uintptr_t hi)
 {
-    if (!mt_opt.unwind_memo || memo || hi <= lo)
+    if (!mt_opt.unwind_memo || mt_self.memo || hi <= lo)
         return;
     struct memo *m = mt_reuse_claim(&memos, sizeof(struct memo));
     if (!m)
@@ -139,14 +138,14 @@ void mt_memo_thread_start(uintptr_t lo, uintptr_t hi)
     m->lo = lo;
     m->hi = hi;
     m->lookups = m->misses = m->pause = 0;   /* this thread's window */
-    memo = m;
+    mt_self.memo = m;
     if (key_ok)
         pthread_setspecific(memo_key, m);
 }
 
 void mt_memo_thread_end(void)
 {
-    struct memo *m = memo;
+    struct memo *m = mt_self.memo;
     if (m) {
         if (key_ok)
             pthread_setspecific(memo_key, NULL);
@@ -204,7 +203,7 @@ static inline bool same_frames(const struct entry *e, const uintptr_t *base)
  * memory traffic (bench churn writes every block it allocates). */
 void mt_memo_prefetch(uintptr_t own_lo, uintptr_t own_hi)
 {
-    struct memo *m = memo;
+    struct memo *m = mt_self.memo;
     uintptr_t ra0, slot0;
     if (!m || !first_foreign(own_lo, own_hi, &ra0, &slot0))
         return;
@@ -217,7 +216,7 @@ int mt_memo_lookup(uintptr_t own_lo, uintptr_t own_hi, const struct mt_memo_stop
                    uintptr_t *ips, int depth, bool *truncated, struct mt_memo_miss *miss,
                    uint32_t **id)
 {
-    struct memo *m = memo;
+    struct memo *m = mt_self.memo;
     miss->entry = NULL;
     *id = NULL;
     uintptr_t ra0, slot0;
@@ -354,7 +353,7 @@ int mt_memo_record(const struct mt_memo_miss *miss, const uintptr_t *ra, const u
                    int n, bool end, uintptr_t stop_slot, uintptr_t *ips, int depth,
                    bool *truncated, uint32_t **id)
 {
-    struct memo *m = memo;
+    struct memo *m = mt_self.memo;
     struct entry *e = miss->entry;
     *id = NULL;
     if (!m || !e)
@@ -455,7 +454,7 @@ int mt_memo_fill(const struct mt_memo_miss *miss, uintptr_t *ips, int depth, boo
                  uint32_t **id, struct mt_scratch *s)
 {
     *id = NULL;
-    if (!memo || !miss->entry)
+    if (!mt_self.memo || !miss->entry)
         return -1;
     /* Every unw_step would block and unblock signals (sigmask.c). */
     sigset_t saved;

@@ -123,9 +123,6 @@ static inline uint64_t out_units(uint64_t v)
     return unit_shift ? (v + (1ull << (unit_shift - 1))) >> unit_shift : v;
 }
 
-/* The calling thread's own figures, in the same units. */
-static __thread int64_t thread_current __attribute__((tls_model("initial-exec")));
-static __thread uint64_t thread_allocated __attribute__((tls_model("initial-exec")));
 
 void mt_stacks_setup(bool sampling)
 {
@@ -139,9 +136,9 @@ unsigned mt_stacks_unit_shift(void)
 
 void mt_stacks_thread(int64_t *current, uint64_t *allocated)
 {
-    *current = thread_current < 0 ? -(int64_t)out_units((uint64_t)-thread_current)
-                                  : (int64_t)out_units((uint64_t)thread_current);
-    *allocated = out_units(thread_allocated);
+    *current = mt_self.current_bytes < 0 ? -(int64_t)out_units((uint64_t)-mt_self.current_bytes)
+                                  : (int64_t)out_units((uint64_t)mt_self.current_bytes);
+    *allocated = out_units(mt_self.allocated_bytes);
 }
 
 
@@ -231,8 +228,8 @@ static inline uint64_t shown(uint64_t v)
  * end come here without it. */
 static inline int stats_lock_guarded(void)
 {
-    int guard = mt_guard;
-    mt_guard = 1;
+    int guard = mt_self.guard;
+    mt_self.guard = 1;
     mt_lock_acquire(&stats_lock);
     return guard;
 }
@@ -240,7 +237,7 @@ static inline int stats_lock_guarded(void)
 static inline void stats_unlock_guarded(int guard)
 {
     mt_lock_release(&stats_lock);
-    mt_guard = guard;
+    mt_self.guard = guard;
 }
 
 /* A batch of events from a journal, in its order, with stats_lock held.
@@ -337,7 +334,7 @@ static __attribute__((noinline, cold)) void record_first(uint32_t id, bool is_fr
 
 static inline void record(uint32_t id, bool is_free, uint64_t n, uint64_t size, uint64_t mono)
 {
-    struct mt_journal *j = mt_my_journal;
+    struct mt_journal *j = mt_self.journal;
     if (MT_UNLIKELY(!j))
         record_first(id, is_free, n, size, mono);
     else if (mt_journal_push(j, id, is_free, n, size, mono))
@@ -347,14 +344,14 @@ static inline void record(uint32_t id, bool is_free, uint64_t n, uint64_t size, 
 /* n blocks of size bytes in all, in counter units (see UNIT_SHIFT). */
 void mt_stacks_on_alloc(uint32_t id, uint64_t n, uint64_t size, uint64_t mono)
 {
-    thread_current += (int64_t)size;
-    thread_allocated += size;
+    mt_self.current_bytes += (int64_t)size;
+    mt_self.allocated_bytes += size;
     record(id, false, n, size, mono);
 }
 
 void mt_stacks_on_free(uint32_t id, uint64_t n, uint64_t size)
 {
-    thread_current -= (int64_t)size;
+    mt_self.current_bytes -= (int64_t)size;
     record(id, true, n, size, 0);
 }
 
@@ -427,8 +424,8 @@ static void fork_child_reset(void)
     mt_journal_fork_child();
     inherited_allocs = out_units(g.total_allocs);
     inherited_bytes = out_units(g.cur_bytes);
-    thread_current = 0;
-    thread_allocated = 0;
+    mt_self.current_bytes = 0;
+    mt_self.allocated_bytes = 0;
     for (uint32_t id = 0; id < stack_count; id++) {
         struct mt_stackrec *r = by_id(id);
         r->alloc_count = r->alloc_bytes = 0;

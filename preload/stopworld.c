@@ -74,7 +74,7 @@ static void save_context(struct mt_thread_ctx *t, const ucontext_t *uc)
 static void park_handler(int sig, siginfo_t *si, void *ucv)
 {
     (void)sig;
-    if (!atomic_load(&active) || si->si_code != SI_TKILL || mt_guard)
+    if (!atomic_load(&active) || si->si_code != SI_TKILL || mt_self.guard)
         return;
     int saved = errno;
     pid_t me = gettid_raw();

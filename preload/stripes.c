@@ -1,12 +1,11 @@
 /* stripes.c: hands each thread its stripe (stripes.h), round-robin. */
 #include "stripes.h"
 
-__thread int mt_stripe_id __attribute__((tls_model("initial-exec")));
 static atomic_int next_stripe;
 
 int mt_stripe_assign(void)
 {
-    mt_stripe_id = 1 + atomic_fetch_add_explicit(&next_stripe, 1, memory_order_relaxed) %
+    mt_self.stripe_id = 1 + atomic_fetch_add_explicit(&next_stripe, 1, memory_order_relaxed) %
                    MT_STRIPES;
-    return mt_stripe_id;
+    return mt_self.stripe_id;
 }

@@ -21,12 +21,11 @@ struct mt_stripes {
 };
 
 /* This thread's stripe, 1-based; 0 until mt_stripe_assign() gives one. */
-extern __thread int mt_stripe_id __attribute__((tls_model("initial-exec"))) MT_HIDDEN;
 MT_HIDDEN int mt_stripe_assign(void);
 
 static inline atomic_int *mt_stripes_enter(struct mt_stripes *st)
 {
-    int i = mt_stripe_id;
+    int i = mt_self.stripe_id;
     if (MT_UNLIKELY(!i))
         i = mt_stripe_assign();
     atomic_int *c = &st->s[i - 1].n;

@@ -15,15 +15,11 @@
 
 #define API __attribute__((visibility("default")))
 
-/* The calling thread's stack, for the leak scan (stopworld.c reads it in
- * the thread's own signal handler); 0 when unknown. */
-static __thread uintptr_t stack_lo __attribute__((tls_model("initial-exec")));
-static __thread uintptr_t stack_hi __attribute__((tls_model("initial-exec")));
 
 void mt_thread_stack(uintptr_t *lo, uintptr_t *hi)
 {
-    *lo = stack_lo;
-    *hi = stack_hi;
+    *lo = mt_self.stack_lo;
+    *hi = mt_self.stack_hi;
 }
 
 typedef int (*create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
@@ -36,20 +32,20 @@ struct start {
 
 void mt_thread_bounds(void)
 {
-    int guard = mt_guard;
-    mt_guard = 1;                       /* what it allocates is not traced */
+    int guard = mt_self.guard;
+    mt_self.guard = 1;                       /* what it allocates is not traced */
     pthread_attr_t a;
     if (pthread_getattr_np(pthread_self(), &a) == 0) {
         void *addr;
         size_t size;
         if (pthread_attr_getstack(&a, &addr, &size) == 0) {
-            stack_lo = (uintptr_t)addr;
-            stack_hi = (uintptr_t)addr + size;
-            mt_memo_thread_start(stack_lo, stack_hi);
+            mt_self.stack_lo = (uintptr_t)addr;
+            mt_self.stack_hi = (uintptr_t)addr + size;
+            mt_memo_thread_start(mt_self.stack_lo, mt_self.stack_hi);
         }
         pthread_attr_destroy(&a);
     }
-    mt_guard = guard;
+    mt_self.guard = guard;
 }
 
 static void *thunk(void *p)
@@ -68,18 +64,18 @@ API int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(voi
 {
     create_fn real = __atomic_load_n(&real_create, __ATOMIC_ACQUIRE);
     if (!real) {
-        int guard = mt_guard;
-        mt_guard = 1;
+        int guard = mt_self.guard;
+        mt_self.guard = 1;
         real = (create_fn)dlsym(RTLD_NEXT, "pthread_create");
-        mt_guard = guard;
+        mt_self.guard = guard;
         __atomic_store_n(&real_create, real, __ATOMIC_RELEASE);
     }
     if (mt_state != MT_ON)
         return real(t, attr, fn, arg);
-    int guard = mt_guard;
-    mt_guard = 1;
+    int guard = mt_self.guard;
+    mt_self.guard = 1;
     struct start *s = mt_pool_alloc(sizeof *s);
-    mt_guard = guard;
+    mt_self.guard = guard;
     if (!s)
         return real(t, attr, fn, arg);
     s->fn = fn;

@@ -23,7 +23,7 @@
 #include "scratch.h"
 #include "sigmask.h"
 
-__thread int mt_guard __attribute__((tls_model("initial-exec")));
+__thread struct mt_thread mt_self __attribute__((tls_model("initial-exec")));
 volatile int mt_state = MT_OFF;
 struct mt_fastpath mt_fp = {                 /* slow until tracing starts */
     .granules = mt_sample_all_granules,
@@ -37,7 +37,7 @@ static intptr_t countdown_offset(void)
 #if defined(__x86_64__) && defined(__LP64__)
     uintptr_t tp;
     __asm__("mov %%fs:0, %0" : "=r"(tp));
-    return (intptr_t)((uintptr_t)&mt_sample_left - tp);
+    return (intptr_t)((uintptr_t)&mt_self.sample_left - tp);
 #else
     return 1;                            /* the hooks only test it against 0 */
 #endif
@@ -206,12 +206,11 @@ void mt_restore(void *p, const struct mt_taken *t)
 }
 
 /* ---- fork ---------------------------------------------------------------- */
-static __thread int fork_saved_guard __attribute__((tls_model("initial-exec")));
 
 static void fork_prepare(void)
 {
-    fork_saved_guard = mt_guard;
-    mt_guard = 1;
+    mt_self.fork_saved_guard = mt_self.guard;
+    mt_self.guard = 1;
     mt_unwind_fork_prepare();
     mt_writer_lock();
     mt_python_lock();
@@ -226,7 +225,7 @@ static void fork_parent(void)
     mt_python_unlock(false);
     mt_writer_unlock(false);
     mt_unwind_fork_done();
-    mt_guard = fork_saved_guard;
+    mt_self.guard = mt_self.fork_saved_guard;
 }
 
 static void fork_child(void)
@@ -246,7 +245,7 @@ static void fork_child(void)
     mt_stacks_inherited(&allocs, &bytes);
     mt_tree_after_fork_child(allocs, bytes);
     mt_trigger_after_fork_child();
-    mt_guard = fork_saved_guard;
+    mt_self.guard = mt_self.fork_saved_guard;
 }
 
 /* ---- start and exit --------------------------------------------------------- */
@@ -267,21 +266,21 @@ const char *mt_final_snapshot(int reason, int sig, int status, uintptr_t stack_f
 {
     if (mt_state != MT_ON || !mt_is_traced_process())
         return NULL;
-    if (mt_locks_held > 0) {
+    if (mt_self.locks_held > 0) {
         /* _exit or exec from a signal handler that interrupted the tracer
          * on this thread: the lock it holds would wait for itself. */
         mt_log("mtrace: %s from a signal handler inside the tracer: no final snapshot",
                reason == MT_REASON_EXEC ? "exec" : "exit");
         return NULL;
     }
-    int guard = mt_guard;
-    mt_guard = 1;
+    int guard = mt_self.guard;
+    mt_self.guard = 1;
     uint64_t allocs;
     mt_stacks_totals(NULL, NULL, &allocs);
     if (!mt_tree_wants_final(reason, allocs)) {
         if (reason != MT_REASON_EXEC)    /* a helper with few allocations: quiet */
             mt_set_state(MT_DONE);
-        mt_guard = guard;
+        mt_self.guard = guard;
         return NULL;
     }
     mt_writer_exit_begin(reason);
@@ -304,7 +303,7 @@ const char *mt_final_snapshot(int reason, int sig, int status, uintptr_t stack_f
         mt_leak_gate(&leaks, path);      /* may end the process with the gate's code */
     mt_leakscan_release(&leaks);
     mt_writer_exit_end();
-    mt_guard = guard;
+    mt_self.guard = guard;
     return path[0] ? path : NULL;
 }
 
@@ -324,7 +323,7 @@ __attribute__((destructor)) static void mt_fini(void)
 
 __attribute__((constructor)) static void mt_init(void)
 {
-    mt_guard = 1;
+    mt_self.guard = 1;
     mt_options_load();
     /* Interposed whether or not tracing is on: their real ones first. */
     mt_exits_init();
@@ -353,7 +352,7 @@ __attribute__((constructor)) static void mt_init(void)
         mt_deathsig_init();
         mt_set_state(MT_ON);
     }
-    mt_guard = 0;
+    mt_self.guard = 0;
     if (mt_state == MT_ON)
         mt_tree_publish();
 }

@@ -132,7 +132,7 @@ pid_t mt_trigger_thread_tid(void)
 static void *tracer_thread(void *arg)
 {
     (void)arg;
-    mt_guard = 1;                        /* nothing this thread does is traced */
+    mt_self.guard = 1;                        /* nothing this thread does is traced */
     atomic_store(&tracer_tid, gettid());
     for (;;) {
         if (mt_state == MT_DONE)

@@ -21,7 +21,7 @@
 
 __attribute__((visibility("default"))) int munmap(void *addr, size_t len)
 {
-    if (!mt_guard)
+    if (!mt_self.guard)
         mt_python_before_free();
     return (int)syscall(SYS_munmap, addr, len);
 }

@@ -452,10 +452,10 @@ static bool write_snapshot(int reason, char *path_out, size_t path_len,
      * write: static buffers, and the lock is not recursive), or any but
      * the final write in the exit sequence, which holds writer_lock. */
     bool lock = !in_exit_sequence();
-    if ((lock && mt_locks_held > 0) || (!lock && !end))
+    if ((lock && mt_self.locks_held > 0) || (!lock && !end))
         return false;
-    int guard = mt_guard;
-    mt_guard = 1;
+    int guard = mt_self.guard;
+    mt_self.guard = 1;
     if (lock) {
         /* Not while another thread ends the process: its final snapshot
          * has everything, and a thread waiting here with the guard held
@@ -466,14 +466,14 @@ static bool write_snapshot(int reason, char *path_out, size_t path_len,
             if ((atomic_load_explicit(&pre.owner, memory_order_relaxed) &&
                  atomic_load_explicit(&pre.final, memory_order_relaxed)) ||
                 mt_state != MT_ON) {
-                mt_guard = guard;
+                mt_self.guard = guard;
                 return false;
             }
             sched_yield();
         }
         if (mt_state != MT_ON) {         /* the final snapshot was written */
             mt_lock_release(&writer_lock);
-            mt_guard = guard;
+            mt_self.guard = guard;
             return false;
         }
     }
@@ -530,7 +530,7 @@ out:
     }
     if (lock)
         mt_lock_release(&writer_lock);
-    mt_guard = guard;
+    mt_self.guard = guard;
     return ok;
 }
 
