@@ -481,7 +481,7 @@ MT_HIDDEN void mt_sample_check_mark(const void *p);
 /* A filter with every bit set: mt_fp.granules when frees must go slow. */
 extern const _Atomic uint64_t mt_sample_all_granules[(1u << MT_SAMPLE_FILTER_BITS) / 64] MT_HIDDEN;
 /* A sampled block's entry came or went: the live map calls these with its
- * side-table lock held, the filter's lock too. */
+ * side-table lock held, which is also the filter's lock. */
 MT_HIDDEN void mt_sample_filter_add(uintptr_t p);
 MT_HIDDEN void mt_sample_filter_del(uintptr_t p);
 /* What a sampled block of size bytes stands for, with shift fractional bits. */

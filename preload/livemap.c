@@ -9,7 +9,9 @@
  * lines that the previous ones brought in, where hashing cost one cache
  * miss per malloc and per free (a third of the tracer's time on Python).
  * And no lock: a block belongs to one thread between its malloc and its
- * free, so an atomic exchange on its own slot is all an update needs.
+ * free, so an atomic exchange on its own slot is all an update needs
+ * (under sampling, sample.c's filter changes with it, under the side
+ * table's lock).
  *
  * Leaves are created once per heap page and kept (the allocator reuses its
  * pages). Large blocks (mmap'd, scattered, few) and sizes that do not fit
@@ -18,9 +20,10 @@
  * (MT_SAMPLE_SPARSE_BYTES) or sparser every block does: sampled blocks
  * are few and scattered too, and in the table they left a 2 KiB leaf on
  * nearly every heap page (churn-anysize at 512 KiB: 4 MiB, 1,000 page
- * faults, a leaf's cold line per lookup), against one lock per sampled
- * event. Denser sampling, where that lock would be taken as often as in
- * exact mode, keeps the table.
+ * faults, a leaf's cold line per lookup), and the lock is taken on
+ * every sampled event anyway, for the filter. Denser sampling keeps the
+ * table: in the side table the hash lookups of that many blocks would
+ * cost more than the leaves.
  *
  * Generations (mtrace_mark, mtrace_live_since): a table entry's size needs
  * 18 bits (BIG_BLOCK), so the 14 bits above it carry the epoch the block
