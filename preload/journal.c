@@ -44,7 +44,7 @@ static bool key_ok;
  * thread still allocates or frees (later TLS destructors, glibc's own
  * teardown of the thread) goes straight to the counters: a ring claimed
  * then would never be released, no destructor runs for it any more. */
-_Atomic uint64_t mt_journal_cap = UINT64_MAX;
+MT_HOT _Atomic uint64_t mt_journal_cap = UINT64_MAX;
 
 static void thread_end(void *p);
 

@@ -51,7 +51,7 @@
 #define HASH_FUNCTION(keyptr, keylen, hashv) \
     ((hashv) = (unsigned)((*(const uintptr_t *)(keyptr) * 0x9E3779B97F4A7C15ull) >> 32))
 #define HASH_KEYCMP(a, b, n) (*(const uintptr_t *)(a) != *(const uintptr_t *)(b))
-static bool big_oom;
+MT_HOT static bool big_oom;
 #include <uthash.h>
 
 #define GRAIN_SHIFT 4
@@ -82,14 +82,14 @@ struct big_block {
     uint32_t stack;
     uint32_t epoch;
 };
-static struct big_block *bigs;
-static mt_lock big_lock = MT_LOCK_INIT;
-static atomic_uint big_count;
-static bool side_only;                         /* sparse sampling: every block, the table stays empty */
+MT_HOT static struct big_block *bigs;
+MT_HOT static mt_lock big_lock = MT_LOCK_INIT;
+MT_HOT static atomic_uint big_count;
+MT_HOT static bool side_only;   /* sparse sampling: every block, the table stays empty */
 
 /* The current epoch (what inserts stamp), and the generation that epoch 0
  * of this cycle stands for: generation = base + epoch. */
-static _Atomic uint32_t epoch_now;
+MT_HOT static _Atomic uint32_t epoch_now;
 static uint64_t epoch_base;                    /* under mark_lock */
 static mt_lock mark_lock = MT_LOCK_INIT;       /* marks, sweeps, live_since */
 
@@ -182,7 +182,7 @@ static inline uint32_t current_epoch(void)
 /* Entries removed, kept for the next insert (under big_lock): the pool's
  * lock and its zeroing are two more cold lines and a call per sampled
  * event under sparse sampling. At most the table's peak size. */
-static struct big_block *spare_bigs;
+MT_HOT static struct big_block *spare_bigs;
 
 static struct big_block *new_big(void)
 {

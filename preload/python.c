@@ -39,7 +39,7 @@ static bool py_oom;
 #include <uthash.h>
 
 /* ---- what detection found ------------------------------------------------ */
-static bool py_on;                      /* walk frames in hooks */
+MT_HOT static bool py_on;                    /* walk frames in hooks */
 static struct mt_pylayout L;
 static const char *runtime;             /* &_PyRuntime */
 static const void *code_type, *str_type;
@@ -63,7 +63,7 @@ static inline bool finalizing(void)
     return __atomic_load_n((const char *const *)(runtime + L.rt_finalizing), __ATOMIC_ACQUIRE);
 }
 
-const char *const *volatile mt_python_finalizing;
+MT_HOT const char *const *volatile mt_python_finalizing;
 
 /* The interpreter is finalizing: the first free waits for the walks. */
 void mt_python_drain(void)

@@ -116,7 +116,7 @@ static inline void update_cap(void)
  * UNIT_SHIFT fractional bits so that weights like 1.58 do not round to 2;
  * figures leave this file divided back. */
 #define UNIT_SHIFT 8
-static unsigned unit_shift;
+MT_HOT static unsigned unit_shift;
 
 static inline uint64_t out_units(uint64_t v)
 {

@@ -44,7 +44,7 @@ static struct {
     uint64_t mono0_ns, real0_ns;     /* clock origins: points carry CLOCK_REALTIME */
 } tl = { .lock = MT_LOCK_INIT };
 
-static _Atomic uint64_t next_due_ns; /* CLOCK_MONOTONIC_COARSE; UINT64_MAX: off */
+MT_HOT static _Atomic uint64_t next_due_ns; /* CLOCK_MONOTONIC_COARSE; UINT64_MAX: off */
 
 static uint64_t clock_ns(clockid_t c)
 {

@@ -24,7 +24,7 @@
 #include "sigmask.h"
 
 __thread struct mt_thread mt_self __attribute__((tls_model("initial-exec")));
-volatile int mt_state = MT_OFF;
+MT_HOT volatile int mt_state = MT_OFF;
 struct mt_fastpath mt_fp = {                 /* slow until tracing starts */
     .granules = mt_sample_all_granules,
     .finalizing = &mt_fp.zero,

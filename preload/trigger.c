@@ -28,7 +28,7 @@
 #include "internal.h"
 #include "mtrace/format.h"
 
-volatile int mt_pending;                 /* read on every hook: anything to do? */
+MT_HOT volatile int mt_pending;                 /* read on every hook: anything to do? */
 static atomic_int signal_requests;       /* snapshots asked for by the signal */
 static atomic_int thread_state;          /* 0 none, 1 starting, 2 running */
 static bool thread_wanted;               /* a timer needs the thread */

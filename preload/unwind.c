@@ -25,7 +25,7 @@
 #include "scratch.h"
 #include "stripes.h"
 
-static uintptr_t own_lo, own_hi;
+MT_HOT static uintptr_t own_lo, own_hi;
 /* libc's code: its start-up frames (__libc_start_call_main) need not keep
  * the frame-pointer chain, so a chain that breaks there is complete. */
 static uintptr_t libc_lo, libc_hi;
