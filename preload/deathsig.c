@@ -30,7 +30,6 @@
 #include "internal.h"
 #include "mtrace/format.h"
 
-
 static const int death_signals[] = {
     SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT,
     SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGPIPE, SIGALRM, SIGUSR1, SIGXCPU, SIGXFSZ,

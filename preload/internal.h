@@ -28,7 +28,6 @@
 
 /* ---- tracer.c: state, guard, event entry points ------------------------- */
 
-
 enum mt_state { MT_OFF = 0, MT_ON = 1, MT_DONE = 2 };
 extern volatile int mt_state MT_HIDDEN;
 

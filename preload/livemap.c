@@ -118,6 +118,13 @@ static inline _Atomic uint64_t *find_slot(uintptr_t p)
     return &l->slot[(p >> GRAIN_SHIFT) & (LEAF_SLOTS - 1)];
 }
 
+/* The slot of p when the table is in use; under side_only it stays empty
+ * and is not walked (its top level would be a cold read per sampled event). */
+static inline _Atomic uint64_t *table_slot(uintptr_t p)
+{
+    return side_only ? NULL : find_slot(p);
+}
+
 /* Called with grow_lock held. Leaves come from 4 MiB mappings. */
 static struct leaf *new_leaf(void)
 {
@@ -275,9 +282,8 @@ int mt_livemap_insert(uintptr_t p, uint32_t stack, size_t size,
                       uint32_t *stale_stack, size_t *stale_size)
 {
     if (!in_table(p, size)) {
-        /* A block freed behind our back may have left a small entry here
-         * (never under side_only: the page table stays empty). */
-        _Atomic uint64_t *s = side_only ? NULL : find_slot(p);
+        /* A block freed behind our back may have left a small entry here. */
+        _Atomic uint64_t *s = table_slot(p);
         uint64_t old = s ? atomic_exchange_explicit(s, 0, memory_order_relaxed) : 0;
         /* A stale entry's filter count is the new one's. */
         int r = big_insert(p, stack, size, current_epoch(), stale_stack, stale_size,
@@ -309,14 +315,14 @@ int mt_livemap_insert(uintptr_t p, uint32_t stack, size_t size,
 /* Brings a fresh block's slot into cache while its stack is captured. */
 void mt_livemap_prefetch(uintptr_t p)
 {
-    _Atomic uint64_t *s = side_only ? NULL : find_slot(p);
+    _Atomic uint64_t *s = table_slot(p);
     if (s)
         __builtin_prefetch((const void *)s, 1);
 }
 
 bool mt_livemap_remove(uintptr_t p, uint32_t *stack, size_t *size)
 {
-    _Atomic uint64_t *s = side_only ? NULL : find_slot(p);
+    _Atomic uint64_t *s = table_slot(p);
     if (s) {
         uint64_t old = atomic_exchange_explicit(s, 0, memory_order_relaxed);
         if (old) {
@@ -331,7 +337,7 @@ bool mt_livemap_remove(uintptr_t p, uint32_t *stack, size_t *size)
 
 bool mt_livemap_maybe(uintptr_t p)
 {
-    _Atomic uint64_t *s = side_only ? NULL : find_slot(p);
+    _Atomic uint64_t *s = table_slot(p);
     if (s && atomic_load_explicit(s, memory_order_relaxed))
         return true;
     /* Under side_only the removal's own lookup answers: one lookup, not two. */

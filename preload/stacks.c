@@ -123,7 +123,6 @@ static inline uint64_t out_units(uint64_t v)
     return unit_shift ? (v + (1ull << (unit_shift - 1))) >> unit_shift : v;
 }
 
-
 void mt_stacks_setup(bool sampling)
 {
     unit_shift = sampling ? UNIT_SHIFT : 0;
@@ -136,8 +135,8 @@ unsigned mt_stacks_unit_shift(void)
 
 void mt_stacks_thread(int64_t *current, uint64_t *allocated)
 {
-    *current = mt_self.current_bytes < 0 ? -(int64_t)out_units((uint64_t)-mt_self.current_bytes)
-                                  : (int64_t)out_units((uint64_t)mt_self.current_bytes);
+    int64_t cur = mt_self.current_bytes;
+    *current = cur < 0 ? -(int64_t)out_units((uint64_t)-cur) : (int64_t)out_units((uint64_t)cur);
     *allocated = out_units(mt_self.allocated_bytes);
 }
 

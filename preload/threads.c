@@ -15,7 +15,6 @@
 
 #define API __attribute__((visibility("default")))
 
-
 void mt_thread_stack(uintptr_t *lo, uintptr_t *hi)
 {
     *lo = mt_self.stack_lo;
