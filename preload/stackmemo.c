@@ -91,7 +91,7 @@ struct memo {
     struct mt_reuse link;             /* first: the list of memos */
     struct set sets[1 << SET_BITS];
     uintptr_t lo, hi;                 /* this thread's stack */
-    uint32_t lookups, misses;         /* over the current window */
+    uint32_t misses;                  /* over the current window (mt_self.memo_lookups) */
     uint32_t pause;                   /* events left without filling */
     uint32_t next_way;                /* round-robin replacement */
     struct entry e[ENTRIES];
@@ -137,7 +137,7 @@ void mt_memo_thread_start(uintptr_t lo, uintptr_t hi)
         memset(m->sets, 0, sizeof m->sets);  /* entries of another stack: none found */
     m->lo = lo;
     m->hi = hi;
-    m->lookups = m->misses = m->pause = 0;   /* this thread's window */
+    mt_self.memo_lookups = m->misses = m->pause = 0;   /* this thread's window */
     mt_self.memo = m;
     if (key_ok)
         pthread_setspecific(memo_key, m);
@@ -220,9 +220,14 @@ int mt_memo_lookup(uintptr_t own_lo, uintptr_t own_hi, const struct mt_memo_stop
     miss->entry = NULL;
     *id = NULL;
     uintptr_t ra0, slot0;
-    if (!m || !first_foreign(own_lo, own_hi, &ra0, &slot0) || slot0 < m->lo || slot0 >= m->hi)
+    /* The thread's bounds are the memo's (mt_memo_thread_start), and the
+     * lookups are counted beside them: the memo's own header line stays
+     * off a hit's path (under sampling every line a hit reads is cold). */
+    uintptr_t hi = mt_self.stack_hi;
+    if (!m || !first_foreign(own_lo, own_hi, &ra0, &slot0) || slot0 < mt_self.stack_lo ||
+        slot0 >= hi)
         return -1;
-    m->lookups++;
+    mt_self.memo_lookups++;
     /* Above Python's eval loop the frames are placed relative to slot0 and
      * keyed by the distance to the loop's frame, not by where they are. */
     bool python = stop->hi != 0;
@@ -236,7 +241,7 @@ int mt_memo_lookup(uintptr_t own_lo, uintptr_t own_hi, const struct mt_memo_stop
     uint16_t key = (uint16_t)h ? (uint16_t)h : 1;
     struct set *set = &m->sets[si];
     const uintptr_t *base = (const uintptr_t *)slot0;
-    size_t room = (m->hi - slot0) / sizeof(uintptr_t);   /* words readable from slot0 */
+    size_t room = (hi - slot0) / sizeof(uintptr_t);      /* words readable from slot0 */
     /* The ways whose key matches, and the empty ones, as bit masks. */
     __m128i k = _mm_set1_epi16((short)key), z = _mm_setzero_si128();
     __m128i lo = _mm_load_si128((const __m128i *)set->key);
@@ -274,10 +279,10 @@ int mt_memo_lookup(uintptr_t own_lo, uintptr_t own_hi, const struct mt_memo_stop
     }
     int victim = empty ? __builtin_ctz(empty) : (int)(m->next_way++ % WAYS);
     /* Miss: fill unless the memo keeps missing. */
-    if (m->lookups >= 4096) {         /* hits and misses since the window began */
-        if (m->misses > m->lookups / 2)
+    if (mt_self.memo_lookups >= 4096) {   /* hits and misses since the window began */
+        if (m->misses > mt_self.memo_lookups / 2)
             m->pause = 1u << 14;
-        m->lookups = m->misses = 0;
+        mt_self.memo_lookups = m->misses = 0;
     }
     m->misses++;
     if (m->pause) {

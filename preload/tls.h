@@ -37,6 +37,7 @@ struct mt_thread {
     uint64_t allocated_bytes;       /* in counter units */
     uintptr_t stack_lo, stack_hi;   /* threads.c: for the leak scan; 0 unknown */
     int fork_saved_guard;           /* tracer.c */
+    uint32_t memo_lookups;          /* stackmemo.c: over the memo's current window */
     bool scratch_ended;             /* scratch.c */
     bool journal_closed;            /* journal.c: the ring went back */
     bool signals_held;              /* sigmask.c: blocked by mt_signals_hold */
