@@ -71,7 +71,7 @@ _Static_assert(BIG_BLOCK - 1 <= SIZE_MASK, "table sizes fit SIZE_BITS");
 _Static_assert(SIZE_BITS + EPOCH_BITS == 32, "size and epoch share the low word");
 
 /* Each level also keeps a bitmap of the entries it has (set under
- * grow_lock, after the pointer): the walks (leak scan, marks, live_since)
+ * grow_lock, before the pointer is published): the walks (leak scan, marks, live_since)
  * read 16 KiB and 32 KiB a mid instead of the 1 MiB top level and 2 MiB
  * mids, which were most of a short program's exit (churn at 1,000 calls:
  * 8 ms of a 35 ms run, half of it page faults on never-written memory). */
@@ -168,17 +168,19 @@ static _Atomic uint64_t *make_slot(uintptr_t p)
     mt_lock_acquire(&grow_lock);
     _Atomic(struct mid *) *mp = &top[pn >> MID_BITS];
     struct mid *m = atomic_load_explicit(mp, memory_order_relaxed);
+    /* The bit before the pointer: a walker never misses a leaf that an
+     * insert can reach (it skips a bit whose pointer is not there yet). */
     if (!m && (m = mt_map(sizeof *m))) {
-        atomic_store_explicit(mp, m, memory_order_release);
         mark_present(top_present, pn >> MID_BITS);
+        atomic_store_explicit(mp, m, memory_order_release);
     }
     if (m) {
         uintptr_t mi = pn & ((1u << MID_BITS) - 1);
         _Atomic(struct leaf *) *lp = &m->leaf[mi];
         struct leaf *l = atomic_load_explicit(lp, memory_order_relaxed);
         if (!l && (l = new_leaf())) {
-            atomic_store_explicit(lp, l, memory_order_release);
             mark_present(m->present, mi);
+            atomic_store_explicit(lp, l, memory_order_release);
         }
         if (l)
             s = &l->slot[(p >> GRAIN_SHIFT) & (LEAF_SLOTS - 1)];
@@ -187,10 +189,11 @@ static _Atomic uint64_t *make_slot(uintptr_t p)
     return s;
 }
 
-/* Takes the slot's entry, leaving it empty. Only the block's owner writes a
- * slot (the generation sweep's compare-exchange aside: if it lands between
- * the two, the store wins and the entry taken is the same block's), so
- * this needs no locked instruction. */
+/* Takes the slot's entry, leaving it empty. Only the thread that owns the
+ * block at that address writes its slot, and when an address changes hands
+ * the allocator's own synchronization orders the two owners' accesses; the
+ * generation sweep's compare-exchange aside (landing between the two, it is
+ * overwritten; after, it fails), so this needs no locked instruction. */
 static inline uint64_t take_slot(_Atomic uint64_t *s)
 {
     uint64_t old = atomic_load_explicit(s, memory_order_relaxed);
@@ -389,12 +392,15 @@ static void each_leaf(void (*fn)(struct leaf *, uintptr_t, void *), void *arg)
         for (; tbits; tbits &= tbits - 1) {
             uintptr_t ti = tw * WORD_BITS + (uintptr_t)__builtin_ctzll(tbits);
             struct mid *m = atomic_load_explicit(&top[ti], memory_order_acquire);
+            if (!m)
+                continue;
             for (uintptr_t mw = 0; mw < (1u << MID_BITS) / WORD_BITS; mw++) {
                 uint64_t mbits = atomic_load_explicit(&m->present[mw], memory_order_acquire);
                 for (; mbits; mbits &= mbits - 1) {
                     uintptr_t mi = mw * WORD_BITS + (uintptr_t)__builtin_ctzll(mbits);
                     struct leaf *l = atomic_load_explicit(&m->leaf[mi], memory_order_acquire);
-                    fn(l, (ti << MID_BITS | mi) << PAGE_SHIFT, arg);
+                    if (l)
+                        fn(l, (ti << MID_BITS | mi) << PAGE_SHIFT, arg);
                 }
             }
         }

@@ -29,6 +29,8 @@ struct start {
     void *arg;
 };
 
+/* Once per thread (its start, or the constructor's for the main thread):
+ * the bounds it stores are also the memo's (stackmemo.c reads them here). */
 void mt_thread_bounds(void)
 {
     int guard = mt_self.guard;

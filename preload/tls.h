@@ -35,7 +35,7 @@ struct mt_thread {
     struct mt_journal *journal;     /* journal.c */
     int64_t current_bytes;          /* stacks.c: this thread's own figures, */
     uint64_t allocated_bytes;       /* in counter units */
-    uintptr_t stack_lo, stack_hi;   /* threads.c: for the leak scan; 0 unknown */
+    uintptr_t stack_lo, stack_hi;   /* threads.c: for the leak scan and the memo; 0 unknown */
     int fork_saved_guard;           /* tracer.c */
     uint32_t memo_lookups;          /* stackmemo.c: over the memo's current window */
     bool scratch_ended;             /* scratch.c */
