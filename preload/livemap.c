@@ -71,9 +71,9 @@ _Static_assert(BIG_BLOCK - 1 <= SIZE_MASK, "table sizes fit SIZE_BITS");
 _Static_assert(SIZE_BITS + EPOCH_BITS == 32, "size and epoch share the low word");
 
 /* Each level also keeps a bitmap of the entries it has (set under
- * grow_lock, before the pointer is published): the walks (leak scan, marks, live_since)
- * read 16 KiB and 32 KiB a mid instead of the 1 MiB top level and 2 MiB
- * mids, which were most of a short program's exit (churn at 1,000 calls:
+ * grow_lock, before the pointer is published): the walks (leak scan,
+ * marks, live_since) read 16 KiB and 32 KiB a mid instead of the 1 MiB
+ * top level and 2 MiB mids, which were most of a short program's exit (churn at 1,000 calls:
  * 8 ms of a 35 ms run, half of it page faults on never-written memory). */
 #define WORD_BITS 64
 struct leaf { _Atomic uint64_t slot[LEAF_SLOTS]; };

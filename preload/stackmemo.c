@@ -90,7 +90,7 @@ _Static_assert(sizeof(struct set) == 128, "a set's tags fill two cache lines");
 struct memo {
     struct mt_reuse link;             /* first: the list of memos */
     struct set sets[1 << SET_BITS];
-    uintptr_t lo, hi;                 /* this thread's stack */
+    uintptr_t lo, hi;                 /* the stack its entries lie on (thread start checks) */
     uint32_t misses;                  /* over the current window (mt_self.memo_lookups) */
     uint32_t pause;                   /* events left without filling */
     uint32_t next_way;                /* round-robin replacement */
@@ -360,6 +360,7 @@ int mt_memo_record(const struct mt_memo_miss *miss, const uintptr_t *ra, const u
 {
     struct memo *m = mt_self.memo;
     struct entry *e = miss->entry;
+    uintptr_t lo = mt_self.stack_lo, hi = mt_self.stack_hi;   /* as the lookup's */
     *id = NULL;
     if (!m || !e)
         return -1;
@@ -381,7 +382,7 @@ int mt_memo_record(const struct mt_memo_miss *miss, const uintptr_t *ra, const u
     if (e->python) {
         /* Up to the slot that returns into the eval loop, found and in reach. */
         uintptr_t off = (stop_slot - miss->slot0) / sizeof(uintptr_t);
-        if (!stop_slot || n > depth || stop_slot < m->lo || stop_slot >= m->hi || off > OFF_MAX)
+        if (!stop_slot || n > depth || stop_slot < lo || stop_slot >= hi || off > OFF_MAX)
             return -1;
         e->stop_off = (uint16_t)off;
     }
@@ -397,7 +398,7 @@ int mt_memo_record(const struct mt_memo_miss *miss, const uintptr_t *ra, const u
     for (int i = 0; i < checks; i++) {
         uintptr_t off = (slot[i] - miss->slot0) / sizeof(uintptr_t);
         /* Signal frames and odd ABIs keep their return address elsewhere. */
-        if (slot[i] < m->lo || slot[i] >= m->hi || *(const uintptr_t *)slot[i] != ra[i])
+        if (slot[i] < lo || slot[i] >= hi || *(const uintptr_t *)slot[i] != ra[i])
             return -1;
         if (ra[i] > RA_MASK || off > OFF_MAX)
             return -1;                /* does not fit a packed frame */
