@@ -204,6 +204,7 @@ struct mt_memo_stop { uintptr_t lo, hi, anchor; };
 struct mt_memo_miss {
     void *entry;
     int way;
+    unsigned set;                    /* the set of way */
     uint16_t key;
     uintptr_t ra0, slot0, where;     /* where: slot0, or its distance to the anchor */
     struct mt_memo_stop stop;        /* hi == 0: whole stacks */
@@ -234,7 +235,7 @@ MT_HIDDEN int mt_memo_record(const struct mt_memo_miss *miss, const uintptr_t *r
                              uintptr_t *ips, int depth, bool *truncated, uint32_t **id);
 /* threads.c: the calling thread's stack bounds to the memo and the leak
  * scan (mt_thread_stack: 0, 0 when unknown; async-signal-safe). */
-MT_HIDDEN void mt_thread_bounds(void);
+MT_HIDDEN void mt_thread_bounds(bool main_thread);
 MT_HIDDEN void mt_thread_stack(uintptr_t *lo, uintptr_t *hi);
 /* fork: waits until no thread is inside libunwind and holds new ones off. */
 MT_HIDDEN void mt_unwind_fork_prepare(void);

@@ -50,7 +50,7 @@
 
 #define SET_BITS 8
 #define WAYS 16
-#define ENTRIES ((1 << SET_BITS) * WAYS)   /* 4096, ~4 MiB mapped per thread, touched as used */
+#define ENTRIES ((1 << SET_BITS) * WAYS)   /* 4096, ~2 MiB mapped per thread, touched as used */
 #define FRAMES MT_MEMO_FRAMES
 
 /* A frame in one word: its return address (user space fits 48 bits) and,
@@ -73,19 +73,27 @@ struct entry {
     frame f[FRAMES + 1];
 };
 
-/* A set's tags in two cache lines, the keys in the first. Several stacks
- * often share a key (one call site at one stack depth, reached through
- * different callers), so each way also names two probes: stack slots (in
- * words from slot0) whose values tell it apart from its siblings, checked
- * by an 8-bit tag before the entry itself is touched. Without them a
- * lookup validated three wrong entries on average before the right one
- * (bench churn). */
+/* A set's tags in three cache lines, the keys and where each way's entry
+ * lies in the first. Several stacks often share a key (one call site at one
+ * stack depth, reached through different callers), so each way also names
+ * two probes: stack slots (in words from slot0) whose values tell it apart
+ * from its siblings, checked by an 8-bit tag before the entry itself is
+ * touched. Without them a lookup validated three wrong entries on average
+ * before the right one (bench churn).
+ *
+ * Entries are handed out in the order ways first fill, so the ones in use
+ * share pages whichever sets and ways they belong to. At a fixed place per
+ * set and way, 500 stacks touched 130 pages of the memo when their keys
+ * spread over the sets (sampled churn-anysize), 270 when they were
+ * siblings in few sets laid out way-major; a sampled lookup's entry was
+ * also a TLB miss there. */
 struct set {
     uint16_t key[WAYS];               /* hash of (ra0, slot0); 0: empty */
+    uint16_t entry[WAYS];             /* index + 1 in memo.e; 0: none yet */
     uint8_t check[WAYS][2];
     uint16_t probe[WAYS][2];
-} __attribute__((aligned(128)));
-_Static_assert(sizeof(struct set) == 128, "a set's tags fill two cache lines");
+} __attribute__((aligned(64)));
+_Static_assert(sizeof(struct set) == 192, "a set's tags fill three cache lines");
 
 struct memo {
     struct mt_reuse link;             /* first: the list of memos */
@@ -94,6 +102,7 @@ struct memo {
     uint32_t misses;                  /* over the current window (mt_self.memo_lookups) */
     uint32_t pause;                   /* events left without filling */
     uint32_t next_way;                /* round-robin replacement */
+    uint32_t used;                    /* entries handed to ways */
     struct entry e[ENTRIES];
 };
 
@@ -133,8 +142,10 @@ void mt_memo_thread_start(uintptr_t lo, uintptr_t hi)
     struct memo *m = mt_reuse_claim(&memos, sizeof(struct memo));
     if (!m)
         return;
-    if (m->hi && (m->lo != lo || m->hi != hi))
+    if (m->hi && (m->lo != lo || m->hi != hi)) {
         memset(m->sets, 0, sizeof m->sets);  /* entries of another stack: none found */
+        m->used = 0;
+    }
     m->lo = lo;
     m->hi = hi;
     mt_self.memo_lookups = m->misses = m->pause = 0;   /* this thread's window */
@@ -210,6 +221,7 @@ void mt_memo_prefetch(uintptr_t own_lo, uintptr_t own_hi)
     const char *set = (const char *)&m->sets[key_hash(ra0, slot0) >> (64 - SET_BITS)];
     __builtin_prefetch(set);
     __builtin_prefetch(set + 64);
+    __builtin_prefetch(set + 128);
 }
 
 int mt_memo_lookup(uintptr_t own_lo, uintptr_t own_hi, const struct mt_memo_stop *stop,
@@ -257,7 +269,7 @@ int mt_memo_lookup(uintptr_t own_lo, uintptr_t own_hi, const struct mt_memo_stop
         if (probe[0] >= room || probe[1] >= room ||
             tag8(base[probe[0]]) != set->check[w][0] || tag8(base[probe[1]]) != set->check[w][1])
             continue;
-        struct entry *e = &m->e[si * WAYS + (unsigned)w];
+        struct entry *e = &m->e[set->entry[w] - 1];   /* set with the key */
         if (e->ra0 != ra0 || e->slot0 != where || e->python != python)
             continue;
         if (!e->checks)
@@ -290,8 +302,11 @@ int mt_memo_lookup(uintptr_t own_lo, uintptr_t own_hi, const struct mt_memo_stop
         return -1;
     }
     set->key[victim] = 0;             /* empty until filled */
-    miss->entry = &m->e[si * WAYS + (unsigned)victim];
+    if (!set->entry[victim])
+        set->entry[victim] = (uint16_t)++m->used;   /* at most ENTRIES */
+    miss->entry = &m->e[set->entry[victim] - 1];
     miss->way = victim;
+    miss->set = si;
     miss->key = key;
     miss->ra0 = ra0;
     miss->slot0 = slot0;
@@ -315,26 +330,29 @@ static int first_diff(const struct entry *a, const struct entry *b)
  * its siblings (entries with the same key), greedily. Index 0 (slot0
  * itself, whose value is the key's ra0) is the probe that rules out
  * nothing. */
-static void choose_probes(const struct entry *set_e, struct set *set, int w)
+static void choose_probes(const struct entry *all, struct set *set, int w)
 {
-    const struct entry *x = &set_e[w];
+    const struct entry *set_e[WAYS];  /* the ways' entries, where they have one */
+    for (int s = 0; s < WAYS; s++)
+        set_e[s] = set->entry[s] ? &all[set->entry[s] - 1] : NULL;
+    const struct entry *x = set_e[w];
     bool out[WAYS] = { false };
     int sib[WAYS], ns = 0;
     for (int s = 0; s < WAYS; s++)
-        if (s != w && set->key[s] == set->key[w] && set_e[s].checks &&
-            set_e[s].ra0 == x->ra0 && set_e[s].slot0 == x->slot0 && set_e[s].python == x->python)
+        if (s != w && set->key[s] == set->key[w] && set_e[s]->checks &&
+            set_e[s]->ra0 == x->ra0 && set_e[s]->slot0 == x->slot0 && set_e[s]->python == x->python)
             sib[ns++] = s;
     for (int p = 0; p < 2; p++) {
         int best = 0, best_n = 0;
         for (int a = 0; a < ns; a++) {
             if (out[a])
                 continue;
-            int i = first_diff(x, &set_e[sib[a]]);
+            int i = first_diff(x, set_e[sib[a]]);
             if (!i)
                 continue;
             int k = 0;              /* siblings whose slot i holds something else */
             for (int b = 0; b < ns; b++)
-                if (!out[b] && (set_e[sib[b]].checks <= i || set_e[sib[b]].f[i] != x->f[i]))
+                if (!out[b] && (set_e[sib[b]]->checks <= i || set_e[sib[b]]->f[i] != x->f[i]))
                     k++;
             if (k > best_n) {
                 best_n = k;
@@ -342,7 +360,7 @@ static void choose_probes(const struct entry *set_e, struct set *set, int w)
             }
         }
         for (int b = 0; b < ns && best; b++)
-            if (set_e[sib[b]].checks <= best || set_e[sib[b]].f[best] != x->f[best])
+            if (set_e[sib[b]]->checks <= best || set_e[sib[b]]->f[best] != x->f[best])
                 out[b] = true;
         set->probe[w][p] = (uint16_t)off_of(x->f[best]);
         set->check[w][p] = tag8(ra_of(x->f[best]));
@@ -366,8 +384,7 @@ int mt_memo_record(const struct mt_memo_miss *miss, const uintptr_t *ra, const u
         return -1;
     /* Known not memoizable until proven: a stack that cannot be is not
      * walked again and again. */
-    unsigned si = (unsigned)(e - m->e) / WAYS;
-    struct set *set = &m->sets[si];
+    struct set *set = &m->sets[miss->set];
     int way = miss->way;
     set->key[way] = miss->key;
     set->probe[way][0] = set->probe[way][1] = 0;
@@ -412,7 +429,7 @@ int mt_memo_record(const struct mt_memo_miss *miss, const uintptr_t *ra, const u
     /* The new entry and its siblings choose their probes anew. */
     for (int w = 0; w < WAYS; w++)
         if (set->key[w] == miss->key)
-            choose_probes(&m->e[si * WAYS], set, w);
+            choose_probes(m->e, set, w);
     *truncated = e->truncated;
     *id = &e->stack_id;
     return k;

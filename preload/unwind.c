@@ -69,7 +69,7 @@ void mt_unwind_setup(void)
         libc_lo = libc_hi = 0;
     mt_memo_setup();
     if (own_hi)
-        mt_thread_bounds();            /* the main thread's memo */
+        mt_thread_bounds(true);        /* the main thread's memo */
 }
 
 /* One unw_backtrace of up to want frames, the shim's own dropped. */
