@@ -8,7 +8,11 @@
  * ------------------------------------------------------------------------- */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
 #include <stdint.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -32,37 +36,63 @@ struct start {
     void *arg;
 };
 
-/* The main thread's stack as pthread_getattr_np computes it (from its top,
- * the page past __libc_stack_end, down by RLIMIT_STACK, but not into the
- * mapping below), from mt_maps_load: pthread_getattr_np reads the maps
- * through stdio and allocates, and whatever the tracer leaves in glibc's
- * heap (tcache entries too) shifts the program's blocks from where they
- * would lie untraced (bench churn-anysize: 114 more page faults). */
+/* The main thread's stack as pthread_getattr_np computes it: from the top,
+ * the page past __libc_stack_end, down by RLIMIT_STACK (less what lies
+ * above the stack end in its mapping), but not into the mapping below.
+ * pthread_getattr_np reads /proc/self/maps through stdio, which allocates,
+ * and whatever the tracer leaves in glibc's heap (tcache entries too)
+ * shifts the program's blocks from where they would lie untraced (bench
+ * churn-anysize: 114 more page faults). Read here in 4 KiB pieces, up to
+ * the stack's line. */
 extern void *__libc_stack_end;
 
 static bool main_stack(uintptr_t *lo, uintptr_t *hi)
 {
     struct rlimit rl;
-    struct mt_maps maps;
     uintptr_t at = (uintptr_t)__libc_stack_end, page = (uintptr_t)sysconf(_SC_PAGESIZE);
-    if (!at || getrlimit(RLIMIT_STACK, &rl) != 0 || !mt_maps_load(&maps))
+    if (!at || getrlimit(RLIMIT_STACK, &rl) != 0)
         return false;
-    const struct mt_map_range *r = mt_maps_find(&maps, at);
-    bool ok = r != NULL;
-    if (ok) {
-        uintptr_t top = (at & -page) + page;
-        uintptr_t below = r > maps.r ? r[-1].hi : 0;
-        size_t size = rl.rlim_cur == RLIM_INFINITY ? SIZE_MAX : (size_t)rl.rlim_cur;
-        size = size > r->hi - top ? size - (r->hi - top) : 0;
-        size = size / page * page;
-        if (size > top - below)
-            size = top - below;
-        *lo = top - size;
-        *hi = top;
-        ok = size > 0;
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    char buf[4096];
+    size_t len = 0;
+    uintptr_t below = 0, from = 0, to = 0;
+    bool found = false, eof = false;
+    while (!found) {
+        char *nl = memchr(buf, '\n', len);
+        if (!nl) {
+            if (eof || len == sizeof buf)
+                break;                       /* no stack line, or one too long */
+            ssize_t n = read(fd, buf + len, sizeof buf - len);
+            if (n < 0 && errno == EINTR)
+                continue;
+            eof = n <= 0;
+            len += n > 0 ? (size_t)n : 0;
+            continue;
+        }
+        const char *s = buf;
+        from = (uintptr_t)strtoull(s, (char **)&s, 16);
+        to = *s == '-' ? (uintptr_t)strtoull(s + 1, NULL, 16) : 0;
+        if (from <= at && at < to)
+            found = true;
+        else
+            below = to;
+        len -= (size_t)(nl + 1 - buf);
+        memmove(buf, nl + 1, len);
     }
-    mt_maps_release(&maps);
-    return ok;
+    close(fd);
+    if (!found)
+        return false;
+    uintptr_t top = (at & -page) + page;
+    size_t size = rl.rlim_cur == RLIM_INFINITY ? SIZE_MAX : (size_t)rl.rlim_cur;
+    size = size > to - top ? size - (to - top) : 0;
+    size = size / page * page;
+    if (size > top - below)
+        size = top - below;
+    *lo = top - size;
+    *hi = top;
+    return size > 0;
 }
 
 /* Once per thread (its start, or the constructor's for the main thread):
