@@ -137,3 +137,92 @@ bool mt_dynsym_lookup(uintptr_t addr, struct mt_symbol *out)
     }
     return false;
 }
+
+/* ---- whether a loaded module defines a symbol --------------------------- */
+/* dlsym reports a missing symbol through dlerror, whose message and state
+ * glibc mallocs: left in the heap before main, they shift every block the
+ * program allocates (python.c asks for Python's symbols in every process). */
+struct find { const char *name; uint32_t gnu, sysv; bool found; };
+
+static bool sym_is(const ElfW(Sym) *s, const char *str, const char *name)
+{
+    return s->st_shndx != SHN_UNDEF && strcmp(str + s->st_name, name) == 0;
+}
+
+static bool in_gnu_hash(const uint32_t *gh, const ElfW(Sym) *sym, const char *str,
+                        const struct find *f)
+{
+    uint32_t nbuckets = gh[0], symoffset = gh[1], nbloom = gh[2], shift = gh[3];
+    const ElfW(Addr) *bloom = (const ElfW(Addr) *)(const void *)&gh[4];
+    enum { BITS = sizeof(ElfW(Addr)) * 8 };
+    if (!nbuckets || !nbloom)
+        return false;
+    ElfW(Addr) word = bloom[(f->gnu / BITS) % nbloom];
+    ElfW(Addr) mask = (ElfW(Addr))1 << (f->gnu % BITS) | (ElfW(Addr))1 << ((f->gnu >> shift) % BITS);
+    if ((word & mask) != mask)
+        return false;
+    const uint32_t *buckets = (const uint32_t *)(const void *)&bloom[nbloom];
+    const uint32_t *chain = buckets + nbuckets;
+    uint32_t i = buckets[f->gnu % nbuckets];
+    if (i < symoffset)
+        return false;
+    for (;; i++) {
+        uint32_t h = chain[i - symoffset];
+        if ((h | 1) == (f->gnu | 1) && sym_is(&sym[i], str, f->name))
+            return true;
+        if (h & 1)
+            return false;
+    }
+}
+
+static bool in_sysv_hash(const uint32_t *hh, const ElfW(Sym) *sym, const char *str,
+                         const struct find *f)
+{
+    uint32_t nbucket = hh[0], nchain = hh[1];
+    const uint32_t *bucket = &hh[2], *chain = bucket + nbucket;
+    if (!nbucket)
+        return false;
+    for (uint32_t i = bucket[f->sysv % nbucket], n = 0; i && i < nchain && n < nchain;
+         i = chain[i], n++)
+        if (sym_is(&sym[i], str, f->name))
+            return true;
+    return false;
+}
+
+static int find_in_module(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    struct find *f = arg;
+    const ElfW(Dyn) *dyn = NULL;
+    for (int i = 0; i < info->dlpi_phnum; i++)
+        if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
+            dyn = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+    const ElfW(Sym) *sym = NULL;
+    const char *str = NULL;
+    const uint32_t *gnu = NULL, *sysv = NULL;
+    for (; dyn && dyn->d_tag != DT_NULL; dyn++) {
+        uintptr_t v = dyn_ptr(dyn->d_un.d_ptr, info->dlpi_addr);
+        switch (dyn->d_tag) {
+        case DT_SYMTAB: sym = (const ElfW(Sym) *)v; break;
+        case DT_STRTAB: str = (const char *)v; break;
+        case DT_GNU_HASH: gnu = (const uint32_t *)v; break;
+        case DT_HASH: sysv = (const uint32_t *)v; break;
+        default: break;
+        }
+    }
+    if (sym && str)
+        f->found = gnu ? in_gnu_hash(gnu, sym, str, f) : sysv && in_sysv_hash(sysv, sym, str, f);
+    return f->found;
+}
+
+bool mt_dynsym_defined(const char *name)
+{
+    struct find f = { name, 5381, 0, false };
+    for (const unsigned char *c = (const unsigned char *)name; *c; c++) {
+        f.gnu = f.gnu * 33 + *c;
+        f.sysv = (f.sysv << 4) + *c;
+        f.sysv = (f.sysv ^ ((f.sysv & 0xf0000000u) >> 24)) & 0x0fffffffu;
+    }
+    dl_iterate_phdr(find_in_module, &f);
+    return f.found;
+}

@@ -605,6 +605,9 @@ struct mt_symbol {
 };
 MT_HIDDEN void mt_dynsym_load(void);
 MT_HIDDEN bool mt_dynsym_lookup(uintptr_t addr, struct mt_symbol *out);
+/* Whether a loaded module's dynamic symbols define name: dlsym without the
+ * dlerror state it mallocs when the answer is no. */
+MT_HIDDEN bool mt_dynsym_defined(const char *name);
 
 /* ---- leakgate.c: MTRACE_LEAK_CHECK, the exit-code gate ------------------- */
 /* Prints the summary and exits with the gate's code when leaks are found. */

@@ -426,8 +426,8 @@ static bool ignores_environment(void)
 /* Called from the constructor, guard held, before main. */
 void mt_python_init(void)
 {
-    runtime = dlsym(RTLD_DEFAULT, "_PyRuntime");
-    if (!runtime)
+    /* Asked first without dlsym, whose "not found" mallocs (dynsym.c). */
+    if (!mt_dynsym_defined("_PyRuntime") || !(runtime = dlsym(RTLD_DEFAULT, "_PyRuntime")))
         return;                         /* not a Python process (or not yet) */
     const unsigned long *version = dlsym(RTLD_DEFAULT, "Py_Version");
     /* pymalloc serves small objects from arenas that malloc never sees. */
