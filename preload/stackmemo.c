@@ -440,10 +440,20 @@ int mt_memo_record(const struct mt_memo_miss *miss, const uintptr_t *ra, const u
     e->truncated = !end || n > depth;
     for (int i = 0; i < k; i++)
         ips[i] = ra[i];
-    /* The new entry and its siblings choose their probes anew. */
-    for (int w = 0; w < WAYS; w++)
-        if (set->key[w] == miss->key)
+    /* The new entry chooses its probes among its siblings; a sibling
+     * chooses anew only when this very stack passes its probes (a lookup
+     * of it would validate that sibling's entry in vain). All of them
+     * anew read every sibling's entry once per sibling: 3,200 cycles of a
+     * 21,000-cycle fill on bench churn, most of them cache misses. */
+    choose_probes(m->e, set, way);
+    const uintptr_t *base = (const uintptr_t *)miss->slot0;
+    size_t room = (hi - miss->slot0) / sizeof(uintptr_t);
+    for (int w = 0; w < WAYS; w++) {
+        const uint16_t *probe = set->probe[w];
+        if (w != way && set->key[w] == miss->key && probe[0] < room && probe[1] < room &&
+            tag8(base[probe[0]]) == set->check[w][0] && tag8(base[probe[1]]) == set->check[w][1])
             choose_probes(m->e, set, w);
+    }
     *truncated = e->truncated;
     *id = &e->stack_id;
     return k;
