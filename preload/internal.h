@@ -72,6 +72,9 @@ MT_HIDDEN void mt_exits_init(void);
 /* tree.c: the traced process tree (MTRACE_FOLLOW, _MIN_ALLOCS, _MAX_FILES). */
 MT_HIDDEN void mt_tree_init(void);
 MT_HIDDEN void mt_tree_publish(void);
+/* The shim's copy of the environment (lies in no module or stack: a leak
+ * scan root), or lo == hi. */
+MT_HIDDEN void mt_tree_env_range(uintptr_t *lo, uintptr_t *hi);
 MT_HIDDEN void mt_tree_after_fork_child(uint64_t parent_allocs, uint64_t parent_bytes);
 /* stacks.c: the parent's total_allocs and current bytes at the fork. */
 MT_HIDDEN void mt_stacks_inherited(uint64_t *allocs, uint64_t *bytes);

@@ -529,6 +529,9 @@ __attribute__((noinline)) bool mt_leakscan_run(struct mt_leak_result *r, uintptr
             }
         s.phase = 1;
         loader_roots(&s);
+        uintptr_t env_lo, env_hi;
+        mt_tree_env_range(&env_lo, &env_hi);
+        add_root(&s, env_lo, env_hi);
         for (size_t i = 0; i < s.nptrs; i++)
             mark(&s, s.ptrs[i]);
         for (size_t i = 0; i < s.nroots; i++)

@@ -58,12 +58,10 @@ static bool main_stack(uintptr_t *lo, uintptr_t *hi)
     char buf[4096];
     size_t len = 0;
     uintptr_t below = 0, from = 0, to = 0;
-    bool found = false, eof = false;
-    while (!found) {
+    bool found = false, eof = false, skipping = false;
+    for (;;) {
         char *nl = memchr(buf, '\n', len);
-        if (!nl) {
-            if (eof || len == sizeof buf)
-                break;                       /* no stack line, or one too long */
+        if (!nl && len < sizeof buf && !eof) {
             ssize_t n = read(fd, buf + len, sizeof buf - len);
             if (n < 0 && errno == EINTR)
                 continue;
@@ -71,22 +69,34 @@ static bool main_stack(uintptr_t *lo, uintptr_t *hi)
             len += n > 0 ? (size_t)n : 0;
             continue;
         }
-        const char *s = buf;
-        from = (uintptr_t)strtoull(s, (char **)&s, 16);
-        to = *s == '-' ? (uintptr_t)strtoull(s + 1, NULL, 16) : 0;
-        if (from <= at && at < to)
-            found = true;
-        else
+        if (!len)
+            break;
+        if (!skipping) {                     /* the addresses lead the line */
+            const char *c = buf;
+            from = (uintptr_t)strtoull(c, (char **)&c, 16);
+            to = *c == '-' ? (uintptr_t)strtoull(c + 1, NULL, 16) : 0;
+            if (from <= at && at < to) {
+                found = true;
+                break;
+            }
             below = to;
-        len -= (size_t)(nl + 1 - buf);
-        memmove(buf, nl + 1, len);
+        }
+        if (nl) {
+            len -= (size_t)(nl + 1 - buf);
+            memmove(buf, nl + 1, len);
+            skipping = false;
+        } else {
+            len = 0;                         /* a line longer than buf: its path */
+            skipping = !eof;
+        }
     }
     close(fd);
     if (!found)
         return false;
+    /* glibc's arithmetic, wrap included: an unlimited or small limit ends
+     * up capped at the mapping below. */
     uintptr_t top = (at & -page) + page;
-    size_t size = rl.rlim_cur == RLIM_INFINITY ? SIZE_MAX : (size_t)rl.rlim_cur;
-    size = size > to - top ? size - (to - top) : 0;
+    size_t size = (size_t)rl.rlim_cur - (size_t)(to - top);
     size = size / page * page;
     if (size > top - below)
         size = top - below;

@@ -137,8 +137,13 @@ void mt_tree_init(void)
  * where it lies untraced (bench churn: 770 more page faults, from the
  * allocator trimming and growing its heap at other boundaries). glibc's
  * setenv and putenv copy an environment they did not allocate before
- * changing it, unsetenv edits it in place, and nothing frees it. */
+ * adding to it, unsetenv and putenv of a name already there edit it in
+ * place, and nothing frees it. The auxiliary vector follows the copy as it
+ * follows the original, for code that finds it past environ's end; the
+ * leak scan reads the copy as a root (mt_tree_env_range). */
 static char root_entry[sizeof "MTRACE_ROOT=" + sizeof root_id];
+static char **env_copy;
+static size_t env_copy_bytes;
 
 void mt_tree_publish(void)
 {
@@ -148,7 +153,10 @@ void mt_tree_publish(void)
     size_t n = 0;
     while (environ && environ[n])
         n++;
-    char **env = mt_map((n + 2) * sizeof *env);
+    static char auxv[4096];
+    size_t auxv_bytes = mt_proc_read("/proc/self/auxv", auxv, sizeof auxv);
+    size_t bytes = (n + 2) * sizeof *env_copy + auxv_bytes;
+    char **env = mt_map(bytes);
     if (!env) {
         setenv("MTRACE_ROOT", root_id, 1);
         return;
@@ -157,7 +165,16 @@ void mt_tree_publish(void)
         env[i] = environ[i];
     env[n] = root_entry;
     env[n + 1] = NULL;
+    memcpy(env + n + 2, auxv, auxv_bytes);
+    env_copy = env;
+    env_copy_bytes = bytes;
     environ = env;
+}
+
+void mt_tree_env_range(uintptr_t *lo, uintptr_t *hi)
+{
+    *lo = (uintptr_t)env_copy;
+    *hi = (uintptr_t)env_copy + (env_copy ? env_copy_bytes : 0);
 }
 
 void mt_tree_after_fork_child(uint64_t parent_allocs, uint64_t parent_bytes)
