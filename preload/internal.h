@@ -194,6 +194,10 @@ MT_HIDDEN void mt_unwind_setup(void);
  * return address lies in (stop_lo, stop_hi]. */
 /* Called before the allocator runs: warms what the unwind will read. */
 MT_HIDDEN void mt_unwind_prefetch(void);
+/* Threads inside libunwind now (the fork barrier's count): it blocks every
+ * signal around its cache's lock (stopworld.c must not take that for the
+ * program's own blocking). */
+MT_HIDDEN unsigned mt_unwind_inside(void);
 struct mt_scratch;                     /* scratch.h: the thread's buffers */
 MT_HIDDEN int mt_unwind(uintptr_t *ips, int depth, bool *truncated, uintptr_t stop_lo,
                         uintptr_t stop_hi, uintptr_t anchor, uint32_t **id,
@@ -212,6 +216,9 @@ struct mt_memo_miss {
     uintptr_t ra0, slot0, where;     /* where: slot0, or its distance to the anchor */
     struct mt_memo_stop stop;        /* hi == 0: whole stacks */
 };
+/* The return address into the first frame outside the shim (the program's
+ * call of the hook), through the shim's own frame pointers. */
+MT_HIDDEN bool mt_memo_caller(uintptr_t own_lo, uintptr_t own_hi, uintptr_t *ra);
 MT_HIDDEN void mt_memo_setup(void);
 MT_HIDDEN void mt_memo_thread_start(uintptr_t lo, uintptr_t hi);
 MT_HIDDEN void mt_memo_thread_end(void);

@@ -44,7 +44,7 @@ static mask_fn real_sigprocmask, real_pthread_sigmask;
 
 /* Holds begun (high 32 bits) and threads inside one now (low 32 bits). */
 static _Atomic uint64_t holds;
-static atomic_bool closed;                     /* mt_signals_close: no new holds */
+atomic_bool mt_signals_closed;                 /* mt_signals_close: no new holds */
 static sigset_t held_mask;                     /* what mt_signals_hold installs */
 
 void mt_sigmask_init(void)
@@ -117,7 +117,7 @@ API int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
 
 bool mt_signals_hold(sigset_t *saved)
 {
-    if (mt_self.signals_held || atomic_load_explicit(&closed, memory_order_relaxed))
+    if (mt_self.signals_held || atomic_load_explicit(&mt_signals_closed, memory_order_relaxed))
         return false;
     mask_fn real = __atomic_load_n(&real_pthread_sigmask, __ATOMIC_ACQUIRE);
     atomic_fetch_add(&holds, (1ull << 32) + 1);
@@ -143,5 +143,5 @@ uint64_t mt_signals_holds(void)
 
 void mt_signals_close(void)
 {
-    atomic_store(&closed, true);
+    atomic_store(&mt_signals_closed, true);
 }

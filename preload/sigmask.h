@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <stdatomic.h>
+
 #include "internal.h"
 
 MT_HIDDEN void mt_sigmask_init(void);
@@ -20,5 +22,6 @@ MT_HIDDEN uint64_t mt_signals_holds(void);
  * filling must not keep its wait for blocked threads going; libunwind
  * then masks signals per step itself). */
 MT_HIDDEN void mt_signals_close(void);
+extern atomic_bool mt_signals_closed MT_HIDDEN;
 
 #endif

@@ -192,6 +192,12 @@ static inline bool first_foreign(uintptr_t own_lo, uintptr_t own_hi,
     return false;
 }
 
+bool mt_memo_caller(uintptr_t own_lo, uintptr_t own_hi, uintptr_t *ra)
+{
+    uintptr_t slot;
+    return first_foreign(own_lo, own_hi, ra, &slot);
+}
+
 /* Whether every validated slot still holds its return address. No early
  * exit: with the probes, a wrong entry is rarely validated, and a loop
  * without a branch per frame runs at the speed of its loads. */

@@ -16,7 +16,8 @@
  * millisecond later, by which time its call has returned. A thread that
  * blocks the signal is asked once it unblocks it, if that happens within
  * BLOCKED_GRACE_MS or while it may be inside the shim's own hold around a
- * stack memo fill (sigmask.c; no new hold starts once the scan has begun).
+ * stack memo fill (sigmask.c; no new hold starts once the scan has begun)
+ * or inside libunwind, which then blocks every signal itself.
  * One that blocks it for good is not waited for longer, nor is a thread
  * waiting in sigwait (or sigwaitinfo, sigtimedwait): the kernel unblocks
  * the signals it waits for, and the park signal would be handed to the
@@ -260,12 +261,17 @@ bool mt_world_stop(struct mt_world *w)
                 bool program = true;
                 if (!looked) {
                     uint64_t before = mt_signals_holds();
+                    unsigned unwinding = mt_unwind_inside();
                     st = task_state(t->tid, park_signal);
                     atomic_store(&t->state, st);
                     looked = true;
                     /* Blocked by the program, not by a hold of the
-                     * shim's: no hold inside or begun around the look. */
-                    program = before == mt_signals_holds() && (uint32_t)before == 0;
+                     * shim's: no hold inside or begun around the look,
+                     * and nobody inside libunwind, which blocks every
+                     * signal on its own once holds are closed (seen: a
+                     * thread filling its memo counted missed under load). */
+                    program = before == mt_signals_holds() && (uint32_t)before == 0 &&
+                              !unwinding && !mt_unwind_inside();
                 }
                 if (st == MT_THREAD_BLOCKED && (grace || !program)) {
                     waiting++;

@@ -23,6 +23,7 @@
 
 #include "internal.h"
 #include "scratch.h"
+#include "sigmask.h"
 #include "stripes.h"
 
 MT_HOT static uintptr_t own_lo, own_hi;
@@ -47,6 +48,14 @@ static atomic_int *enter(void)
         while (atomic_load_explicit(&fork_pending, memory_order_acquire))
             sched_yield();
     }
+}
+
+unsigned mt_unwind_inside(void)
+{
+    unsigned n = 0;
+    for (int i = 0; i < MT_STRIPES; i++)
+        n += (unsigned)atomic_load(&inside.s[i].n);
+    return n;
 }
 
 void mt_unwind_fork_prepare(void)
@@ -159,6 +168,19 @@ void mt_unwind_prefetch(void)
         mt_memo_prefetch(own_lo, own_hi);
 }
 
+/* The exit's leak scan is parking the other threads (sigmask.c's holds are
+ * closed). A thread that keeps unwinding would be inside the tracer, where
+ * it does not park, whenever the park signal came, and libunwind blocks
+ * every signal around its lock: a thread filling its memo was counted
+ * missed under load. From then on a stack the memo does not know is only
+ * its call site, and the block is still recorded (a block left out would
+ * cut the chains the scan follows through it). */
+static int caller_only(uintptr_t *ips, bool *truncated)
+{
+    *truncated = true;
+    return mt_memo_caller(own_lo, own_hi, &ips[0]) ? 1 : 0;
+}
+
 int mt_unwind(uintptr_t *ips, int depth, bool *truncated, uintptr_t stop_lo,
               uintptr_t stop_hi, uintptr_t anchor, uint32_t **id, struct mt_scratch *s)
 {
@@ -175,6 +197,8 @@ int mt_unwind(uintptr_t *ips, int depth, bool *truncated, uintptr_t stop_lo,
         int n = mt_memo_lookup(own_lo, own_hi, &stop, ips, depth, truncated, &miss, id);
         if (n >= 0)
             return n;
+        if (MT_UNLIKELY(atomic_load_explicit(&mt_signals_closed, memory_order_relaxed)))
+            return caller_only(ips, truncated);
         /* Fill from the frame-pointer chain where it holds, else by libunwind. */
         bool more;
         int w = miss.entry && mt_opt.unwind_fp && !stop_hi
@@ -192,6 +216,8 @@ int mt_unwind(uintptr_t *ips, int depth, bool *truncated, uintptr_t stop_lo,
                 return n;
         }
     }
+    if (MT_UNLIKELY(atomic_load_explicit(&mt_signals_closed, memory_order_relaxed)))
+        return caller_only(ips, truncated);
     if (mt_opt.unwind_fp) {
         int n = capture_fp(ips, NULL, depth, truncated, stop_lo, stop_hi);
         if (n > 0)
