@@ -50,6 +50,29 @@ static uintptr_t dyn_ptr(uintptr_t v, uintptr_t base)
     return v < base ? v + base : v;
 }
 
+/* A module's dynamic symbol table and hash tables, from its DYNAMIC
+ * segment (either hash may be absent). */
+struct dyntab {
+    const ElfW(Sym) *sym;
+    const char *str;
+    const uint32_t *gnu, *sysv;
+};
+
+static void read_dynamic(const ElfW(Dyn) *dyn, uintptr_t base, struct dyntab *t)
+{
+    memset(t, 0, sizeof *t);
+    for (; dyn && dyn->d_tag != DT_NULL; dyn++) {
+        uintptr_t v = dyn_ptr(dyn->d_un.d_ptr, base);
+        switch (dyn->d_tag) {
+        case DT_SYMTAB: t->sym = (const ElfW(Sym) *)v; break;
+        case DT_STRTAB: t->str = (const char *)v; break;
+        case DT_GNU_HASH: t->gnu = (const uint32_t *)v; break;
+        case DT_HASH: t->sysv = (const uint32_t *)v; break;
+        default: break;
+        }
+    }
+}
+
 static int add_module(struct dl_phdr_info *info, size_t size, void *arg)
 {
     (void)size;
@@ -76,19 +99,12 @@ static int add_module(struct dl_phdr_info *info, size_t size, void *arg)
     if (!m->hi)
         return 0;
     m->path = info->dlpi_name && *info->dlpi_name ? info->dlpi_name : exe;
-    const uint32_t *gnu = NULL, *sysv = NULL;
-    for (; dyn && dyn->d_tag != DT_NULL; dyn++) {
-        uintptr_t v = dyn_ptr(dyn->d_un.d_ptr, m->base);
-        switch (dyn->d_tag) {
-        case DT_SYMTAB: m->sym = (const ElfW(Sym) *)v; break;
-        case DT_STRTAB: m->str = (const char *)v; break;
-        case DT_GNU_HASH: gnu = (const uint32_t *)v; break;
-        case DT_HASH: sysv = (const uint32_t *)v; break;
-        default: break;
-        }
-    }
+    struct dyntab t;
+    read_dynamic(dyn, m->base, &t);
+    m->sym = t.sym;
+    m->str = t.str;
     if (m->sym && m->str)
-        m->nsym = gnu ? gnu_hash_count(gnu) : sysv ? sysv[1] : 0;
+        m->nsym = t.gnu ? gnu_hash_count(t.gnu) : t.sysv ? t.sysv[1] : 0;
     nmods++;
     return 0;
 }
@@ -197,21 +213,11 @@ static int find_in_module(struct dl_phdr_info *info, size_t size, void *arg)
     for (int i = 0; i < info->dlpi_phnum; i++)
         if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
             dyn = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
-    const ElfW(Sym) *sym = NULL;
-    const char *str = NULL;
-    const uint32_t *gnu = NULL, *sysv = NULL;
-    for (; dyn && dyn->d_tag != DT_NULL; dyn++) {
-        uintptr_t v = dyn_ptr(dyn->d_un.d_ptr, info->dlpi_addr);
-        switch (dyn->d_tag) {
-        case DT_SYMTAB: sym = (const ElfW(Sym) *)v; break;
-        case DT_STRTAB: str = (const char *)v; break;
-        case DT_GNU_HASH: gnu = (const uint32_t *)v; break;
-        case DT_HASH: sysv = (const uint32_t *)v; break;
-        default: break;
-        }
-    }
-    if (sym && str)
-        f->found = gnu ? in_gnu_hash(gnu, sym, str, f) : sysv && in_sysv_hash(sysv, sym, str, f);
+    struct dyntab t;
+    read_dynamic(dyn, info->dlpi_addr, &t);
+    if (t.sym && t.str)
+        f->found = t.gnu ? in_gnu_hash(t.gnu, t.sym, t.str, f)
+                         : t.sysv && in_sysv_hash(t.sysv, t.sym, t.str, f);
     return f->found;
 }
 

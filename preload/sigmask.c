@@ -117,7 +117,7 @@ API int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
 
 bool mt_signals_hold(sigset_t *saved)
 {
-    if (mt_self.signals_held || atomic_load_explicit(&mt_signals_closed, memory_order_relaxed))
+    if (mt_self.signals_held || mt_signals_are_closed())
         return false;
     mask_fn real = __atomic_load_n(&real_pthread_sigmask, __ATOMIC_ACQUIRE);
     atomic_fetch_add(&holds, (1ull << 32) + 1);

@@ -4,10 +4,9 @@
 #define MTRACE_SIGMASK_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
-
-#include <stdatomic.h>
 
 #include "internal.h"
 
@@ -23,5 +22,9 @@ MT_HIDDEN uint64_t mt_signals_holds(void);
  * then masks signals per step itself). */
 MT_HIDDEN void mt_signals_close(void);
 extern atomic_bool mt_signals_closed MT_HIDDEN;
+static inline bool mt_signals_are_closed(void)
+{
+    return atomic_load_explicit(&mt_signals_closed, memory_order_relaxed);
+}
 
 #endif

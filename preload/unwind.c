@@ -197,7 +197,7 @@ int mt_unwind(uintptr_t *ips, int depth, bool *truncated, uintptr_t stop_lo,
         int n = mt_memo_lookup(own_lo, own_hi, &stop, ips, depth, truncated, &miss, id);
         if (n >= 0)
             return n;
-        if (MT_UNLIKELY(atomic_load_explicit(&mt_signals_closed, memory_order_relaxed)))
+        if (MT_UNLIKELY(mt_signals_are_closed()))
             return caller_only(ips, truncated);
         /* Fill from the frame-pointer chain where it holds, else by libunwind. */
         bool more;
@@ -216,7 +216,7 @@ int mt_unwind(uintptr_t *ips, int depth, bool *truncated, uintptr_t stop_lo,
                 return n;
         }
     }
-    if (MT_UNLIKELY(atomic_load_explicit(&mt_signals_closed, memory_order_relaxed)))
+    if (MT_UNLIKELY(mt_signals_are_closed()))
         return caller_only(ips, truncated);
     if (mt_opt.unwind_fp) {
         int n = capture_fp(ips, NULL, depth, truncated, stop_lo, stop_hi);
