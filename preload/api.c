@@ -16,7 +16,7 @@ API unsigned mtrace_version(void)
 
 API int mtrace_snapshot(char *path, size_t size)
 {
-    if (mt_state != MT_ON)
+    if (mt_fp.state != MT_ON)
         return -1;
     if (path && size)
         path[0] = '\0';
@@ -26,7 +26,7 @@ API int mtrace_snapshot(char *path, size_t size)
 API void mtrace_get_traced(size_t *current, size_t *peak)
 {
     uint64_t c = 0, p = 0;
-    if (mt_state != MT_OFF)
+    if (mt_fp.state != MT_OFF)
         mt_stacks_totals(&c, &p, NULL);
     if (current)
         *current = (size_t)c;
@@ -36,19 +36,19 @@ API void mtrace_get_traced(size_t *current, size_t *peak)
 
 API void mtrace_reset_peak(void)
 {
-    if (mt_state != MT_OFF)
+    if (mt_fp.state != MT_OFF)
         mt_stacks_reset_peak();
 }
 
 API uint64_t mtrace_mark(void)
 {
-    return mt_state != MT_OFF ? mt_livemap_mark() : 0;
+    return mt_fp.state != MT_OFF ? mt_livemap_mark() : 0;
 }
 
 API int mtrace_live_since(uint64_t id, size_t *bytes, size_t *blocks)
 {
     uint64_t b = 0, n = 0;
-    bool ok = mt_state != MT_OFF && mt_livemap_live_since(id, &b, &n);
+    bool ok = mt_fp.state != MT_OFF && mt_livemap_live_since(id, &b, &n);
     if (bytes)
         *bytes = (size_t)b;
     if (blocks)
@@ -60,7 +60,7 @@ API void mtrace_thread_traced(int64_t *current, uint64_t *allocated)
 {
     int64_t c = 0;
     uint64_t a = 0;
-    if (mt_state != MT_OFF)
+    if (mt_fp.state != MT_OFF)
         mt_stacks_thread(&c, &a);
     if (current)
         *current = c;
@@ -70,7 +70,7 @@ API void mtrace_thread_traced(int64_t *current, uint64_t *allocated)
 
 API int mtrace_label(const char *text)
 {
-    if (mt_state != MT_ON || !text)
+    if (mt_fp.state != MT_ON || !text)
         return -1;
     int guard = mt_self.guard;
     mt_self.guard = 1;
@@ -81,5 +81,5 @@ API int mtrace_label(const char *text)
 
 API size_t mtrace_sample_bytes(void)
 {
-    return mt_state != MT_OFF ? (size_t)mt_opt.sample_bytes : 0;
+    return mt_fp.state != MT_OFF ? (size_t)mt_opt.sample_bytes : 0;
 }

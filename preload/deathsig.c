@@ -60,7 +60,7 @@ static void write_once(int sig)
 {
     int expected = 0;
     if (atomic_compare_exchange_strong(&writing, &expected, 1)) {
-        if (mt_state == MT_ON)
+        if (mt_fp.state == MT_ON)
             mt_final_snapshot(MT_REASON_KILLED, sig, 0, 0);
         atomic_store(&writing, 2);
         return;
@@ -78,7 +78,7 @@ static void on_death(int sig, siginfo_t *si, void *uc)
     (void)uc;
     int saved = errno;
     bool fault = is_fault(sig, si);
-    if ((pid_t)syscall(SYS_getpid) != mt_pid() || mt_state != MT_ON) {
+    if ((pid_t)syscall(SYS_getpid) != mt_pid() || mt_fp.state != MT_ON) {
         finish(sig, fault);              /* a vfork child, or already done */
     } else if (mt_self.locks_held > 0) {
         if (fault) {

@@ -65,7 +65,7 @@ void mt_exits_init(void)
 __attribute__((noinline)) static void before_exit(int status)
 {
     MT_STACK_BOUNDARY(from);
-    if (mt_state == MT_ON && mt_is_traced_process())
+    if (mt_fp.state == MT_ON && mt_is_traced_process())
         mt_final_snapshot(MT_REASON_EXIT_NOW, 0, status, from);
 }
 
@@ -107,7 +107,7 @@ API void quick_exit(int status)
 static bool before_exec(char *path, size_t cap)
 {
     path[0] = '\0';
-    if (mt_state != MT_ON || !mt_is_traced_process() || mt_self.locks_held > 0)
+    if (mt_fp.state != MT_ON || !mt_is_traced_process() || mt_self.locks_held > 0)
         return false;                    /* mt_locks_held: see mt_final_snapshot */
     int saved = errno;
     mt_tree_before_exec();               /* the next image names this one */
@@ -168,7 +168,7 @@ struct exec_bufs {
  * memory, and a mapping it made would stay behind in the parent. */
 static struct exec_bufs *exec_bufs(void)
 {
-    return mt_state == MT_ON && mt_is_traced_process() ? mt_map(sizeof(struct exec_bufs)) : NULL;
+    return mt_fp.state == MT_ON && mt_is_traced_process() ? mt_map(sizeof(struct exec_bufs)) : NULL;
 }
 
 #define EXEC_HOOK(call)                                             \

@@ -29,7 +29,6 @@
 /* ---- tracer.c: state, guard, event entry points ------------------------- */
 
 enum mt_state { MT_OFF = 0, MT_ON = 1, MT_DONE = 2 };
-extern volatile int mt_state MT_HIDDEN;
 
 MT_HIDDEN void mt_on_alloc(void *p, size_t size);
 /* Returns true when p was a traced block (and forgets it). */
@@ -120,7 +119,6 @@ extern struct mt_options mt_opt MT_HIDDEN;
 MT_HIDDEN void mt_options_load(void);
 
 /* ---- trigger.c: snapshots on a signal and on a timer ------------------ */
-extern volatile int mt_pending MT_HIDDEN;   /* set when trigger work waits */
 /* The hooks' fast paths under sampling (sampling, tracing on, nothing
  * pending) read one cache line, mt_fastpath:
  * - countdown: where this thread's countdown (mt_self.sample_left) lies from
@@ -136,7 +134,7 @@ extern volatile int mt_pending MT_HIDDEN;   /* set when trigger work waits */
  *   the next allocation, which the countdown sends to the slow path).
  * - finalizing: where a traced interpreter says it is finalizing (a free
  *   must then wait, python.c), else the zero beside it.
- * mt_state and mt_pending are written only through the setters below,
+ * mt_fp.state and mt_fp.pending are written only through the setters below,
  * which recompute it (and python.c when it finds the interpreter). The
  * fields change one at a time: a stale or mixed view only delays pending
  * work to the next slow path, which checks everything again (a clear bit
@@ -148,19 +146,27 @@ struct mt_fastpath {
     volatile size_t marks;
     const char *const *volatile finalizing;
     const char *zero;
+    /* Not read by the fast paths: the slow paths' reads, in the line the
+     * fast paths keep in cache (a sampled event found each of them in a
+     * cold line of its own). */
+    volatile int state;                 /* enum mt_state */
+    volatile int pending;               /* trigger work waits (trigger.c) */
+    uint64_t sample_bytes;              /* mt_opt's, copied at start-up */
+    int depth;                          /* mt_opt's */
 } __attribute__((aligned(64)));
+_Static_assert(sizeof(struct mt_fastpath) == 64, "the hooks' data is one cache line");
 extern struct mt_fastpath mt_fp MT_HIDDEN;
 extern const char *const *volatile mt_python_finalizing MT_HIDDEN;
-/* Async-signal-safe (the signal handler sets mt_pending). */
+/* Async-signal-safe (the signal handler sets mt_fp.pending). */
 MT_HIDDEN void mt_fast_refresh(void);
 static inline void mt_set_state(int state)
 {
-    mt_state = state;
+    mt_fp.state = state;
     mt_fast_refresh();
 }
 static inline void mt_set_pending(int pending)
 {
-    mt_pending = pending;
+    mt_fp.pending = pending;
     mt_fast_refresh();
 }
 MT_HIDDEN void mt_trigger_init(void);
@@ -541,6 +547,22 @@ MT_HIDDEN uint64_t mt_livemap_mark(void);
 MT_HIDDEN bool mt_livemap_live_since(uint64_t id, uint64_t *bytes, uint64_t *blocks);
 MT_HIDDEN void mt_livemap_lock_all(void);
 MT_HIDDEN void mt_livemap_unlock_all(bool child);
+
+/* ---- sidetable.c: the live map's side table (its lock held) -------------- */
+struct mt_side_entry {
+    uintptr_t ptr;                    /* 0: empty */
+    uint64_t size;
+    uint32_t stack, epoch;
+} __attribute__((aligned(32)));
+/* The entry of p, or NULL. */
+MT_HIDDEN struct mt_side_entry *mt_side_find(uintptr_t p);
+/* A new entry for p, which must be absent (its other fields 0); NULL when
+ * out of memory. */
+MT_HIDDEN struct mt_side_entry *mt_side_add(uintptr_t p);
+/* Removes e, which may move other entries: pointers to them go stale. */
+MT_HIDDEN void mt_side_del(struct mt_side_entry *e);
+/* The array to walk (*n slots; those with ptr 0 are empty). */
+MT_HIDDEN struct mt_side_entry *mt_side_slots(size_t *n);
 
 /* ---- modules.c: the module map written into snapshots ------------------- */
 struct mt_strtab;

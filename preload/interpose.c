@@ -64,7 +64,7 @@ void mt_interpose_init(void)
 
 static inline bool tracing(void)
 {
-    return MT_LIKELY(!mt_self.guard) && MT_LIKELY(mt_state == MT_ON);
+    return MT_LIKELY(!mt_self.guard) && MT_LIKELY(mt_fp.state == MT_ON);
 }
 
 /* A snapshot asked for while no tracer thread runs (see enter). */
@@ -81,9 +81,9 @@ static void serve_pending(void)
  * after a countdown (sample.c), before the guard or anything else. */
 static inline bool unsampled(size_t size)
 {
-    if (MT_LIKELY(!mt_opt.sample_bytes))
+    if (MT_LIKELY(!mt_fp.sample_bytes))
         return false;
-    if (MT_UNLIKELY(mt_pending))
+    if (MT_UNLIKELY(mt_fp.pending))
         serve_pending();
     return mt_sample_skip(size);
 }
@@ -91,7 +91,7 @@ static inline bool unsampled(size_t size)
 /* Under sampling, most frees are of blocks never sampled: one lookup. */
 static inline bool never_sampled(void *p)
 {
-    if (MT_LIKELY(!mt_opt.sample_bytes) ||
+    if (MT_LIKELY(!mt_fp.sample_bytes) ||
         (mt_sample_filter_maybe((uintptr_t)p) && mt_livemap_maybe((uintptr_t)p)))
         return false;
     mt_python_before_free();
@@ -117,7 +117,7 @@ static inline void *traced(void *p, size_t size)
 static inline void enter(void)
 {
     mt_self.guard = 1;
-    if (MT_UNLIKELY(mt_pending)) {
+    if (MT_UNLIKELY(mt_fp.pending)) {
         int saved = errno;
         mt_trigger_slow();
         errno = saved;

@@ -42,20 +42,6 @@
 
 #include "internal.h"
 
-#define HASH_NONFATAL_OOM 1
-#define uthash_malloc(sz) mt_pool_alloc(sz)
-#define uthash_free(p, sz) mt_pool_free((p), (sz))
-#define uthash_nonfatal_oom(obj) (big_oom = true)
-/* The side table's keys are addresses: a multiply mixes them into the
- * bucket index's low bits, and they compare as one word. uthash's Jenkins
- * hash and memcmp were 10 cache lines of code more on every sampled event
- * (sparse sampling keeps all sampled blocks here). */
-#define HASH_FUNCTION(keyptr, keylen, hashv) \
-    ((hashv) = (unsigned)((*(const uintptr_t *)(keyptr) * 0x9E3779B97F4A7C15ull) >> 32))
-#define HASH_KEYCMP(a, b, n) (*(const uintptr_t *)(a) != *(const uintptr_t *)(b))
-MT_HOT static bool big_oom;
-#include <uthash.h>
-
 #define GRAIN_SHIFT 4
 #define PAGE_SHIFT 12
 #define LEAF_SLOTS (1u << (PAGE_SHIFT - GRAIN_SHIFT))   /* 256 */
@@ -87,17 +73,16 @@ static _Atomic uint64_t top_present[(1u << TOP_BITS) / WORD_BITS];
 static mt_lock grow_lock = MT_LOCK_INIT;       /* creating mids and leaves */
 static char *leaf_next, *leaf_end;             /* under grow_lock */
 
-struct big_block {
-    UT_hash_handle hh;
-    uintptr_t ptr;
-    size_t size;
-    uint32_t stack;
-    uint32_t epoch;
-};
-MT_HOT static struct big_block *bigs;
+/* The side table (sidetable.c) is under big_lock. */
 MT_HOT static mt_lock big_lock = MT_LOCK_INIT;
 MT_HOT static atomic_uint big_count;
-MT_HOT static bool side_only;   /* sparse sampling: every block, the table stays empty */
+/* Sparse sampling: every block goes to the side table, the page table
+ * stays empty (read from the hooks' line: a flag of its own was one more
+ * cold line per sampled event). */
+static inline bool side_only(void)
+{
+    return mt_fp.sample_bytes >= MT_SAMPLE_SPARSE_BYTES;
+}
 
 /* The current epoch (what inserts stamp), and the generation that epoch 0
  * of this cycle stands for: generation = base + epoch. */
@@ -107,14 +92,13 @@ static mt_lock mark_lock = MT_LOCK_INIT;       /* marks, sweeps, live_since */
 
 bool mt_livemap_init(void)
 {
-    side_only = mt_opt.sample_bytes >= MT_SAMPLE_SPARSE_BYTES;
     return true;
 }
 
 /* ---- the page table ---------------------------------------------------------- */
 static inline bool in_table(uintptr_t p, size_t size)
 {
-    return size < BIG_BLOCK && (p >> ADDR_BITS) == 0 && !side_only;
+    return size < BIG_BLOCK && (p >> ADDR_BITS) == 0 && !side_only();
 }
 
 static inline _Atomic uint64_t *find_slot(uintptr_t p)
@@ -130,11 +114,11 @@ static inline _Atomic uint64_t *find_slot(uintptr_t p)
     return &l->slot[(p >> GRAIN_SHIFT) & (LEAF_SLOTS - 1)];
 }
 
-/* The slot of p when the table is in use; under side_only it stays empty
+/* The slot of p when the table is in use; under sparse sampling it stays empty
  * and is not walked (its top level would be a cold read per sampled event). */
 static inline _Atomic uint64_t *table_slot(uintptr_t p)
 {
-    return side_only ? NULL : find_slot(p);
+    return side_only() ? NULL : find_slot(p);
 }
 
 /* Called with grow_lock held. Leaves come from 4 MiB mappings. */
@@ -224,53 +208,22 @@ static inline uint32_t current_epoch(void)
 }
 
 /* ---- the side table for large blocks ------------------------------------------ */
-/* Entries removed, kept for the next insert (under big_lock): the pool's
- * lock and its zeroing are two more cold lines and a call per sampled
- * event under sparse sampling. At most the table's peak size. */
-MT_HOT static struct big_block *spare_bigs;
-
-static struct big_block *new_big(void)
-{
-    struct big_block *b = spare_bigs;
-    if (b)
-        spare_bigs = b->hh.next;
-    else if (!(b = mt_pool_alloc(sizeof *b)))
-        return NULL;
-    memset(b, 0, sizeof *b);
-    return b;
-}
-
-static void spare_big(struct big_block *b)
-{
-    b->hh.next = spare_bigs;
-    spare_bigs = b;
-}
-
 /* filter: a new entry is a sampled block the filter must count (sample.c),
  * under this same lock. */
 static int big_insert(uintptr_t p, uint32_t stack, size_t size, uint32_t epoch,
                       uint32_t *stale_stack, size_t *stale_size, bool filter)
 {
-    struct big_block *b;
     int stale = 0;
     mt_lock_acquire(&big_lock);
-    HASH_FIND(hh, bigs, &p, sizeof p, b);
+    struct mt_side_entry *b = mt_side_find(p);
     if (b) {
         stale = 1;
         *stale_stack = b->stack;
         *stale_size = b->size;
-    } else if ((b = new_big())) {
-        b->ptr = p;
-        big_oom = false;
-        HASH_ADD(hh, bigs, ptr, sizeof b->ptr, b);
-        if (big_oom) {
-            spare_big(b);
-            b = NULL;
-        } else {
-            atomic_fetch_add_explicit(&big_count, 1, memory_order_relaxed);
-            if (filter)
-                mt_sample_filter_add(p);
-        }
+    } else if ((b = mt_side_add(p))) {
+        atomic_fetch_add_explicit(&big_count, 1, memory_order_relaxed);
+        if (filter)
+            mt_sample_filter_add(p);
     }
     if (b) {
         b->stack = stack;
@@ -286,18 +239,16 @@ static bool big_remove(uintptr_t p, uint32_t *stack, size_t *size)
     if (!atomic_load_explicit(&big_count, memory_order_relaxed) ||
         /* A chunk is at least the size asked for: a smaller one is no
          * side-table block. */
-        (!side_only && mt_chunk_size((const void *)p) < BIG_BLOCK))
+        (!side_only() && mt_chunk_size((const void *)p) < BIG_BLOCK))
         return false;
-    struct big_block *b;
     mt_lock_acquire(&big_lock);
-    HASH_FIND(hh, bigs, &p, sizeof p, b);
+    struct mt_side_entry *b = mt_side_find(p);
     if (b) {
         *stack = b->stack;
         *size = b->size;
-        HASH_DEL(bigs, b);
-        spare_big(b);
+        mt_side_del(b);
         atomic_fetch_sub_explicit(&big_count, 1, memory_order_relaxed);
-        if (mt_opt.sample_bytes)
+        if (mt_fp.sample_bytes)
             mt_sample_filter_del(p);
     }
     mt_lock_release(&big_lock);
@@ -325,7 +276,7 @@ int mt_livemap_insert(uintptr_t p, uint32_t stack, size_t size,
         uint64_t old = s ? take_slot(s) : 0;
         /* A stale entry's filter count is the new one's. */
         int r = big_insert(p, stack, size, current_epoch(), stale_stack, stale_size,
-                           mt_opt.sample_bytes && !old);
+                           mt_fp.sample_bytes && !old);
         if (old && r == 0) {
             unpack(old, stale_stack, stale_size);
             r = 1;
@@ -338,7 +289,7 @@ int mt_livemap_insert(uintptr_t p, uint32_t stack, size_t size,
     uint64_t old = atomic_load_explicit(s, memory_order_relaxed);
     atomic_store_explicit(s, pack(stack, size, current_epoch()), memory_order_relaxed);
     if (MT_LIKELY(!old)) {
-        if (mt_opt.sample_bytes)
+        if (mt_fp.sample_bytes)
             filter_change(p, true);
         return 0;
     }
@@ -365,7 +316,7 @@ bool mt_livemap_remove(uintptr_t p, uint32_t *stack, size_t *size)
         uint64_t old = take_slot(s);
         if (old) {
             unpack(old, stack, size);
-            if (mt_opt.sample_bytes)
+            if (mt_fp.sample_bytes)
                 filter_change(p, false);
             return true;
         }
@@ -378,9 +329,9 @@ bool mt_livemap_maybe(uintptr_t p)
     _Atomic uint64_t *s = table_slot(p);
     if (s && atomic_load_explicit(s, memory_order_relaxed))
         return true;
-    /* Under side_only the removal's own lookup answers: one lookup, not two. */
+    /* Under sparse sampling the removal's own lookup answers: one lookup, not two. */
     return atomic_load_explicit(&big_count, memory_order_relaxed) &&
-           (side_only || mt_chunk_size((const void *)p) >= BIG_BLOCK);
+           (side_only() || mt_chunk_size((const void *)p) >= BIG_BLOCK);
 }
 
 /* Calls fn for every leaf of the page table, in address order, with the
@@ -439,9 +390,13 @@ size_t mt_livemap_collect(struct mt_block *out, size_t cap, size_t *sorted)
     size_t n = c.n;
     *sorted = n < cap ? n : cap;
     mt_lock_acquire(&big_lock);
-    for (struct big_block *b = bigs; b; b = b->hh.next) {
+    size_t slots;
+    const struct mt_side_entry *side = mt_side_slots(&slots);
+    for (size_t i = 0; i < slots; i++) {
+        if (!side[i].ptr)
+            continue;
         if (n < cap)
-            out[n] = (struct mt_block){ b->ptr, b->size, b->stack, 0 };
+            out[n] = (struct mt_block){ side[i].ptr, side[i].size, side[i].stack, 0 };
         n++;
     }
     mt_lock_release(&big_lock);
@@ -472,8 +427,10 @@ uint64_t mt_livemap_mark(void)
         atomic_store_explicit(&epoch_now, 0, memory_order_relaxed);
         each_leaf(sweep_leaf, NULL);
         mt_lock_acquire(&big_lock);
-        for (struct big_block *b = bigs; b; b = b->hh.next)
-            b->epoch = 0;
+        size_t slots;
+        struct mt_side_entry *side = mt_side_slots(&slots);
+        for (size_t i = 0; i < slots; i++)
+            side[i].epoch = 0;
         mt_lock_release(&big_lock);
         epoch_base += EPOCH_MAX;
         e = 0;
@@ -508,9 +465,11 @@ bool mt_livemap_live_since(uint64_t id, uint64_t *bytes, uint64_t *blocks)
     if (ok) {
         each_leaf(count_leaf, &c);
         mt_lock_acquire(&big_lock);
-        for (struct big_block *b = bigs; b; b = b->hh.next) {
-            if (b->epoch >= c.min) {
-                c.bytes += b->size;
+        size_t slots;
+        const struct mt_side_entry *side = mt_side_slots(&slots);
+        for (size_t i = 0; i < slots; i++) {
+            if (side[i].ptr && side[i].epoch >= c.min) {
+                c.bytes += side[i].size;
                 c.blocks++;
             }
         }

@@ -197,4 +197,7 @@ void mt_options_load(void)
         mt_opt.leak_scan = true;         /* the gate needs the classes */
     if ((v = getenv("MTRACE_DISABLE")))
         mt_opt.enabled = !parse_bool(v);
+    /* The slow paths' copies, in the hooks' cache line. */
+    mt_fp.sample_bytes = mt_opt.sample_bytes;
+    mt_fp.depth = mt_opt.depth;
 }

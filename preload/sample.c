@@ -82,7 +82,7 @@ static inline double ln_unit(double u)
 static int64_t draw(void)
 {
     double u = (double)((next_random() >> 11) + 1) * 0x1p-53;      /* (0, 1] */
-    double d = -ln_unit(u) * (double)mt_opt.sample_bytes;
+    double d = -ln_unit(u) * (double)mt_fp.sample_bytes;
     return d < 1.0 ? 1 : d > 0x1p62 ? INT64_MAX / 2 : (int64_t)d;
 }
 
@@ -131,7 +131,7 @@ static inline uint64_t round_weight(double v)
 void mt_sample_weight(size_t size, uint64_t *n, uint64_t *bytes, unsigned shift)
 {
     double s = size ? (double)size : 1.0;
-    double w = (double)(1u << shift) * inverse_probability(s / (double)mt_opt.sample_bytes);
+    double w = (double)(1u << shift) * inverse_probability(s / (double)mt_fp.sample_bytes);
     *n = round_weight(w);
     *bytes = round_weight(w * (double)size);
 }
@@ -193,7 +193,7 @@ extern void __libc_free(void *);
 
 void mt_sample_marks_init(void)
 {
-    if (!MT_SAMPLE_MARKS || mt_opt.sample_bytes < MT_SAMPLE_SPARSE_BYTES)
+    if (!MT_SAMPLE_MARKS || mt_fp.sample_bytes < MT_SAMPLE_SPARSE_BYTES)
         return;
     /* Above tcache's largest chunk (1032 bytes) and freed in this order,
      * the probes merge back into the top chunk: the program's blocks then

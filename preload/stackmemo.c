@@ -244,8 +244,8 @@ static inline bool same_frames(const struct entry *e, const uintptr_t *base)
 /* Brings the set a lookup from here will read into cache, while the
  * allocator runs: the tracer's data is cold after a program's own memory
  * traffic (bench churn writes every block it allocates). Under sampling
- * also the entry of the first way with the key: its address waits on the
- * set's first line, and the allocator's work goes on meanwhile (a sampled
+ * also the entry of the way whose key and probes match: its address waits
+ * on the set's first line, and the allocator's work goes on meanwhile (a sampled
  * hit's lookup 560 -> 470 cycles, the whole sampled malloc 3,200 -> 2,950).
  * In exact mode the memo stays in cache and that was 28 instructions more
  * per malloc for nothing. */
@@ -260,10 +260,24 @@ void mt_memo_prefetch(uintptr_t own_lo, uintptr_t own_hi)
     __builtin_prefetch(set);
     __builtin_prefetch((const char *)set + 64);
     __builtin_prefetch((const char *)set + 128);
-    if (!mt_opt.sample_bytes)
+    if (!mt_fp.sample_bytes)
         return;
-    unsigned match = ways_with(set, key_of(h));
-    unsigned idx = match ? set->entry[__builtin_ctz(match)] : 0;
+    /* The way the lookup will take: the key's ways are often siblings (one
+     * call site at one depth, different callers further up), told apart
+     * by their probes, which read the program's stack, in cache. */
+    uintptr_t hi = mt_self.stack_hi;
+    if (slot0 < mt_self.stack_lo || slot0 >= hi)
+        return;
+    const uintptr_t *base = (const uintptr_t *)slot0;
+    size_t room = (hi - slot0) / sizeof(uintptr_t);
+    unsigned idx = 0;
+    for (unsigned match = ways_with(set, key_of(h)); match; match &= match - 1) {
+        int w = __builtin_ctz(match);
+        if (probes_pass(set, w, base, room)) {
+            idx = set->entry[w];
+            break;
+        }
+    }
     if (idx) {
         const char *e = (const char *)&m->e[idx - 1];
         for (int line = 0; line < 4; line++)     /* the header and 28 frames */

@@ -155,7 +155,7 @@ API int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(voi
         mt_self.guard = guard;
         __atomic_store_n(&real_create, real, __ATOMIC_RELEASE);
     }
-    if (mt_state != MT_ON)
+    if (mt_fp.state != MT_ON)
         return real(t, attr, fn, arg);
     int guard = mt_self.guard;
     mt_self.guard = 1;

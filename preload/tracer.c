@@ -24,10 +24,10 @@
 #include "sigmask.h"
 
 __thread struct mt_thread mt_self __attribute__((tls_model("initial-exec")));
-MT_HOT volatile int mt_state = MT_OFF;
 struct mt_fastpath mt_fp = {                 /* slow until tracing starts */
     .granules = mt_sample_all_granules,
     .finalizing = &mt_fp.zero,
+    .state = MT_OFF,
 };
 
 /* Where this thread's countdown lies from the thread pointer: the same in
@@ -44,15 +44,15 @@ static intptr_t countdown_offset(void)
 }
 
 /* Its inputs may change while it runs (a signal handler setting
- * mt_pending in this thread, another thread's refresh): it writes, then
+ * mt_fp.pending in this thread, another thread's refresh): it writes, then
  * reads them again, and goes round until they held still, so that the
  * last refresh to finish leaves what they say. */
 void mt_fast_refresh(void)
 {
     for (;;) {
-        int state = mt_state, pending = mt_pending;
+        int state = mt_fp.state, pending = mt_fp.pending;
         const char *const *finalizing = mt_python_finalizing;
-        bool fast = state == MT_ON && mt_opt.sample_bytes && !pending;
+        bool fast = state == MT_ON && mt_fp.sample_bytes && !pending;
         if (!fast)
             mt_fp.countdown = 0;        /* allocations first: they record */
         mt_fp.finalizing = finalizing ? finalizing : &mt_fp.zero;
@@ -60,7 +60,7 @@ void mt_fast_refresh(void)
         if (fast)
             mt_fp.countdown = countdown_offset();
         atomic_thread_fence(memory_order_seq_cst);
-        if (state == mt_state && pending == mt_pending && finalizing == mt_python_finalizing)
+        if (state == mt_fp.state && pending == mt_fp.pending && finalizing == mt_python_finalizing)
             return;
     }
 }
@@ -92,7 +92,7 @@ static void drop_event(void)
  * plumbing, and skipping them keeps the unwind short). */
 static uint32_t capture_and_intern(struct mt_scratch *s, bool *truncated)
 {
-    int depth = mt_opt.depth;
+    int depth = mt_fp.depth;
     uintptr_t *ips = s->ips, *py = s->py;
     bool py_more;
     uintptr_t anchor;
@@ -125,7 +125,7 @@ static uint32_t capture_and_intern(struct mt_scratch *s, bool *truncated)
 /* What a block of size bytes adds to the counters (stacks.c's units). */
 static inline void weigh(size_t size, uint64_t *n, uint64_t *bytes)
 {
-    if (MT_LIKELY(!mt_opt.sample_bytes)) {
+    if (MT_LIKELY(!mt_fp.sample_bytes)) {
         *n = 1;
         *bytes = size;
         return;
@@ -156,7 +156,7 @@ void mt_on_alloc(void *p, size_t size)
         drop_event();
         return;
     }
-    if (mt_opt.sample_bytes)
+    if (mt_fp.sample_bytes)
         mt_sample_check_mark(p);
     uint64_t n, bytes;
     if (MT_UNLIKELY(r > 0)) {
@@ -264,7 +264,7 @@ bool mt_is_traced_process(void)
  * either (the program goes on if exec fails, with its threads). */
 const char *mt_final_snapshot(int reason, int sig, int status, uintptr_t stack_from)
 {
-    if (mt_state != MT_ON || !mt_is_traced_process())
+    if (mt_fp.state != MT_ON || !mt_is_traced_process())
         return NULL;
     if (mt_self.locks_held > 0) {
         /* _exit or exec from a signal handler that interrupted the tracer
@@ -317,7 +317,7 @@ __attribute__((noinline)) static void exit_snapshot(int status, void *arg)
 
 __attribute__((destructor)) static void mt_fini(void)
 {
-    if (mt_state == MT_ON)
+    if (mt_fp.state == MT_ON)
         on_exit(exit_snapshot, NULL);
 }
 
@@ -341,7 +341,7 @@ __attribute__((constructor)) static void mt_init(void)
         mt_writer_init();
         mt_writer_checkin();
         mt_livemap_init();
-        mt_stacks_setup(mt_opt.sample_bytes != 0);
+        mt_stacks_setup(mt_fp.sample_bytes != 0);
         mt_sample_marks_init();             /* sparse sampling only: it checks */
         mt_journal_setup();
         mt_scratch_setup();
@@ -353,6 +353,6 @@ __attribute__((constructor)) static void mt_init(void)
         mt_set_state(MT_ON);
     }
     mt_self.guard = 0;
-    if (mt_state == MT_ON)
+    if (mt_fp.state == MT_ON)
         mt_tree_publish();
 }

@@ -28,7 +28,6 @@
 #include "internal.h"
 #include "mtrace/format.h"
 
-MT_HOT volatile int mt_pending;                 /* read on every hook: anything to do? */
 static atomic_int signal_requests;       /* snapshots asked for by the signal */
 static atomic_int thread_state;          /* 0 none, 1 starting, 2 running */
 static bool thread_wanted;               /* a timer needs the thread */
@@ -84,7 +83,7 @@ static bool peak_snapshot(void)
     mt_proc_rss(&rss, &hwm);
     uint64_t now = mono_ns();
     if ((!grew(heap, last_peak.heap) && !grew(rss, last_peak.rss)) ||
-        (last_peak.at_ns && now - last_peak.at_ns < PEAK_MIN_GAP_NS) || mt_state != MT_ON)
+        (last_peak.at_ns && now - last_peak.at_ns < PEAK_MIN_GAP_NS) || mt_fp.state != MT_ON)
         return false;
     char path[4096];
     if (!mt_write_snapshot(MT_REASON_PEAK, path, sizeof path))
@@ -110,11 +109,11 @@ static bool serve(void)
     bool wrote = false;
     if (mt_opt.peak_pct && peak_snapshot())
         wrote = true;
-    if (atomic_exchange(&signal_requests, 0) > 0 && mt_state == MT_ON) {
+    if (atomic_exchange(&signal_requests, 0) > 0 && mt_fp.state == MT_ON) {
         mt_write_snapshot(MT_REASON_SIGNAL, NULL, 0);
         wrote = true;
     }
-    if (mt_opt.interval_ms && mono_ns() >= next_timer_ns && mt_state == MT_ON) {
+    if (mt_opt.interval_ms && mono_ns() >= next_timer_ns && mt_fp.state == MT_ON) {
         next_timer_ns = mono_ns() + (uint64_t)mt_opt.interval_ms * 1000000ull;
         mt_write_snapshot(MT_REASON_TIMER, NULL, 0);
         wrote = true;
@@ -135,7 +134,7 @@ static void *tracer_thread(void *arg)
     mt_self.guard = 1;                        /* nothing this thread does is traced */
     atomic_store(&tracer_tid, gettid());
     for (;;) {
-        if (mt_state == MT_DONE)
+        if (mt_fp.state == MT_DONE)
             return NULL;
         serve();
         mt_timeline_tick(mt_timeline_clock());   /* an idle program still gets points */

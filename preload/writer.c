@@ -465,13 +465,13 @@ static bool write_snapshot(int reason, char *path_out, size_t path_len,
         while (!mt_lock_try_acquire(&writer_lock)) {
             if ((atomic_load_explicit(&pre.owner, memory_order_relaxed) &&
                  atomic_load_explicit(&pre.final, memory_order_relaxed)) ||
-                mt_state != MT_ON) {
+                mt_fp.state != MT_ON) {
                 mt_self.guard = guard;
                 return false;
             }
             sched_yield();
         }
-        if (mt_state != MT_ON) {         /* the final snapshot was written */
+        if (mt_fp.state != MT_ON) {         /* the final snapshot was written */
             mt_lock_release(&writer_lock);
             mt_self.guard = guard;
             return false;
