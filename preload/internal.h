@@ -563,6 +563,9 @@ MT_HIDDEN struct mt_side_entry *mt_side_add(uintptr_t p);
 MT_HIDDEN void mt_side_del(struct mt_side_entry *e);
 /* The array to walk (*n slots; those with ptr 0 are empty). */
 MT_HIDDEN struct mt_side_entry *mt_side_slots(size_t *n);
+/* Its entries: written under the lock, read without it (a removal's test
+ * whether there can be anything to find). */
+extern _Atomic size_t mt_side_count MT_HIDDEN;
 
 /* ---- modules.c: the module map written into snapshots ------------------- */
 struct mt_strtab;

@@ -38,7 +38,6 @@
  * ------------------------------------------------------------------------- */
 #define _GNU_SOURCE
 #include <stdatomic.h>
-#include <string.h>
 
 #include "internal.h"
 
@@ -75,7 +74,6 @@ static char *leaf_next, *leaf_end;             /* under grow_lock */
 
 /* The side table (sidetable.c) is under big_lock. */
 MT_HOT static mt_lock big_lock = MT_LOCK_INIT;
-MT_HOT static atomic_uint big_count;
 /* Sparse sampling: every block goes to the side table, the page table
  * stays empty (read from the hooks' line: a flag of its own was one more
  * cold line per sampled event). */
@@ -220,10 +218,8 @@ static int big_insert(uintptr_t p, uint32_t stack, size_t size, uint32_t epoch,
         stale = 1;
         *stale_stack = b->stack;
         *stale_size = b->size;
-    } else if ((b = mt_side_add(p))) {
-        atomic_fetch_add_explicit(&big_count, 1, memory_order_relaxed);
-        if (filter)
-            mt_sample_filter_add(p);
+    } else if ((b = mt_side_add(p)) && filter) {
+        mt_sample_filter_add(p);
     }
     if (b) {
         b->stack = stack;
@@ -236,7 +232,7 @@ static int big_insert(uintptr_t p, uint32_t stack, size_t size, uint32_t epoch,
 
 static bool big_remove(uintptr_t p, uint32_t *stack, size_t *size)
 {
-    if (!atomic_load_explicit(&big_count, memory_order_relaxed) ||
+    if (!atomic_load_explicit(&mt_side_count, memory_order_relaxed) ||
         /* A chunk is at least the size asked for: a smaller one is no
          * side-table block. */
         (!side_only() && mt_chunk_size((const void *)p) < BIG_BLOCK))
@@ -247,7 +243,6 @@ static bool big_remove(uintptr_t p, uint32_t *stack, size_t *size)
         *stack = b->stack;
         *size = b->size;
         mt_side_del(b);
-        atomic_fetch_sub_explicit(&big_count, 1, memory_order_relaxed);
         if (mt_fp.sample_bytes)
             mt_sample_filter_del(p);
     }
@@ -330,7 +325,7 @@ bool mt_livemap_maybe(uintptr_t p)
     if (s && atomic_load_explicit(s, memory_order_relaxed))
         return true;
     /* Under sparse sampling the removal's own lookup answers: one lookup, not two. */
-    return atomic_load_explicit(&big_count, memory_order_relaxed) &&
+    return atomic_load_explicit(&mt_side_count, memory_order_relaxed) &&
            (side_only() || mt_chunk_size((const void *)p) >= BIG_BLOCK);
 }
 

@@ -15,8 +15,6 @@
  * Not locked itself: livemap.c calls it with its side-table lock held.
  * ------------------------------------------------------------------------- */
 #define _GNU_SOURCE
-#include <string.h>
-
 #include "internal.h"
 
 #define MIN_SLOTS 1024u                  /* 32 KiB, touched as used */
@@ -24,7 +22,13 @@
 MT_HOT static struct mt_side_entry *slots;
 MT_HOT static size_t mask;               /* slots - 1; 0 while there is no array */
 MT_HOT static unsigned shift;            /* 64 - log2(slots) */
-static size_t used;
+MT_HOT _Atomic size_t mt_side_count;
+
+/* The array's slots (0 before the first). */
+static inline size_t capacity(void)
+{
+    return mask ? mask + 1 : 0;
+}
 
 static inline size_t home(uintptr_t p)
 {
@@ -47,12 +51,11 @@ struct mt_side_entry *mt_side_find(uintptr_t p)
 /* Doubles the array (or makes the first one). False when out of memory. */
 static bool grow(void)
 {
-    size_t n = mask ? (mask + 1) * 2 : MIN_SLOTS;
+    size_t old_n = capacity(), n = old_n ? old_n * 2 : MIN_SLOTS;
     struct mt_side_entry *fresh = mt_map(n * sizeof *fresh);
     if (!fresh)
         return false;
     struct mt_side_entry *old = slots;
-    size_t old_n = mask ? mask + 1 : 0;
     slots = fresh;
     mask = n - 1;
     shift = 64u - (unsigned)__builtin_ctzll(n);
@@ -73,13 +76,13 @@ struct mt_side_entry *mt_side_add(uintptr_t p)
 {
     /* Grow at half full; past that, a failed growth still leaves room up to
      * three quarters (an empty slot always ends a probe). */
-    size_t n = mask ? mask + 1 : 0;
+    size_t used = atomic_load_explicit(&mt_side_count, memory_order_relaxed), n = capacity();
     if ((used + 1) * 2 > n && !grow() && (used + 1) * 4 > n * 3)
         return NULL;
     size_t i = home(p);
     while (slots[i].ptr)
         i = (i + 1) & mask;
-    used++;
+    atomic_store_explicit(&mt_side_count, used + 1, memory_order_relaxed);
     slots[i] = (struct mt_side_entry){ .ptr = p };
     return &slots[i];
 }
@@ -97,11 +100,13 @@ void mt_side_del(struct mt_side_entry *e)
         }
     }
     slots[i].ptr = 0;
-    used--;
+    atomic_store_explicit(&mt_side_count,
+                          atomic_load_explicit(&mt_side_count, memory_order_relaxed) - 1,
+                          memory_order_relaxed);
 }
 
 struct mt_side_entry *mt_side_slots(size_t *n)
 {
-    *n = mask ? mask + 1 : 0;
+    *n = capacity();
     return slots;
 }
