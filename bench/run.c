@@ -6,10 +6,13 @@
  * image's high-water mark over exec): measured from the Python bench, every
  * program would seem to use at least the bench's own ~14 MiB. This parent
  * is a few hundred KiB. The NAME=VALUE settings are made in the child only
- * (LD_PRELOAD there must not trace this parent).
- *   bench/run REPORT [NAME=VALUE...] -- CMD [ARGS...] */
+ * (LD_PRELOAD there must not trace this parent). With -c CPU the command
+ * runs on that CPU alone (set before the fork, so nothing of it runs
+ * elsewhere first).
+ *   bench/run [-c CPU] REPORT [NAME=VALUE...] -- CMD [ARGS...] */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,11 +23,29 @@
 
 int main(int argc, char **argv)
 {
+    if (argc > 2 && strcmp(argv[1], "-c") == 0) {
+        char *end;
+        long cpu = strtol(argv[2], &end, 10);
+        if (!*argv[2] || *end || cpu < 0 || cpu >= CPU_SETSIZE) {
+            fprintf(stderr, "run: -c %s: not a CPU number\n", argv[2]);
+            return 2;
+        }
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET((int)cpu, &set);
+        if (sched_setaffinity(0, sizeof set, &set) != 0) {
+            fprintf(stderr, "run: -c %ld: %s\n", cpu, strerror(errno));
+            return 2;
+        }
+        argv[2] = argv[0];
+        argv += 2;
+        argc -= 2;
+    }
     int cmd = 2;
     while (cmd < argc && strcmp(argv[cmd], "--") != 0)
         cmd++;
     if (argc < 3 || cmd + 1 >= argc) {
-        fputs("usage: run REPORT [NAME=VALUE...] -- CMD [ARGS...]\n", stderr);
+        fputs("usage: run [-c CPU] REPORT [NAME=VALUE...] -- CMD [ARGS...]\n", stderr);
         return 2;
     }
     for (int i = 2; i < cmd; i++) {
