@@ -33,7 +33,7 @@ static inline uint64_t mix(uint32_t parent, uintptr_t word)
  * above it, so that most mismatches are told without reading the node. */
 static bool table_map(struct mt_ftree *t, size_t cap)
 {
-    t->slots = mt_map(cap * sizeof *t->slots);
+    t->slots = mt_map_filled(cap * sizeof *t->slots);   /* hashed: every page */
     t->mask = cap - 1;
     return t->slots != NULL;
 }
@@ -73,6 +73,7 @@ bool mt_ftree_init(struct mt_ftree *t, uint64_t frame_total)
     while (cap < frame_total / 16)       /* Python: ~12 frames per node; grows */
         cap *= 2;
     t->nodes = mt_map(t->nodes_bytes);
+    t->nodes_ready = (char *)t->nodes;
     return t->nodes && table_map(t, cap);
 }
 
@@ -91,6 +92,8 @@ static uint32_t find_or_add(struct mt_ftree *t, uint32_t parent, uintptr_t word)
     if (t->count >= t->cap)
         return NO_NODE;                  /* cannot happen: nodes <= frames */
     uint32_t n = t->count++;
+    mt_populate_ahead(&t->nodes_ready, (const char *)&t->nodes[t->count],
+                      (const char *)t->nodes + t->nodes_bytes);
     t->nodes[n] = (struct mt_node){ .addr = word, .parent = parent };
     t->slots[i] = tag | ((uint64_t)n + 1);
     if ((size_t)t->count * 2 > t->mask + 1 && !table_grow(t))

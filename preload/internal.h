@@ -125,13 +125,11 @@ MT_HIDDEN void mt_options_load(void);
  *   the thread pointer, the same in every thread (static TLS), or 0 when
  *   allocations must take the slow path. On x86-64 the hooks subtract
  *   from %fs:countdown in one instruction, without the GOT's TLS entry.
- * - granules: the filter of sampled blocks (sample.c), or all ones when frees
- *   must take the slow path: the filter's word is then also the flag.
- * - marks: the chunk-size bits that prove a block unsampled (sample.c's
- *   marks), or 0 when frees must ask the filter. Set once at start-up and
- *   cleared for good, never recomputed here: a free it proves unsampled
- *   has nothing to record in any state (a pending snapshot then waits for
- *   the next allocation, which the countdown sends to the slow path).
+ * - pages: the first level of the filter of sampled blocks (sample.c), or
+ *   all ones when frees must take the slow path: the filter's word is then
+ *   also the flag. A free it proves unsampled has nothing to record in any
+ *   state (a pending snapshot waits for the next allocation, which the
+ *   countdown sends to the slow path).
  * - finalizing: where a traced interpreter says it is finalizing (a free
  *   must then wait, python.c), else the zero beside it.
  * mt_fp.state and mt_fp.pending are written only through the setters below,
@@ -139,11 +137,10 @@ MT_HIDDEN void mt_options_load(void);
  * fields change one at a time: a stale or mixed view only delays pending
  * work to the next slow path, which checks everything again (a clear bit
  * in the filter is sure whichever filter it was read from), and without
- * sampling countdown and granules never leave their slow values. */
+ * sampling countdown and pages never leave their slow values. */
 struct mt_fastpath {
     volatile intptr_t countdown;
-    const _Atomic uint64_t *volatile granules;
-    volatile size_t marks;
+    const _Atomic uint64_t *volatile pages;
     const char *const *volatile finalizing;
     const char *zero;
     /* Not read by the fast paths: the slow paths' reads, in the line the
@@ -189,6 +186,19 @@ MT_HIDDEN void *mt_pool_alloc(size_t size);
 MT_HIDDEN void mt_pool_free(void *p, size_t size);
 MT_HIDDEN void *mt_map(size_t size);          /* zeroed pages, NULL on failure */
 MT_HIDDEN void mt_unmap(void *p, size_t size);
+/* Faulting in ahead (pool.c): pages the tracer is about to write, many per
+ * system call. mt_populate_ahead advances *ready (page-aligned) past need
+ * in steps of MT_POPULATE_STEP, never past end; mt_map_filled is mt_map
+ * for a buffer that will be written whole. */
+#define MT_POPULATE_STEP ((size_t)64 * 1024)
+MT_HIDDEN void mt_populate(void *p, size_t len);
+MT_HIDDEN void mt_populate_steps(char **ready, const char *need, const char *end);
+static inline void mt_populate_ahead(char **ready, const char *need, const char *end)
+{
+    if (MT_UNLIKELY(need > *ready))
+        mt_populate_steps(ready, need, end);
+}
+MT_HIDDEN void *mt_map_filled(size_t size);
 MT_HIDDEN void mt_pool_lock_all(void);
 MT_HIDDEN void mt_pool_unlock_all(bool child);
 
@@ -366,6 +376,7 @@ struct mt_ftree {
     struct mt_node *nodes;       /* count used of cap; parents before children */
     uint32_t count, cap;
     size_t nodes_bytes;
+    char *nodes_ready;           /* populated up to here */
     uint64_t *slots;             /* (parent, word) -> node; see frametree.c */
     size_t mask;
     uint32_t path[MT_MAX_DEPTH]; /* the previous stack's nodes, outermost first */
@@ -430,77 +441,53 @@ out:
     return mt_sample_count_down(size);
 #endif
 }
-/* Where sampled blocks may start: one bit per 256-byte granule number
- * modulo 64 Ki, 8 KiB in all, so that it stays in L1 (neighbouring
- * granules share a word). A clear bit is sure. Inline: every free under
- * sampling asks. */
+/* Where sampled blocks may start, in two levels (sample.c). Every free
+ * under sampling tests the pages filter inline: a bit per 4 KiB page
+ * number modulo 16 Ki, 2 KiB, whose few lines a heap's frees keep in L1
+ * (a line covers 2 MiB of heap). A set bit sends the free to the granules
+ * filter, a bit per 256-byte granule number modulo 64 Ki (8 KiB), and a
+ * set bit there to the live map. A clear bit is sure at either level. */
+#define MT_SAMPLE_PAGE_BITS 14
+#define MT_SAMPLE_PAGE_GRAIN 12         /* log2 of the bytes a bit covers */
 #define MT_SAMPLE_FILTER_BITS 16
-#define MT_SAMPLE_FILTER_GRAIN 8        /* log2 of the bytes a bit covers */
+#define MT_SAMPLE_FILTER_GRAIN 8
+extern _Atomic uint64_t mt_sample_pages[(1u << MT_SAMPLE_PAGE_BITS) / 64] MT_HIDDEN;
 extern _Atomic uint64_t mt_sample_granules[(1u << MT_SAMPLE_FILTER_BITS) / 64] MT_HIDDEN;
+static inline uint32_t mt_sample_page(uintptr_t p)
+{
+    return (uint32_t)(p >> MT_SAMPLE_PAGE_GRAIN) & ((1u << MT_SAMPLE_PAGE_BITS) - 1);
+}
 static inline uint32_t mt_sample_granule(uintptr_t p)
 {
     return (uint32_t)(p >> MT_SAMPLE_FILTER_GRAIN) & ((1u << MT_SAMPLE_FILTER_BITS) - 1);
 }
-static inline bool mt_sample_filter_bit(const _Atomic uint64_t *filter, uintptr_t p)
+static inline bool mt_sample_bit(const _Atomic uint64_t *filter, uint32_t b)
 {
-    uint32_t b = mt_sample_granule(p);
     return (atomic_load_explicit(&filter[b / 64], memory_order_relaxed) >> (b % 64)) & 1;
+}
+/* The hooks' test: filter is mt_fp.pages (all ones when frees must go slow). */
+static inline bool mt_sample_page_bit(const _Atomic uint64_t *filter, uintptr_t p)
+{
+    return mt_sample_bit(filter, mt_sample_page(p));
 }
 static inline bool mt_sample_filter_maybe(uintptr_t p)
 {
-    return mt_sample_filter_bit(mt_sample_granules, p);
+    return mt_sample_bit(mt_sample_pages, mt_sample_page(p)) &&
+           mt_sample_bit(mt_sample_granules, mt_sample_granule(p));
 }
 /* glibc's chunk header: the size word just before a block, flags in its low
  * 3 bits (the block's own, read by glibc's free right after the hook). */
-#define MT_CHUNK_IS_MMAPPED ((size_t)2)
-static inline size_t mt_chunk_head(const void *p)
-{
-    return ((const size_t *)p)[-1];
-}
 static inline size_t mt_chunk_size(const void *p)
 {
-    return mt_chunk_head(p) & ~(size_t)7;
+    return ((const size_t *)p)[-1] & ~(size_t)7;
 }
-/* The chunk glibc carves for a request of size bytes: max(32, size + 8
- * rounded up to 16). */
-static inline size_t mt_chunk_for(size_t size)
-{
-    return size + 23 < 32 ? 32 : (size + 23) & ~(size_t)15;
-}
-/* Marks: a sampled block is padded so that the size of glibc's chunk, the
- * word before the block, falls in [960, 1024) modulo 1024 (sample.c); a free
- * whose chunk size is elsewhere, and not mmapped, was not sampled. x86-64
- * only (no tagged pointers); under sampling at MT_SAMPLE_SPARSE_BYTES or
- * sparser, where the padding (under 1 KiB a sample) stays under 2% of the
- * heap. */
-#if defined(__x86_64__) && defined(__LP64__)
-#define MT_SAMPLE_MARKS 1
-#else
-#define MT_SAMPLE_MARKS 0
-#endif
+/* From this interval on, sampled blocks are few and scattered: the live
+ * map keeps them in its side table (livemap.c). */
 #define MT_SAMPLE_SPARSE_BYTES (64u * 1024u)
-#define MT_SAMPLE_MARK_BITS ((size_t)0x3C0)     /* chunk size bits 6..9 */
-static inline bool mt_sample_unmarked(const void *p, size_t marks)
-{
-    size_t head = mt_chunk_head(p);
-    return ((head + 64) & marks) != 0 && !(head & MT_CHUNK_IS_MMAPPED);
-}
-/* The request that gives a block of size bytes a marked chunk (size itself
- * past 2^48). Out of line, so that exact mode's slow paths pay a test, not
- * the arithmetic. */
-MT_HIDDEN size_t mt_sample_padded_on(size_t size);
-/* What a sampled allocation asks glibc for: marked while marks are on. */
-static inline size_t mt_sample_padded(size_t size)
-{
-    if (MT_LIKELY(!__atomic_load_n(&mt_fp.marks, __ATOMIC_RELAXED)))
-        return size;
-    return mt_sample_padded_on(size);
-}
-MT_HIDDEN void mt_sample_marks_init(void);
-/* A sampled block that glibc gave an unmarked chunk turns marks off. */
-MT_HIDDEN void mt_sample_check_mark(const void *p);
-/* A filter with every bit set: mt_fp.granules when frees must go slow. */
-extern const _Atomic uint64_t mt_sample_all_granules[(1u << MT_SAMPLE_FILTER_BITS) / 64] MT_HIDDEN;
+/* Under sampling: the filters' counters faulted in. */
+MT_HIDDEN void mt_sample_setup(void);
+/* A filter with every bit set: mt_fp.pages when frees must go slow. */
+extern const _Atomic uint64_t mt_sample_all_pages[(1u << MT_SAMPLE_PAGE_BITS) / 64] MT_HIDDEN;
 /* A sampled block's entry came or went: the live map calls these with its
  * side-table lock held, which is also the filter's lock. */
 MT_HIDDEN void mt_sample_filter_add(uintptr_t p);

@@ -150,7 +150,7 @@ __attribute__((noinline)) static void *malloc_slow(size_t size, bool counted)
         return __libc_malloc(size);
     enter();
     mt_unwind_prefetch();
-    return traced(__libc_malloc(mt_sample_padded(size)), size);
+    return traced(__libc_malloc(size), size);
 }
 
 /* The hooks keep their fast paths (under sampling: an allocation the
@@ -181,9 +181,7 @@ __attribute__((noinline)) static void *calloc_slow(size_t n, size_t size, bool c
         return __libc_calloc(n, size);
     enter();
     mt_unwind_prefetch();
-    /* Sampled: one padded block of the same bytes (mt_sample_padded). */
-    size_t padded = mt_sample_padded(bytes);
-    return traced(padded == bytes ? __libc_calloc(n, size) : __libc_calloc(1, padded), bytes);
+    return traced(__libc_calloc(n, size), bytes);
 }
 
 __attribute__((visibility("default"))) void *calloc(size_t n, size_t size)
@@ -198,16 +196,13 @@ __attribute__((visibility("default"))) void *calloc(size_t n, size_t size)
     return calloc_slow(n, size, false);
 }
 
-/* The fast paths' test for an old block: under sampling, its chunk size
- * (mt_fp.marks) or else the filter proves it was never sampled, and no
- * finalizing interpreter makes a free wait (never_sampled is the slow
- * paths' full version). Without sampling marks are 0 and the filter has
- * every bit set. */
+/* The fast paths' test for an old block: under sampling, the filter's
+ * first level proves it was never sampled, and no finalizing interpreter
+ * makes a free wait (never_sampled is the slow paths' full version).
+ * Without sampling the filter has every bit set. */
 static inline bool fast_unsampled_block(void *p)
 {
-    bool unsampled = (MT_SAMPLE_MARKS && MT_LIKELY(p != NULL) &&
-                      mt_sample_unmarked(p, mt_fp.marks)) ||
-                     !mt_sample_filter_bit(mt_fp.granules, (uintptr_t)p);
+    bool unsampled = !mt_sample_page_bit(mt_fp.pages, (uintptr_t)p);
     return MT_LIKELY(unsampled) &&
            MT_LIKELY(!__atomic_load_n(mt_fp.finalizing, __ATOMIC_ACQUIRE));
 }
@@ -255,7 +250,7 @@ __attribute__((noinline)) static void *realloc_slow(void *p, size_t size, bool c
     struct mt_taken t;
     bool known = !old_out && mt_take(p, &t);
     int saved = errno;
-    void *q = __libc_realloc(p, new_out || size == 0 ? size : mt_sample_padded(size));
+    void *q = __libc_realloc(p, size);
     if (q)
         errno = saved;
     if (known) {
@@ -300,7 +295,7 @@ __attribute__((visibility("default"))) void *memalign(size_t align, size_t size)
     if (!tracing() || unsampled(size))
         return __libc_memalign(align, size);
     enter();
-    return traced(__libc_memalign(align, mt_sample_padded(size)), size);
+    return traced(__libc_memalign(align, size), size);
 }
 
 __attribute__((visibility("default"))) void *aligned_alloc(size_t align, size_t size)
@@ -309,7 +304,7 @@ __attribute__((visibility("default"))) void *aligned_alloc(size_t align, size_t 
     if (!tracing() || unsampled(size))
         return fn(align, size);
     enter();
-    return traced(fn(align, mt_sample_padded(size)), size);
+    return traced(fn(align, size), size);
 }
 
 __attribute__((visibility("default"))) int posix_memalign(void **out, size_t align, size_t size)
@@ -319,7 +314,7 @@ __attribute__((visibility("default"))) int posix_memalign(void **out, size_t ali
     if (!tracing() || unsampled(size))
         return fn(out, align, size);
     enter();
-    int r = fn(out, align, mt_sample_padded(size));
+    int r = fn(out, align, size);
     traced(r == 0 ? *out : NULL, size);
     return r;
 }
@@ -329,7 +324,7 @@ __attribute__((visibility("default"))) void *valloc(size_t size)
     if (!tracing() || unsampled(size))
         return __libc_valloc(size);
     enter();
-    return traced(__libc_valloc(mt_sample_padded(size)), size);
+    return traced(__libc_valloc(size), size);
 }
 
 __attribute__((visibility("default"))) void *pvalloc(size_t size)
@@ -343,8 +338,5 @@ __attribute__((visibility("default"))) void *pvalloc(size_t size)
     if (!tracing() || unsampled(used))
         return __libc_pvalloc(size);
     enter();
-    /* Sampled: a padded block on a page, as pvalloc's whole pages would
-     * not be marked. */
-    size_t padded = mt_sample_padded(used);
-    return traced(padded == used ? __libc_pvalloc(size) : __libc_memalign(page, padded), used);
+    return traced(__libc_pvalloc(size), used);
 }

@@ -70,7 +70,7 @@ struct mid {
 static _Atomic(struct mid *) top[1u << TOP_BITS];
 static _Atomic uint64_t top_present[(1u << TOP_BITS) / WORD_BITS];
 static mt_lock grow_lock = MT_LOCK_INIT;       /* creating mids and leaves */
-static char *leaf_next, *leaf_end;             /* under grow_lock */
+static char *leaf_next, *leaf_end, *leaf_ready;   /* under grow_lock */
 
 /* The side table (sidetable.c) is under big_lock. */
 MT_HOT static mt_lock big_lock = MT_LOCK_INIT;
@@ -127,11 +127,14 @@ static struct leaf *new_leaf(void)
         char *c = mt_map(CHUNK);
         if (!c)
             return NULL;
-        leaf_next = c;
+        leaf_next = leaf_ready = c;
         leaf_end = c + CHUNK;
     }
     struct leaf *l = (struct leaf *)(void *)leaf_next;
     leaf_next += sizeof(struct leaf);
+    /* 32 leaves per system call (pool.c): a leaf per heap page was most of
+     * the tracer's page faults in exact mode. */
+    mt_populate_ahead(&leaf_ready, leaf_next, leaf_end);
     return l;
 }
 

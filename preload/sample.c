@@ -10,22 +10,17 @@
  * every sample, which the memoryless distribution allows. The countdown is
  * inlined into the hooks (internal.h), before anything else they do.
  *
- * A free must cost next to nothing when its block was not sampled. First
- * glibc's chunk header, which its free reads next anyway, answers for most
- * blocks: sampled ones are padded to chunk sizes in a window that others
- * fall in rarely (marks, below). The rest ask a small filter: the 256-byte
- * granules where sampled blocks start, one bit per granule number modulo
- * 64 Ki (8 KiB; its counters are read only on sampled events), so that
- * frees of neighbouring blocks read the same word. A clear bit proves the
- * block was not sampled. A set bit sends the free to the live map: the
- * blocks that share the sampled one's granule, and a few percent of the
- * rest once thousands of sampled blocks are live. (With 16-bit counters,
- * 32 KiB, read by every free, churn-anysize took 620,000 more L1 misses
- * per million calls than untraced; with the bits, 330,000. Later, at the
- * bench's full input: 480,000 with the bits, 190,000 with the marks in
- * front of them, most of those per sample. With a bit per 4 KiB page,
- * 1,689 frees per million calls went to the live map, each a miss there
- * and 0.7% of the run's time in all; per 256 bytes, 530.)
+ * A free must cost next to nothing when its block was not sampled. It asks
+ * a small filter of where sampled blocks start (below), whose bits frees
+ * of neighbouring blocks share: a clear bit proves the block was not
+ * sampled; a set bit sends the free to the live map (the blocks that share
+ * the sampled one's 256-byte granule, and a few percent of the rest once
+ * thousands of sampled blocks are live). (With 16-bit counters, 32 KiB,
+ * read by every free, churn-anysize took 620,000 more L1 misses per
+ * million calls than untraced; with one bit per granule, 330,000. With a
+ * bit per 4 KiB page alone, 1,689 frees per million calls went to the
+ * live map, each a miss there and 0.7% of the run's time in all; per 256
+ * bytes, 530. The pages now stand in front of the granules.)
  *
  * A sampled block stands for 1/p blocks and s/p bytes: unbiased estimates
  * whatever the sizes. The weight depends on the size alone, so a free
@@ -137,102 +132,74 @@ void mt_sample_weight(size_t size, uint64_t *n, uint64_t *bytes, unsigned shift)
 }
 
 /* ---- the filter of sampled addresses -------------------------------------- */
-/* The bits say "count != 0" for the counters beside them. Both change
- * together, on sampled events only, under the live map's side-table lock
- * (livemap.c calls these as it adds and removes a sampled block's entry):
- * a bit is set before the sampled block is returned and cleared only when
- * its granule's count drops to zero, so a free that finds it clear cannot
- * be of a sampled block. Under sparse sampling every sampled entry takes
- * that lock anyway; a lock of the filter's own was one more cold line and
- * atomic exchange per sampled event. */
+/* Two levels of bits, each saying "count != 0" for the counters beside it:
+ * pages (4 KiB, modulo 64 MiB of address space, 2 KiB of bits) and
+ * granules (256 bytes, modulo 16 MiB, 8 KiB). Every free under sampling
+ * reads the pages' word inline; the few pages that hold a sampled block's
+ * start send it on to the granules' word, and a set bit there to the live
+ * map. Bits and counters change together, on sampled events only, under
+ * the live map's side-table lock (livemap.c calls these as it adds and
+ * removes a sampled block's entry): a bit is set before the sampled block
+ * is returned and cleared only when its count drops to zero, so a free
+ * that finds either bit clear cannot be of a sampled block. Under sparse
+ * sampling every sampled entry takes that lock anyway; a lock of the
+ * filter's own was one more cold line and atomic exchange per sample.
+ *
+ * Why two levels: the granules alone are 128 lines, which the program's
+ * own data keeps evicting. Under cachegrind, 2 M calls of churn-anysize
+ * took 747,000 more L1 data misses than untraced with the granules read
+ * by every free, 322,000 with the pages in front (churn: 712,000 and
+ * 400,000), for 0.05% more instructions. A heap of H bytes keeps
+ * H / 2 MiB lines of the pages' bits busy, which stay in L1; at the
+ * default interval a heap holds a sampled block for every 512 KiB, so
+ * about one free in 128 goes on to the granules until the heap nears
+ * 64 MiB, where pages alias, and one in 8 at 1 GiB. An earlier design
+ * padded sampled blocks to chunk sizes that glibc's chunk header would
+ * tell apart, at no extra read: the padding moved where glibc put later
+ * blocks and when it trimmed its heap, which here cost or saved hundreds
+ * of page faults a run (churn-anysize: 155 heap trims and regrowths
+ * untraced, 175-270 sampled; churn 627 and 476-505). Sampled requests
+ * now reach glibc unchanged, and its heap is the untraced one. */
+_Atomic uint64_t mt_sample_pages[(1u << MT_SAMPLE_PAGE_BITS) / 64] __attribute__((aligned(64)));
+const _Atomic uint64_t mt_sample_all_pages[(1u << MT_SAMPLE_PAGE_BITS) / 64] = {
+    [0 ... (1u << MT_SAMPLE_PAGE_BITS) / 64 - 1] = ~0ull};
 _Atomic uint64_t mt_sample_granules[(1u << MT_SAMPLE_FILTER_BITS) / 64];
-const _Atomic uint64_t mt_sample_all_granules[(1u << MT_SAMPLE_FILTER_BITS) / 64] = {
-    [0 ... (1u << MT_SAMPLE_FILTER_BITS) / 64 - 1] = ~0ull};
-/* Live sampled blocks per granule, saturating: a count that reached 255
- * keeps its bit set for good (a clear bit must stay sure). A byte each,
- * 64 KiB, of which a sampled event touches one cold line. */
-static uint8_t granule_count[1u << MT_SAMPLE_FILTER_BITS];
+/* Live sampled blocks per page and per granule, saturating: a count that
+ * reached 255 keeps its bit set for good (a clear bit must stay sure). A
+ * byte each, 16 + 64 KiB, of which a sampled event touches two cold lines. */
+static struct {
+    uint8_t page[1u << MT_SAMPLE_PAGE_BITS];
+    uint8_t granule[1u << MT_SAMPLE_FILTER_BITS];
+} counts __attribute__((aligned(4096)));
+
+static void count_up(uint8_t *count, _Atomic uint64_t *bits, uint32_t b)
+{
+    if (count[b] < UINT8_MAX && count[b]++ == 0)
+        atomic_fetch_or_explicit(&bits[b / 64], 1ull << (b % 64), memory_order_relaxed);
+}
+
+static void count_down(uint8_t *count, _Atomic uint64_t *bits, uint32_t b)
+{
+    if (count[b] && count[b] < UINT8_MAX && --count[b] == 0)
+        atomic_fetch_and_explicit(&bits[b / 64], ~(1ull << (b % 64)), memory_order_relaxed);
+}
 
 void mt_sample_filter_add(uintptr_t p)
 {
-    uint32_t b = mt_sample_granule(p);
-    if (granule_count[b] < UINT8_MAX && granule_count[b]++ == 0)
-        atomic_fetch_or_explicit(&mt_sample_granules[b / 64], 1ull << (b % 64), memory_order_relaxed);
+    count_up(counts.page, mt_sample_pages, mt_sample_page(p));
+    count_up(counts.granule, mt_sample_granules, mt_sample_granule(p));
 }
 
 void mt_sample_filter_del(uintptr_t p)
 {
-    uint32_t b = mt_sample_granule(p);
-    if (granule_count[b] && granule_count[b] < UINT8_MAX && --granule_count[b] == 0)
-        atomic_fetch_and_explicit(&mt_sample_granules[b / 64], ~(1ull << (b % 64)),
-                                  memory_order_relaxed);
+    count_down(counts.page, mt_sample_pages, mt_sample_page(p));
+    count_down(counts.granule, mt_sample_granules, mt_sample_granule(p));
 }
 
-/* ---- marks in glibc's chunk headers --------------------------------------
- * The filter costs a free one read of its 8 KiB, which the program's own
- * data keeps evicting from L1 (churn-anysize: a miss on 43% of frees).
- * glibc's chunk header, the size word just before the block, is read by its
- * free right after the hook anyway. A sampled block is asked for padded so
- * that its chunk size falls in [960, 1024) modulo 1024: a chunk size
- * elsewhere proves the block unsampled, and only 1 free in 16 (when sizes
- * spread evenly; sizes under 937 bytes never) goes on to the filter. The
- * window holds what glibc may add to a request: 16 bytes when a remainder is
- * too small to split, 32 from memalign's tail. mmapped chunks (page sized,
- * or cut by memalign) always ask. The padding, under 1 KiB, is paid once
- * per sample: under 0.2% of the heap at the default 512 KiB, which is why
- * denser sampling (under MT_SAMPLE_SPARSE_BYTES) goes without marks.
- *
- * The layout is checked at start-up on glibc's own malloc. A sampled block
- * that comes back unmarked anyway (a glibc that splits differently) clears
- * mt_fp.marks for good before it is returned, and frees ask the filter as
- * before. Only that store ever follows the one that set it: a thread that
- * read 0 when it padded or checked its block has also ordered every later
- * read of it, so whoever frees that block reads 0 too. */
-extern void *__libc_malloc(size_t);
-extern void __libc_free(void *);
-
-void mt_sample_marks_init(void)
+void mt_sample_setup(void)
 {
-    if (!MT_SAMPLE_MARKS || mt_fp.sample_bytes < MT_SAMPLE_SPARSE_BYTES)
-        return;
-    /* Above tcache's largest chunk (1032 bytes) and freed in this order,
-     * the probes merge back into the top chunk: the program's blocks then
-     * lie where they would untraced (small probes stayed in tcache and
-     * shifted them: churn-anysize made 378 more page faults). The padding's
-     * arithmetic is the same at every size; small ones keep to the pages
-     * the program's first blocks touch anyway (a 100,000-byte probe grew
-     * the heap and trimmed it again: 100 us). */
-    static const size_t sizes[] = {1100, 2100, 4100};
-    bool ok = true;
-    for (size_t i = 0; ok && i < sizeof sizes / sizeof *sizes; i++) {
-        size_t n = sizes[i], want = mt_chunk_for(n);
-        void *plain = __libc_malloc(n), *padded = __libc_malloc(mt_sample_padded_on(n));
-        if (!plain || !padded) {
-            ok = false;
-        } else {
-            size_t size = mt_chunk_size(plain);
-            ok = ((mt_chunk_head(plain) & MT_CHUNK_IS_MMAPPED) || size == want ||
-                  size == want + 16) &&
-                 !mt_sample_unmarked(padded, MT_SAMPLE_MARK_BITS);
-        }
-        __libc_free(plain);
-        __libc_free(padded);
-    }
-    if (ok)
-        __atomic_store_n(&mt_fp.marks, MT_SAMPLE_MARK_BITS, __ATOMIC_SEQ_CST);
-}
-
-__attribute__((noinline)) size_t mt_sample_padded_on(size_t size)
-{
-    if (size > ((size_t)1 << 48))
-        return size;
-    return ((mt_chunk_for(size) + 64 + 1023) & ~(size_t)1023) - 64 - 8;
-}
-
-void mt_sample_check_mark(const void *p)
-{
-    if (MT_LIKELY(!__atomic_load_n(&mt_fp.marks, __ATOMIC_RELAXED) ||
-                  !mt_sample_unmarked(p, MT_SAMPLE_MARK_BITS)))
-        return;
-    __atomic_store_n(&mt_fp.marks, 0, __ATOMIC_SEQ_CST);   /* before the block is returned */
+    /* Sampled blocks' counters spread over all of them: 20 pages in one
+     * system call rather than a fault for most of them (pool.c). */
+    if (mt_fp.sample_bytes)
+        mt_populate(&counts, sizeof counts);
 }

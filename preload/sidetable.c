@@ -52,7 +52,7 @@ struct mt_side_entry *mt_side_find(uintptr_t p)
 static bool grow(void)
 {
     size_t old_n = capacity(), n = old_n ? old_n * 2 : MIN_SLOTS;
-    struct mt_side_entry *fresh = mt_map(n * sizeof *fresh);
+    struct mt_side_entry *fresh = mt_map_filled(n * sizeof *fresh);  /* rehashed into */
     if (!fresh)
         return false;
     struct mt_side_entry *old = slots;

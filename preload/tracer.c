@@ -25,7 +25,7 @@
 
 __thread struct mt_thread mt_self __attribute__((tls_model("initial-exec")));
 struct mt_fastpath mt_fp = {                 /* slow until tracing starts */
-    .granules = mt_sample_all_granules,
+    .pages = mt_sample_all_pages,
     .finalizing = &mt_fp.zero,
     .state = MT_OFF,
 };
@@ -56,7 +56,7 @@ void mt_fast_refresh(void)
         if (!fast)
             mt_fp.countdown = 0;        /* allocations first: they record */
         mt_fp.finalizing = finalizing ? finalizing : &mt_fp.zero;
-        mt_fp.granules = fast ? mt_sample_granules : mt_sample_all_granules;
+        mt_fp.pages = fast ? mt_sample_pages : mt_sample_all_pages;
         if (fast)
             mt_fp.countdown = countdown_offset();
         atomic_thread_fence(memory_order_seq_cst);
@@ -156,8 +156,6 @@ void mt_on_alloc(void *p, size_t size)
         drop_event();
         return;
     }
-    if (mt_fp.sample_bytes)
-        mt_sample_check_mark(p);
     uint64_t n, bytes;
     if (MT_UNLIKELY(r > 0)) {
         weigh(stale_size, &n, &bytes);
@@ -342,7 +340,7 @@ __attribute__((constructor)) static void mt_init(void)
         mt_writer_checkin();
         mt_livemap_init();
         mt_stacks_setup(mt_fp.sample_bytes != 0);
-        mt_sample_marks_init();             /* sparse sampling only: it checks */
+        mt_sample_setup();                  /* under sampling: it checks */
         mt_journal_setup();
         mt_scratch_setup();
         mt_timeline_init();

@@ -283,14 +283,14 @@ static bool add_timeline(struct image *im)
     size_t n = mt_timeline_snapshot_point(&im->h.time_ns);
     if (n) {
         im->points_bytes = n * sizeof *im->points;
-        if (!(im->points = mt_map(im->points_bytes)))
+        if (!(im->points = mt_map_filled(im->points_bytes)))
             return false;
         im->npoints = mt_timeline_copy(im->points, n);
     }
     size_t nl = mt_timeline_label_count();
     if (nl) {
         im->labels_bytes = nl * sizeof *im->labels;
-        if (!(im->labels = mt_map(im->labels_bytes)))
+        if (!(im->labels = mt_map_filled(im->labels_bytes)))
             return false;
         im->nlabels = mt_timeline_labels(im->labels, nl, &im->st);
     }
@@ -314,7 +314,7 @@ static bool add_leaks(struct image *im, const struct mt_leak_result *r)
                 break;
             }
     im->leaks_bytes = used * sizeof *im->leaks;
-    im->leaks = used ? mt_map(im->leaks_bytes) : NULL;
+    im->leaks = used ? mt_map_filled(im->leaks_bytes) : NULL;
     if (used && !im->leaks)
         return false;
     for (uint32_t i = 0; i < n; i++)
@@ -362,7 +362,7 @@ static bool image_build(struct image *im, int reason, uint32_t seq,
     mt_stacks_lock_all();
     im->nstacks = mt_stacks_count(&im->nframes);
     im->stacks_bytes = (size_t)im->nstacks * sizeof *im->stacks;
-    im->stacks = im->nstacks ? mt_map(im->stacks_bytes) : NULL;
+    im->stacks = im->nstacks ? mt_map_filled(im->stacks_bytes) : NULL;
     bool ok = im->stacks || !im->nstacks;
     if (ok)
         mt_stacks_export(im->stacks, im->nstacks, h);
