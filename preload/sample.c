@@ -157,9 +157,9 @@ void mt_sample_weight(size_t size, uint64_t *n, uint64_t *bytes, unsigned shift)
  * padded sampled blocks to chunk sizes that glibc's chunk header would
  * tell apart, at no extra read: the padding moved where glibc put later
  * blocks and when it trimmed its heap, which here cost or saved hundreds
- * of page faults a run (churn-anysize: 155 heap trims and regrowths
- * untraced, 175-270 sampled; churn 627 and 476-505). Sampled requests
- * now reach glibc unchanged, and its heap is the untraced one. */
+ * of page faults a run (churn-anysize: 155 brk calls untraced, 175-270
+ * sampled; churn 627 and 476-505). Sampled requests now reach glibc
+ * unchanged, and its heap is the untraced one. */
 _Atomic uint64_t mt_sample_pages[(1u << MT_SAMPLE_PAGE_BITS) / 64] __attribute__((aligned(64)));
 const _Atomic uint64_t mt_sample_all_pages[(1u << MT_SAMPLE_PAGE_BITS) / 64] = {
     [0 ... (1u << MT_SAMPLE_PAGE_BITS) / 64 - 1] = ~0ull};
