@@ -242,14 +242,6 @@ static inline bool same_frames(const struct entry *e, const uintptr_t *base)
     return (d0 | d1) == 0;
 }
 
-/* Brings the set a lookup from here will read into cache, while the
- * allocator runs: the tracer's data is cold after a program's own memory
- * traffic (bench churn writes every block it allocates). Under sampling
- * also the entry of the way whose key and probes match: its address waits
- * on the set's first line, and the allocator's work goes on meanwhile (a sampled
- * hit's lookup 560 -> 470 cycles, the whole sampled malloc 3,200 -> 2,950).
- * In exact mode the memo stays in cache and that was 28 instructions more
- * per malloc for nothing. */
 /* A prefetch the compiler must keep: with __builtin_prefetch alone
  * mt_memo_prefetch reads memory and has no other effect, so link-time
  * optimization found it pure and dropped every call to it (the release
@@ -259,16 +251,19 @@ static inline void prefetch(const void *p)
     __asm__ volatile("prefetcht0 %0" : : "m"(*(const char *)p));
 }
 
-/* The set a lookup will read, while glibc's allocator runs. Only the set:
- * finding the way's entry here meant reading the set, and the lookup's
- * stall on it moved here whole (perf, 6 runs of sampled churn-anysize:
- * 4,390 samples in the lookup without a prefetch, 2,066 + 2,647 in it
- * and here; 4,137 with the set's lines alone prefetched). */
+/* Under sampling, brings the set a lookup will read into cache while
+ * glibc's allocator runs: between samples the program's own memory traffic
+ * evicts the tracer's data. Only the set: finding the way's entry here
+ * meant reading the set, and the lookup's stall on it moved here whole
+ * (perf, 6 runs of sampled churn-anysize: 4,390 samples in the lookup
+ * without a prefetch, 2,066 + 2,647 in it and here; 4,137 with the set's
+ * lines alone prefetched). In exact mode the memo stays in cache, and the
+ * release builds ran without any prefetch until the call was kept. */
 void mt_memo_prefetch(uintptr_t own_lo, uintptr_t own_hi)
 {
     struct memo *m = mt_self.memo;
     uintptr_t ra0, slot0;
-    if (!m || !first_foreign(own_lo, own_hi, &ra0, &slot0))
+    if (!mt_fp.sample_bytes || !m || !first_foreign(own_lo, own_hi, &ra0, &slot0))
         return;
     const struct set *set = &m->sets[key_hash(ra0, slot0) >> (64 - SET_BITS)];
     prefetch(set);
